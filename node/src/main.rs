@@ -1,0 +1,16 @@
+//! The Provena node: produces blocks with Aura, finalizes them with GRANDPA, stores state in
+//! ParityDB, and serves the Provena runtime over RPC (default `ws://127.0.0.1:9944`).
+
+#![warn(missing_docs)]
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

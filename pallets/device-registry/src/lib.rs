@@ -1,0 +1,573 @@
+//! # Device registry
+//!
+//! The root of trust of Provena: which devices exist, who owns them, which key signs their
+//! readings, and whether they are still in service.
+//!
+//! ## Overview
+//!
+//! An owner registers a device under a 32-byte [`DeviceId`] of their choosing (a hash of its
+//! serial number, say), with the public key the device signs its readings with and a short
+//! description. The registry holds a deposit from the owner for as long as the record exists
+//! in full, so nobody can bloat the chain's state for free.
+//!
+//! The owner then manages the device's life: updates its description, rotates its key (a
+//! compromised or replaced secure element), suspends and resumes it, hands it to a new owner
+//! (an offer the new owner must accept), and finally decommissions it. Decommissioning
+//! releases the deposit but keeps the record: readings the device signed stay attributable to
+//! it, and its id can never be registered again.
+//!
+//! Other pallets learn about devices through [`InspectDevice`] (implemented here), never by
+//! depending on this crate: telemetry asks it for a device's key and status before accepting a
+//! reading.
+//!
+//! ## Terminology
+//!
+//! - **Device id**: a device's stable identity, chosen by its owner ([`DeviceId`]).
+//! - **Device key**: the sr25519 or ed25519 public key its readings are signed with
+//!   ([`DeviceKey`]).
+//! - **Status**: `Active` (readings accepted), `Suspended` (paused by the owner) or
+//!   `Decommissioned` (retired for good) ([`DeviceStatus`]).
+//! - **Deposit**: `DepositBase + DepositPerByte × metadata bytes`, held from the owner with the
+//!   hold reason [`HoldReason::DeviceDeposit`].
+//! - **Transfer**: an offer by the owner to a new owner, who takes over the device, and pays
+//!   its deposit, by accepting.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use provena_primitives::{DeviceId, DeviceInfo, DeviceKey, DeviceStatus, InspectDevice};
+pub use types::{Device, DeviceMetadata, MetadataInput};
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::traits::{Saturating, StaticLookup, Zero};
+
+	/// The balance type of the currency deposits are held in.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	/// A device record as this runtime stores it.
+	pub type DeviceOf<T> = Device<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxFieldLength,
+	>;
+
+	/// The current version of this pallet's storage layout.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// The registry's configuration.
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency deposits are held in.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The deposit held for every device record, whatever its metadata.
+		#[pallet::constant]
+		type DepositBase: Get<BalanceOf<Self>>;
+
+		/// The deposit held for each byte of a device's metadata.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// The most bytes a metadata text field (kind, model, location) may hold.
+		#[pallet::constant]
+		type MaxFieldLength: Get<u32>;
+
+		/// Weights of this pallet's calls, from its benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for a registered device's record.
+		#[codec(index = 0)]
+		DeviceDeposit,
+	}
+
+	/// Every device ever registered, by id; decommissioned devices stay as a record.
+	#[pallet::storage]
+	pub type Devices<T: Config> = StorageMap<_, Blake2_128Concat, DeviceId, DeviceOf<T>>;
+
+	/// The devices each account owns, decommissioned ones included: lists an owner's devices
+	/// without scanning all devices.
+	#[pallet::storage]
+	pub type DevicesByOwner<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		DeviceId,
+		(),
+		OptionQuery,
+	>;
+
+	/// Open ownership transfers: the device, and the account it is offered to.
+	#[pallet::storage]
+	pub type PendingTransfers<T: Config> =
+		StorageMap<_, Blake2_128Concat, DeviceId, T::AccountId, OptionQuery>;
+
+	/// What the registry reports.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A device was registered, and its deposit held from its owner.
+		DeviceRegistered { device: DeviceId, owner: T::AccountId, key: DeviceKey, deposit: BalanceOf<T> },
+		/// A device's metadata changed; its deposit is now `deposit`.
+		MetadataUpdated { device: DeviceId, deposit: BalanceOf<T> },
+		/// A device now signs its readings with `key`; the old key is no longer accepted.
+		KeyRotated { device: DeviceId, key: DeviceKey },
+		/// A device was taken out of service by its owner.
+		DeviceSuspended { device: DeviceId },
+		/// A suspended device is back in service.
+		DeviceResumed { device: DeviceId },
+		/// A device was retired for good, and its deposit released to its owner.
+		DeviceDecommissioned { device: DeviceId, owner: T::AccountId, released: BalanceOf<T> },
+		/// An owner offered a device to another account.
+		TransferOffered { device: DeviceId, from: T::AccountId, to: T::AccountId },
+		/// An open transfer offer was withdrawn by the owner.
+		TransferCancelled { device: DeviceId },
+		/// A device changed owner; the deposit moved from the old owner to the new one.
+		DeviceTransferred { device: DeviceId, from: T::AccountId, to: T::AccountId },
+	}
+
+	/// Why a registry call failed.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No device is registered under this id.
+		NotFound,
+		/// A device is already registered under this id.
+		AlreadyExists,
+		/// Only the device's owner may do this.
+		NotOwner,
+		/// The device is decommissioned: nothing about it can change, and its id can never be
+		/// registered again.
+		Decommissioned,
+		/// Only an active device can be suspended.
+		NotActive,
+		/// Only a suspended device can be resumed.
+		NotSuspended,
+		/// The new key is the key the device already has.
+		KeyUnchanged,
+		/// A metadata field (kind, model or location) is longer than `MaxFieldLength`.
+		FieldTooLong,
+		/// The account's free balance cannot cover the device deposit.
+		InsufficientBalance,
+		/// The account already owns the device.
+		AlreadyOwner,
+		/// The device has no open transfer offer.
+		NoTransferOffered,
+		/// The device's open transfer offer is for another account.
+		NotOfferedToYou,
+	}
+
+	/// Devices registered at genesis, with their deposits held from their owners.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// (device id, owner, key, metadata) of each device.
+		pub devices: alloc::vec::Vec<(DeviceId, T::AccountId, DeviceKey, MetadataInput)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (device, owner, key, metadata) in &self.devices {
+				Pallet::<T>::do_register(owner.clone(), *device, *key, metadata.clone())
+					.expect("a genesis device is valid and its owner can pay the deposit");
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers a device, owned by the caller, that signs its readings with `key`.
+		///
+		/// - `origin`: signed; becomes the owner and pays the deposit.
+		/// - `device`: the device's id; never registered before (not even if decommissioned).
+		/// - `key`: the sr25519 or ed25519 public key the device signs readings with.
+		/// - `metadata`: kind, model, firmware hash and location; each text at most
+		///   `MaxFieldLength` bytes.
+		///
+		/// Holds `DepositBase + DepositPerByte × metadata bytes` from the caller.
+		///
+		/// Emits `DeviceRegistered`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register())]
+		pub fn register(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			key: DeviceKey,
+			metadata: MetadataInput,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::do_register(owner, device, key, metadata)
+		}
+
+		/// Replaces a device's metadata; the deposit follows the new size.
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: a device that is not decommissioned.
+		/// - `metadata`: the new kind, model, firmware hash and location.
+		///
+		/// Holds more from the owner, or releases the difference, so the deposit matches the new
+		/// metadata.
+		///
+		/// Emits `MetadataUpdated`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_metadata())]
+		pub fn update_metadata(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			metadata: MetadataInput,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_and_live(&who, &device)?;
+			let metadata = Self::bound_metadata(metadata)?;
+			let deposit = Self::deposit_for(&metadata);
+
+			Self::adjust_deposit(&who, record.deposit, deposit)?;
+			record.metadata = metadata;
+			record.deposit = deposit;
+			Devices::<T>::insert(device, record);
+
+			Self::deposit_event(Event::MetadataUpdated { device, deposit });
+			Ok(())
+		}
+
+		/// Makes a device sign with a new key; readings signed with the old key are refused from
+		/// now on (those already anchored stay valid).
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: a device that is not decommissioned.
+		/// - `key`: the new public key, different from the current one.
+		///
+		/// Emits `KeyRotated`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::rotate_key())]
+		pub fn rotate_key(origin: OriginFor<T>, device: DeviceId, key: DeviceKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_and_live(&who, &device)?;
+			ensure!(record.key != key, Error::<T>::KeyUnchanged);
+
+			record.key = key;
+			Devices::<T>::insert(device, record);
+
+			Self::deposit_event(Event::KeyRotated { device, key });
+			Ok(())
+		}
+
+		/// Takes an active device out of service; its readings are refused until it is resumed.
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: an active device.
+		///
+		/// Emits `DeviceSuspended`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::suspend())]
+		pub fn suspend(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_and_live(&who, &device)?;
+			ensure!(record.status == DeviceStatus::Active, Error::<T>::NotActive);
+
+			record.status = DeviceStatus::Suspended;
+			Devices::<T>::insert(device, record);
+
+			Self::deposit_event(Event::DeviceSuspended { device });
+			Ok(())
+		}
+
+		/// Puts a suspended device back in service.
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: a suspended device.
+		///
+		/// Emits `DeviceResumed`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::resume())]
+		pub fn resume(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_and_live(&who, &device)?;
+			ensure!(record.status == DeviceStatus::Suspended, Error::<T>::NotSuspended);
+
+			record.status = DeviceStatus::Active;
+			Devices::<T>::insert(device, record);
+
+			Self::deposit_event(Event::DeviceResumed { device });
+			Ok(())
+		}
+
+		/// Retires a device for good. Its record stays (so its past readings stay attributable)
+		/// and its id can never be registered again; any open transfer offer is withdrawn.
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: an active or suspended device.
+		///
+		/// Releases the whole deposit to the owner.
+		///
+		/// Emits `DeviceDecommissioned`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::decommission())]
+		pub fn decommission(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_and_live(&who, &device)?;
+
+			let released = record.deposit;
+			Self::release_deposit(&who, released)?;
+			record.status = DeviceStatus::Decommissioned;
+			record.deposit = Zero::zero();
+			Devices::<T>::insert(device, record);
+			PendingTransfers::<T>::remove(device);
+
+			Self::deposit_event(Event::DeviceDecommissioned { device, owner: who, released });
+			Ok(())
+		}
+
+		/// Offers a device to another account, which becomes its owner by accepting. A new offer
+		/// replaces an open one.
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: a device that is not decommissioned.
+		/// - `to`: the account offered the device; not the owner.
+		///
+		/// Emits `TransferOffered`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::offer_transfer())]
+		pub fn offer_transfer(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			to: AccountIdLookupOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let to = T::Lookup::lookup(to)?;
+			Self::owned_and_live(&who, &device)?;
+			ensure!(to != who, Error::<T>::AlreadyOwner);
+
+			PendingTransfers::<T>::insert(device, to.clone());
+
+			Self::deposit_event(Event::TransferOffered { device, from: who, to });
+			Ok(())
+		}
+
+		/// Accepts a device offered to the caller, who becomes its owner.
+		///
+		/// - `origin`: signed by the account the device was offered to.
+		/// - `device`: a device with an open offer to the caller.
+		///
+		/// Holds the device's deposit from the caller and releases it to the previous owner.
+		///
+		/// Emits `DeviceTransferred`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::accept_transfer())]
+		pub fn accept_transfer(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Devices::<T>::get(device).ok_or(Error::<T>::NotFound)?;
+			let offered_to = PendingTransfers::<T>::get(device).ok_or(Error::<T>::NoTransferOffered)?;
+			ensure!(offered_to == who, Error::<T>::NotOfferedToYou);
+			// Decommissioning withdraws offers, so an offered device is always live.
+			ensure!(record.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+
+			let from = record.owner.clone();
+			Self::hold_deposit(&who, record.deposit)?;
+			Self::release_deposit(&from, record.deposit)?;
+			DevicesByOwner::<T>::remove(&from, device);
+			DevicesByOwner::<T>::insert(&who, device, ());
+			record.owner = who.clone();
+			Devices::<T>::insert(device, record);
+			PendingTransfers::<T>::remove(device);
+
+			Self::deposit_event(Event::DeviceTransferred { device, from, to: who });
+			Ok(())
+		}
+
+		/// Withdraws an open transfer offer.
+		///
+		/// - `origin`: signed by the device's owner.
+		/// - `device`: a device with an open offer.
+		///
+		/// Emits `TransferCancelled`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::cancel_transfer())]
+		pub fn cancel_transfer(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Devices::<T>::get(device).ok_or(Error::<T>::NotFound)?;
+			ensure!(record.owner == who, Error::<T>::NotOwner);
+			ensure!(PendingTransfers::<T>::contains_key(device), Error::<T>::NoTransferOffered);
+
+			PendingTransfers::<T>::remove(device);
+
+			Self::deposit_event(Event::TransferCancelled { device });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Registers `device` for `owner`: the `register` call without its origin, also used
+		/// for genesis devices.
+		pub(crate) fn do_register(
+			owner: T::AccountId,
+			device: DeviceId,
+			key: DeviceKey,
+			metadata: MetadataInput,
+		) -> DispatchResult {
+			if let Some(existing) = Devices::<T>::get(device) {
+				ensure!(existing.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+				return Err(Error::<T>::AlreadyExists.into());
+			}
+			let metadata = Self::bound_metadata(metadata)?;
+			let deposit = Self::deposit_for(&metadata);
+
+			Self::hold_deposit(&owner, deposit)?;
+			let registered_at = frame_system::Pallet::<T>::block_number();
+			let status = DeviceStatus::Active;
+			let record = Device { owner: owner.clone(), key, status, metadata, registered_at, deposit };
+			Devices::<T>::insert(device, record);
+			DevicesByOwner::<T>::insert(&owner, device, ());
+
+			Self::deposit_event(Event::DeviceRegistered { device, owner, key, deposit });
+			Ok(())
+		}
+
+		/// The device's record, if `who` owns it and it is not decommissioned.
+		fn owned_and_live(who: &T::AccountId, device: &DeviceId) -> Result<DeviceOf<T>, DispatchError> {
+			let record = Devices::<T>::get(device).ok_or(Error::<T>::NotFound)?;
+			ensure!(record.owner == *who, Error::<T>::NotOwner);
+			ensure!(record.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+			Ok(record)
+		}
+
+		/// Checks each metadata field against `MaxFieldLength`.
+		fn bound_metadata(
+			input: MetadataInput,
+		) -> Result<DeviceMetadata<T::MaxFieldLength>, DispatchError> {
+			let field = |bytes: alloc::vec::Vec<u8>| {
+				BoundedVec::try_from(bytes).map_err(|_| Error::<T>::FieldTooLong)
+			};
+			Ok(DeviceMetadata {
+				kind: field(input.kind)?,
+				model: field(input.model)?,
+				firmware: input.firmware,
+				location: field(input.location)?,
+			})
+		}
+
+		/// The deposit a record with `metadata` costs.
+		pub fn deposit_for(metadata: &DeviceMetadata<T::MaxFieldLength>) -> BalanceOf<T> {
+			T::DepositPerByte::get()
+				.saturating_mul(metadata.charged_bytes().into())
+				.saturating_add(T::DepositBase::get())
+		}
+
+		fn hold_deposit(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			T::Currency::hold(&HoldReason::DeviceDeposit.into(), who, amount)
+				.map_err(|_| Error::<T>::InsufficientBalance.into())
+		}
+
+		fn release_deposit(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			T::Currency::release(&HoldReason::DeviceDeposit.into(), who, amount, Precision::Exact)
+				.map(|_| ())
+		}
+
+		/// Moves `who`'s held deposit from `old` to `new`.
+		fn adjust_deposit(who: &T::AccountId, old: BalanceOf<T>, new: BalanceOf<T>) -> DispatchResult {
+			if new > old {
+				Self::hold_deposit(who, new.saturating_sub(old))
+			} else {
+				Self::release_deposit(who, old.saturating_sub(new))
+			}
+		}
+
+		/// Checks the registry's invariants: every live device is indexed under its owner and
+		/// its deposit is held; every index entry and transfer offer points at a live record;
+		/// each owner's held total equals the deposits of their devices.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			for (device, record) in Devices::<T>::iter() {
+				ensure!(
+					DevicesByOwner::<T>::contains_key(&record.owner, device),
+					"a device is missing from its owner's index"
+				);
+				if record.status == DeviceStatus::Decommissioned {
+					ensure!(record.deposit.is_zero(), "a decommissioned device still has a deposit");
+				} else {
+					ensure!(
+						record.deposit == Self::deposit_for(&record.metadata),
+						"a device's deposit does not match its metadata"
+					);
+				}
+				let total = held.entry(record.owner.clone()).or_insert_with(Zero::zero);
+				*total = total.saturating_add(record.deposit);
+			}
+			for (owner, device, ()) in DevicesByOwner::<T>::iter() {
+				let record = Devices::<T>::get(device).ok_or("an owner index entry has no device")?;
+				ensure!(record.owner == owner, "an owner index entry names the wrong owner");
+			}
+			for (device, to) in PendingTransfers::<T>::iter() {
+				let record = Devices::<T>::get(device).ok_or("a transfer offer has no device")?;
+				ensure!(record.status != DeviceStatus::Decommissioned, "a retired device is on offer");
+				ensure!(record.owner != to, "a device is offered to its own owner");
+			}
+			for (owner, total) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::DeviceDeposit.into(), &owner) == total,
+					"an owner's held deposit differs from the sum of their devices' deposits"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> InspectDevice<T::AccountId> for Pallet<T> {
+		fn device(id: &DeviceId) -> Option<DeviceInfo<T::AccountId>> {
+			Devices::<T>::get(id).map(|record| DeviceInfo {
+				owner: record.owner,
+				key: record.key,
+				status: record.status,
+			})
+		}
+	}
+
+	/// How a call names an account (an address, or an index where the runtime has them).
+	type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
+}

@@ -1,0 +1,100 @@
+// Starts the real provena-node for a test, on free ports, and connects Polkadot.js to it.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The node binary: $PROVENA_NODE, else $CARGO_TARGET_DIR/release/provena-node. */
+export function nodeBinary() {
+  const target = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
+  const binary = process.env.PROVENA_NODE || path.join(target, 'release', 'provena-node');
+  if (!existsSync(binary)) {
+    throw new Error(`${binary} does not exist: build it with "cargo build --release -p provena-node"`);
+  }
+  return binary;
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `provena-node --dev --tmp` and connects an ApiPromise to it.
+ * Returns { api, stop, log }; `stop` disconnects and kills the node.
+ */
+export async function startDevNode() {
+  const [rpc, p2p, prometheus] = [await freePort(), await freePort(), await freePort()];
+  const args = ['--dev', '--tmp', '--no-telemetry', '--rpc-port', `${rpc}`, '--port', `${p2p}`,
+    '--prometheus-port', `${prometheus}`];
+  const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = [];
+  child.stderr.on('data', (chunk) => log.push(...chunk.toString().split('\n')));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+
+  const stop = async (api) => {
+    if (api) await api.disconnect().catch(() => {});
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
+  // Wait until the RPC server answers, failing fast if the node dies.
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`provena-node exited with ${child.exitCode}:\n${log.slice(-30).join('\n')}`);
+    }
+    try {
+      const provider = new WsProvider(`ws://127.0.0.1:${rpc}`, false);
+      await provider.connect();
+      const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+      return { api, stop: () => stop(api), log };
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`provena-node RPC did not come up: ${error}\n${log.slice(-30).join('\n')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/**
+ * Signs and sends `tx`, resolving once its block is finalized with the block's events of this
+ * extrinsic; rejects with the pallet error's name if it failed.
+ */
+export function sendAndFinalize(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = () => {};
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (dispatchError) {
+        unsubscribe();
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+      } else if (status.isFinalized) {
+        unsubscribe();
+        resolve({ blockHash: status.asFinalized, events });
+      }
+    }).then((unsub) => { unsubscribe = unsub; }, reject);
+  });
+}

@@ -1,0 +1,163 @@
+//! # Provena primitives
+//!
+//! The types and traits the Provena runtime, its pallets and the `provena` client share. They are
+//! `no_std` and SCALE-encoded, so whatever the client signs or hashes is byte for byte what the
+//! runtime checks.
+//!
+//! - [`DeviceId`]: the stable 32-byte identity an owner gives a device (a hash of its serial,
+//!   for example).
+//! - [`DeviceKey`]: the public key a device signs its readings with.
+//! - [`DeviceStatus`]: where a device is in its life: active, suspended or decommissioned.
+//! - [`InspectDevice`]: how one pallet asks the device registry about a device without
+//!   depending on it.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{ed25519, sr25519};
+use sp_runtime::{traits::Verify, AccountId32, MultiSignature, MultiSigner};
+
+/// A device's stable identity, chosen by its owner when registering it.
+pub type DeviceId = [u8; 32];
+
+/// The public key a device signs its readings with.
+///
+/// sr25519 is what Substrate tooling uses by default; ed25519 is what most embedded crypto
+/// libraries and secure elements offer.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum DeviceKey {
+	/// A Schnorrkel/Ristretto (sr25519) public key.
+	Sr25519(sr25519::Public),
+	/// An Edwards (ed25519) public key.
+	Ed25519(ed25519::Public),
+}
+
+impl DeviceKey {
+	/// Whether `signature` is this key's signature of `message`. A signature of another scheme
+	/// than the key's never verifies.
+	pub fn verify(&self, message: &[u8], signature: &MultiSignature) -> bool {
+		match (self, signature) {
+			(DeviceKey::Sr25519(key), MultiSignature::Sr25519(sig)) => sig.verify(message, key),
+			(DeviceKey::Ed25519(key), MultiSignature::Ed25519(sig)) => sig.verify(message, key),
+			_ => false,
+		}
+	}
+
+	/// The account that belongs to this key: a device may sign transactions with the same key
+	/// it signs readings with.
+	pub fn account(&self) -> AccountId32 {
+		match self {
+			DeviceKey::Sr25519(key) => AccountId32::new(key.0),
+			DeviceKey::Ed25519(key) => AccountId32::new(key.0),
+		}
+	}
+}
+
+impl From<DeviceKey> for MultiSigner {
+	fn from(key: DeviceKey) -> MultiSigner {
+		match key {
+			DeviceKey::Sr25519(key) => MultiSigner::Sr25519(key),
+			DeviceKey::Ed25519(key) => MultiSigner::Ed25519(key),
+		}
+	}
+}
+
+/// Where a device is in its life.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum DeviceStatus {
+	/// In service: its readings may be anchored.
+	Active,
+	/// Taken out of service for now (lost, under maintenance, suspected compromised); its
+	/// owner may resume it.
+	Suspended,
+	/// Retired for good. The record stays so its past readings remain attributable, and its id
+	/// can never be registered again.
+	Decommissioned,
+}
+
+/// What other pallets may know about a device.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct DeviceInfo<AccountId> {
+	/// The account that owns the device.
+	pub owner: AccountId,
+	/// The key the device signs readings with now.
+	pub key: DeviceKey,
+	/// Where the device is in its life.
+	pub status: DeviceStatus,
+}
+
+impl<AccountId> DeviceInfo<AccountId> {
+	/// Whether the device is in service.
+	pub fn is_active(&self) -> bool {
+		self.status == DeviceStatus::Active
+	}
+}
+
+/// Looks a device up; implemented by the device registry, asked by telemetry and access control.
+pub trait InspectDevice<AccountId> {
+	/// The device's owner, key and status, or `None` for an id never registered.
+	fn device(id: &DeviceId) -> Option<DeviceInfo<AccountId>>;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_core::Pair;
+
+	#[test]
+	fn a_key_verifies_its_own_signatures_only() {
+		let device = sr25519::Pair::from_string("//Alice//device/1", None).unwrap();
+		let other = sr25519::Pair::from_string("//Bob//device/1", None).unwrap();
+		let key = DeviceKey::Sr25519(device.public());
+		let message = b"reading";
+
+		assert!(key.verify(message, &MultiSignature::Sr25519(device.sign(message))));
+		assert!(!key.verify(b"altered", &MultiSignature::Sr25519(device.sign(message))));
+		assert!(!key.verify(message, &MultiSignature::Sr25519(other.sign(message))));
+	}
+
+	#[test]
+	fn a_signature_of_another_scheme_never_verifies() {
+		let ed = ed25519::Pair::from_string("//Alice//device/2", None).unwrap();
+		let key = DeviceKey::Ed25519(ed.public());
+		let message = b"reading";
+		assert!(key.verify(message, &MultiSignature::Ed25519(ed.sign(message))));
+
+		// The same 32 bytes read as an sr25519 key do not verify an ed25519 signature.
+		let as_sr = DeviceKey::Sr25519(sr25519::Public::from_raw(ed.public().0));
+		assert!(!as_sr.verify(message, &MultiSignature::Ed25519(ed.sign(message))));
+	}
+
+	#[test]
+	fn a_device_account_is_its_public_key() {
+		let pair = ed25519::Pair::from_string("//device", None).unwrap();
+		let key = DeviceKey::Ed25519(pair.public());
+		assert_eq!(key.account(), AccountId32::new(pair.public().0));
+		assert_eq!(MultiSigner::from(key), MultiSigner::Ed25519(pair.public()));
+	}
+}

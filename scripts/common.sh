@@ -1,0 +1,66 @@
+# Shared by the scripts in this folder: where builds go, and the system packages they need.
+# Source it; it defines functions and variables only.
+
+# The root of the repository.
+PROVENA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Builds go to CARGO_TARGET_DIR when it is set (CI keeps one warm under ~/.cache), else target/.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PROVENA_ROOT/target}
+PROVENA_NODE="$CARGO_TARGET_DIR/release/provena-node"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Installs what the build needs beyond Rust, or says exactly what to install.
+#  - protoc (Debian: protobuf-compiler): libp2p and litep2p generate code with it.
+#  - rustup: rust-toolchain.toml pins the toolchain and the wasm32v1-none target through it.
+ensure_build_deps() {
+	command -v cargo >/dev/null && command -v rustup >/dev/null ||
+		die "Rust is not installed: install rustup (https://rustup.rs), then run this again."
+	if ! command -v protoc >/dev/null; then
+		local apt=""
+		if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; fi
+		if [ -n "$apt" ] && command -v apt-get >/dev/null; then
+			say "Installing protobuf-compiler (protoc), needed by the networking crates"
+			$apt update -qq && DEBIAN_FRONTEND=noninteractive $apt install -y -qq protobuf-compiler >/dev/null ||
+				die "Could not install protobuf-compiler; install it (it provides protoc) and run this again."
+		else
+			die "protoc is missing: install protobuf-compiler (Debian/Ubuntu) or protobuf (others)."
+		fi
+	fi
+	# rustup reads rust-toolchain.toml here and installs the pinned toolchain and WASM target.
+	(cd "$PROVENA_ROOT" && rustup show active-toolchain >/dev/null) ||
+		die "rustup could not install the toolchain in rust-toolchain.toml."
+}
+
+# Builds the release node unless it is newer than every source file.
+build_node_if_needed() {
+	local newer
+	if [ -x "$PROVENA_NODE" ]; then
+		newer=$(cd "$PROVENA_ROOT" && find Cargo.toml Cargo.lock node runtime pallets -newer "$PROVENA_NODE" \
+			-type f 2>/dev/null | head -1)
+		[ -z "$newer" ] && return 0
+	fi
+	say "Building provena-node (release). A cold build takes about 40 minutes on 2 cores."
+	(cd "$PROVENA_ROOT" && cargo build --release -p provena-node) || die "The node build failed."
+}
+
+# Installs Node.js and npm when missing (as root or with sudo), or says what to install.
+ensure_node_js() {
+	command -v node >/dev/null && command -v npm >/dev/null && return 0
+	local apt=""
+	if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; fi
+	if [ -n "$apt" ] && command -v apt-get >/dev/null; then
+		say "Installing Node.js and npm, needed by the Polkadot.js checks"
+		$apt update -qq && DEBIAN_FRONTEND=noninteractive $apt install -y -qq nodejs npm >/dev/null ||
+			die "Could not install nodejs and npm; install Node.js 18 or later and run this again."
+	else
+		die "Node.js is missing: install Node.js 18 or later (with npm) and run this again."
+	fi
+}
+
+# Installs a JavaScript folder's pinned dependencies (package.json + package-lock.json).
+npm_install() {
+	(cd "$PROVENA_ROOT/$1" && npm install --no-audit --no-fund --loglevel=error) ||
+		die "npm install failed in $1"
+}
