@@ -87,7 +87,7 @@ test('the dev chain starts with two demo devices of Alice', async () => {
 
 test('Bob registers a device from Polkadot.js and its deposit is held', async () => {
   const bob = new Keyring({ type: 'sr25519' }).addFromUri('//Bob');
-  const deviceKey = new Keyring({ type: 'ed25519' }).addFromUri('//Bob//device/pjs');
+  const deviceKey = new Keyring({ type: 'ed25519' }).addFromUri('//Bob//device//pjs');
   const device = blake2AsHex('serial:PJS-0001', 256);
   const metadata = { kind: 'thermometer', model: 'Acme TX-200', firmware: null, location: 'dock 4' };
 

@@ -17,7 +17,7 @@ ensure_build_deps
 ensure_node_js
 
 say "cargo test --release --workspace (target dir: $CARGO_TARGET_DIR)"
-cargo test --release --workspace --locked
+cargo test --release --workspace --locked --no-fail-fast
 
 say "Polkadot.js checks against $PROVENA_NODE"
 npm_install polkadotjs

@@ -183,7 +183,8 @@ fn new_full_with<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trai
 		Vec::new(),
 	));
 
-	let (network, system_rpc_tx, tx_handler_controller, sync_service) =
+	// The last element is a handle for fetching data over Bitswap, which Provena does not do.
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config: &config,
 			net_config,

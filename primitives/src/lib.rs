@@ -143,7 +143,7 @@ mod tests {
 
 	#[test]
 	fn a_signature_of_another_scheme_never_verifies() {
-		let ed = ed25519::Pair::from_string("//Alice//device/2", None).unwrap();
+		let ed = ed25519::Pair::from_string("//Alice//device//2", None).unwrap();
 		let key = DeviceKey::Ed25519(ed.public());
 		let message = b"reading";
 		assert!(key.verify(message, &MultiSignature::Ed25519(ed.sign(message))));

@@ -6,8 +6,8 @@
 //! | `local_testnet` | Alice, Bob | `local` |
 //! | `testnet` | Alice, Bob, Charlie, Dave | `testnet` |
 //!
-//! Every preset funds all well-known development accounts (Alice..Ferdie, their `//stash`
-//! accounts, One and Two) with [`DEV_ENDOWMENT`], and makes Alice the sudo key, so clients,
+//! Every preset funds all well-known development accounts (Alice..Ferdie and their `//stash`
+//! accounts) with [`DEV_ENDOWMENT`], and makes Alice the sudo key, so clients,
 //! scripts and load tests work out of the box. These keys are public: never use these presets
 //! for a network that holds anything of value.
 //!

@@ -671,7 +671,7 @@ mod inspect_and_genesis {
 		let key = sr_key("//Alice//device/1");
 		ExtBuilder::new()
 			.with_device(device_id(1), ALICE, key)
-			.with_device(device_id(2), BOB, ed_key("//Bob//device/1"))
+			.with_device(device_id(2), BOB, ed_key("//Bob//device//1"))
 			.build_and_execute(|| {
 				let record = Devices::<Test>::get(device_id(1)).unwrap();
 				assert_eq!((record.owner, record.key, record.status), (ALICE, key, DeviceStatus::Active));
