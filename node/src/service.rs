@@ -36,7 +36,7 @@ pub type Service = sc_service::PartialComponents<
 	(GrandpaBlockImport, GrandpaLinkHalf, Option<Telemetry>),
 >;
 
-/// Inherent data for a block built or imported at `timestamp`: the timestamp and its Aura slot.
+/// Inherent data for a block built or checked now: the current time and its Aura slot.
 fn slot_inherents(
 	slot_duration: sp_consensus_aura::SlotDuration,
 ) -> (sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider) {

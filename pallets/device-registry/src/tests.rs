@@ -613,6 +613,22 @@ mod transfer {
 	}
 
 	#[test]
+	fn accept_refuses_a_retired_device_even_if_an_offer_survived() {
+		// Decommissioning withdraws offers, so no call sequence gets here; the check guards
+		// against a state written some other way (a migration, say). The state is invalid,
+		// so this test skips the invariant check that would reject it.
+		ExtBuilder::new().build().execute_with(|| {
+			register(ALICE, 1, sr_key("//d"));
+			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
+			PendingTransfers::<Test>::insert(device_id(1), BOB);
+			assert_noop!(
+				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
+				Error::<Test>::Decommissioned
+			);
+		});
+	}
+
+	#[test]
 	fn cancel_withdraws_the_offer() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
