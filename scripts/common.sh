@@ -11,23 +11,27 @@ PROVENA_NODE="$CARGO_TARGET_DIR/release/provena-node"
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Installs Debian packages when this machine can (apt-get, as root or through sudo); fails
+# without installing anything otherwise, so the caller can say what to install by hand.
+# Usage: apt_install "WHAT, WHY" PACKAGE...
+apt_install() {
+	local why=$1 apt
+	shift
+	command -v apt-get >/dev/null || return 1
+	if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; else return 1; fi
+	say "Installing $why: $*"
+	$apt update -qq && DEBIAN_FRONTEND=noninteractive $apt install -y -qq "$@" >/dev/null
+}
+
 # Installs what the build needs beyond Rust, or says exactly what to install.
 #  - protoc (Debian: protobuf-compiler): libp2p and litep2p generate code with it.
 #  - rustup: rust-toolchain.toml pins the toolchain and the wasm32v1-none target through it.
 ensure_build_deps() {
 	command -v cargo >/dev/null && command -v rustup >/dev/null ||
 		die "Rust is not installed: install rustup (https://rustup.rs), then run this again."
-	if ! command -v protoc >/dev/null; then
-		local apt=""
-		if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; fi
-		if [ -n "$apt" ] && command -v apt-get >/dev/null; then
-			say "Installing protobuf-compiler (protoc), needed by the networking crates"
-			$apt update -qq && DEBIAN_FRONTEND=noninteractive $apt install -y -qq protobuf-compiler >/dev/null ||
-				die "Could not install protobuf-compiler; install it (it provides protoc) and run this again."
-		else
-			die "protoc is missing: install protobuf-compiler (Debian/Ubuntu) or protobuf (others)."
-		fi
-	fi
+	command -v protoc >/dev/null ||
+		apt_install "protoc, which the networking crates need" protobuf-compiler ||
+		die "protoc is missing: install protobuf-compiler (Debian/Ubuntu) or protobuf (others)."
 	# rustup reads rust-toolchain.toml here and installs the pinned toolchain and WASM target.
 	(cd "$PROVENA_ROOT" && rustup show active-toolchain >/dev/null) ||
 		die "rustup could not install the toolchain in rust-toolchain.toml."
@@ -48,15 +52,8 @@ build_node_if_needed() {
 # Installs Node.js and npm when missing (as root or with sudo), or says what to install.
 ensure_node_js() {
 	command -v node >/dev/null && command -v npm >/dev/null && return 0
-	local apt=""
-	if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; fi
-	if [ -n "$apt" ] && command -v apt-get >/dev/null; then
-		say "Installing Node.js and npm, needed by the Polkadot.js checks"
-		$apt update -qq && DEBIAN_FRONTEND=noninteractive $apt install -y -qq nodejs npm >/dev/null ||
-			die "Could not install nodejs and npm; install Node.js 18 or later and run this again."
-	else
+	apt_install "Node.js and npm, which the Polkadot.js checks need" nodejs npm ||
 		die "Node.js is missing: install Node.js 18 or later (with npm) and run this again."
-	fi
 }
 
 # Installs a JavaScript folder's pinned dependencies (package.json + package-lock.json).

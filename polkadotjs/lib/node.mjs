@@ -60,12 +60,13 @@ export async function startDevNode() {
     if (child.exitCode !== null) {
       throw new Error(`provena-node exited with ${child.exitCode}:\n${log.slice(-30).join('\n')}`);
     }
+    const provider = new WsProvider(`ws://127.0.0.1:${rpc}`, false);
     try {
-      const provider = new WsProvider(`ws://127.0.0.1:${rpc}`, false);
       await provider.connect();
       const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
       return { api, stop: () => stop(api), log };
     } catch (error) {
+      await provider.disconnect().catch(() => {});
       if (Date.now() > deadline) {
         await stop();
         throw new Error(`provena-node RPC did not come up: ${error}\n${log.slice(-30).join('\n')}`);

@@ -507,12 +507,14 @@ pub mod pallet {
 				.map(|_| ())
 		}
 
-		/// Moves `who`'s held deposit from `old` to `new`.
+		/// Moves `who`'s held deposit from `old` to `new`; nothing happens when they are equal.
 		fn adjust_deposit(who: &T::AccountId, old: BalanceOf<T>, new: BalanceOf<T>) -> DispatchResult {
 			if new > old {
 				Self::hold_deposit(who, new.saturating_sub(old))
-			} else {
+			} else if new < old {
 				Self::release_deposit(who, old.saturating_sub(new))
+			} else {
+				Ok(())
 			}
 		}
 

@@ -231,6 +231,27 @@ mod update_metadata {
 	}
 
 	#[test]
+	fn same_size_metadata_keeps_the_deposit_without_touching_the_hold() {
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//d"));
+			let events_before = System::events().len();
+			// Same 22 bytes, other text.
+			assert_ok!(DeviceRegistry::update_metadata(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				metadata("thermometer", "TX-300", "dock2")
+			));
+			assert_eq!(held(ALICE), THERMOMETER_DEPOSIT);
+			assert_eq!(&Devices::<Test>::get(device_id(1)).unwrap().metadata.model[..], b"TX-300");
+			// Only the registry's own event: no zero-amount hold or release from Balances.
+			assert_eq!(System::events().len(), events_before + 1);
+			System::assert_last_event(
+				Event::MetadataUpdated { device: device_id(1), deposit: THERMOMETER_DEPOSIT }.into(),
+			);
+		});
+	}
+
+	#[test]
 	fn fails_for_an_unknown_device() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
