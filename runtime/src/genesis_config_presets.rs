@@ -163,7 +163,8 @@ mod tests {
 			let patch = get_preset(&name).expect("a listed preset exists");
 			let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
 			let patch: Value = serde_json::from_slice(&patch).unwrap();
-			json_merge(&mut config, patch);
+			// Applied exactly as the node applies a preset to a chain spec.
+			sc_chain_spec::json_merge(&mut config, patch);
 			let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
 			// Building the state runs every pallet's genesis: holds the demo devices'
 			// deposits, sets the authorities.
@@ -171,16 +172,5 @@ mod tests {
 			assert!(storage.is_ok(), "preset {name}: {:?}", storage.err());
 		}
 		assert!(get_preset(&"no-such-preset".into()).is_none());
-	}
-
-	/// Merges `patch` into `base` the way the genesis builder applies a preset.
-	fn json_merge(base: &mut Value, patch: Value) {
-		match (base, patch) {
-			(Value::Object(base), Value::Object(patch)) =>
-				for (key, value) in patch {
-					json_merge(base.entry(key).or_insert(Value::Null), value);
-				},
-			(base, patch) => *base = patch,
-		}
 	}
 }
