@@ -10,8 +10,15 @@
 //! - [`DeviceStatus`]: where a device is in its life: active, suspended or decommissioned.
 //! - [`InspectDevice`]: how one pallet asks the device registry about a device without
 //!   depending on it.
+//! - [`DevicePermissions`]: how a pallet asks access control what an account may do with a
+//!   device.
+//! - [`telemetry`]: readings, leaves, Merkle batches, anchors and the bytes a device signs.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod telemetry;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -122,6 +129,26 @@ impl<AccountId> DeviceInfo<AccountId> {
 pub trait InspectDevice<AccountId> {
 	/// The device's owner, key and status, or `None` for an id never registered.
 	fn device(id: &DeviceId) -> Option<DeviceInfo<AccountId>>;
+}
+
+/// What an account may do with a device through grants, beyond what its owner may; implemented
+/// by access control, asked by telemetry and the registry. Ownership itself is not a grant: the
+/// asking pallet checks the owner on its own.
+pub trait DevicePermissions<AccountId> {
+	/// Whether `who` holds a live SUBMIT grant for `device` (directly or through a group).
+	fn may_submit(who: &AccountId, device: &DeviceId) -> bool;
+	/// Whether `who` holds a live MANAGE grant for `device` (directly or through a group).
+	fn may_manage(who: &AccountId, device: &DeviceId) -> bool;
+}
+
+/// No grants at all: only owners (and devices themselves) act.
+impl<AccountId> DevicePermissions<AccountId> for () {
+	fn may_submit(_: &AccountId, _: &DeviceId) -> bool {
+		false
+	}
+	fn may_manage(_: &AccountId, _: &DeviceId) -> bool {
+		false
+	}
 }
 
 #[cfg(test)]
