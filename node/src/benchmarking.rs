@@ -14,11 +14,11 @@ use sp_runtime::traits::HashingFor;
 pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 	let runner = cli.create_runner(cmd)?;
 	match cmd {
-		BenchmarkCmd::Pallet(cmd) => runner.sync_run(|config| {
-			cmd.run_with_spec::<HashingFor<Block>, ()>(Some(config.chain_spec))
-		}),
-		BenchmarkCmd::Machine(cmd) =>
-			runner.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())),
+		BenchmarkCmd::Pallet(cmd) => runner
+			.sync_run(|config| cmd.run_with_spec::<HashingFor<Block>, ()>(Some(config.chain_spec))),
+		BenchmarkCmd::Machine(cmd) => {
+			runner.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()))
+		},
 		_ => Err("provena-node implements `benchmark pallet` and `benchmark machine`; the \
 			storage, overhead, block and extrinsic benchmarks are not wired up yet"
 			.into()),

@@ -9,8 +9,11 @@ use std::process::Command;
 /// `provena-node build-spec --chain <chain>` as JSON. Each call gets its own base path (the
 /// command creates one), so parallel tests neither collide nor write to the home directory.
 fn build_spec(chain: &str) -> Value {
-	let base = std::env::temp_dir()
-		.join(format!("provena-spec-{}-{chain}-{:?}", std::process::id(), std::thread::current().id()));
+	let base = std::env::temp_dir().join(format!(
+		"provena-spec-{}-{chain}-{:?}",
+		std::process::id(),
+		std::thread::current().id()
+	));
 	let output = Command::new(common::NODE)
 		.args(["build-spec", "--chain", chain, "--base-path"])
 		.arg(&base)

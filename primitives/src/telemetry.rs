@@ -136,9 +136,10 @@ pub struct PublicValue {
 }
 
 /// What a device signs: everything an anchor says, except the signature.
-#[derive(
-	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
-)]
+///
+/// `Clone`, `PartialEq`, `Eq` and `Debug` are implemented by hand below: derived, they would
+/// demand them of the `MaxValues` bound as well.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
 #[scale_info(skip_type_params(MaxValues))]
 pub struct AnchorStatement<MaxValues: Get<u32>> {
 	/// The device whose readings these are.
@@ -178,15 +179,72 @@ impl<MaxValues: Get<u32>> AnchorStatement<MaxValues> {
 }
 
 /// A device-signed anchor, as a gateway or device submits it.
-#[derive(
-	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
 #[scale_info(skip_type_params(MaxValues))]
 pub struct Anchor<MaxValues: Get<u32>> {
 	/// What the device states.
 	pub statement: AnchorStatement<MaxValues>,
 	/// The device key's signature of [`AnchorStatement::signing_hash`].
 	pub signature: MultiSignature,
+}
+
+impl<M: Get<u32>> Clone for AnchorStatement<M> {
+	fn clone(&self) -> Self {
+		Self {
+			device: self.device,
+			first_seq: self.first_seq,
+			count: self.count,
+			root: self.root,
+			time: self.time,
+			values: self.values.clone(),
+		}
+	}
+}
+
+impl<M: Get<u32>> PartialEq for AnchorStatement<M> {
+	fn eq(&self, other: &Self) -> bool {
+		(self.device, self.first_seq, self.count, self.root, self.time) ==
+			(other.device, other.first_seq, other.count, other.root, other.time) &&
+			self.values == other.values
+	}
+}
+
+impl<M: Get<u32>> Eq for AnchorStatement<M> {}
+
+impl<M: Get<u32>> core::fmt::Debug for AnchorStatement<M> {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.debug_struct("AnchorStatement")
+			.field("device", &self.device)
+			.field("first_seq", &self.first_seq)
+			.field("count", &self.count)
+			.field("root", &self.root)
+			.field("time", &self.time)
+			.field("values", &self.values)
+			.finish()
+	}
+}
+
+impl<M: Get<u32>> Clone for Anchor<M> {
+	fn clone(&self) -> Self {
+		Self { statement: self.statement.clone(), signature: self.signature.clone() }
+	}
+}
+
+impl<M: Get<u32>> PartialEq for Anchor<M> {
+	fn eq(&self, other: &Self) -> bool {
+		self.statement == other.statement && self.signature == other.signature
+	}
+}
+
+impl<M: Get<u32>> Eq for Anchor<M> {}
+
+impl<M: Get<u32>> core::fmt::Debug for Anchor<M> {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.debug_struct("Anchor")
+			.field("statement", &self.statement)
+			.field("signature", &self.signature)
+			.finish()
+	}
 }
 
 /// The root committing `leaves`, in sequence order: the only leaf itself, or their binary

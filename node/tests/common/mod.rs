@@ -73,14 +73,22 @@ impl Node {
 	}
 
 	/// Polls `check` until it returns `Some`, failing the test with the node's log after `timeout`.
-	pub fn wait_for<T>(&mut self, what: &str, timeout: Duration, mut check: impl FnMut(&Node) -> Option<T>) -> T {
+	pub fn wait_for<T>(
+		&mut self,
+		what: &str,
+		timeout: Duration,
+		mut check: impl FnMut(&Node) -> Option<T>,
+	) -> T {
 		let start = Instant::now();
 		loop {
 			if let Some(value) = check(self) {
 				return value;
 			}
 			if let Ok(Some(status)) = self.child.try_wait() {
-				panic!("the node exited ({status}) while waiting for {what}:\n{}", self.log_tail(40));
+				panic!(
+					"the node exited ({status}) while waiting for {what}:\n{}",
+					self.log_tail(40)
+				);
 			}
 			if start.elapsed() > timeout {
 				panic!("no {what} after {timeout:?}; node log:\n{}", self.log_tail(40));
@@ -107,7 +115,10 @@ impl Node {
 				return status;
 			}
 			if start.elapsed() > timeout {
-				panic!("the node did not stop within {timeout:?} of SIGTERM:\n{}", self.log_tail(20));
+				panic!(
+					"the node did not stop within {timeout:?} of SIGTERM:\n{}",
+					self.log_tail(20)
+				);
 			}
 			std::thread::sleep(Duration::from_millis(100));
 		}

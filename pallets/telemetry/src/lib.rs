@@ -1,0 +1,657 @@
+//! # Telemetry
+//!
+//! Device-signed anchors of IoT readings: what makes altered, dropped or reordered readings
+//! detectable by anyone.
+//!
+//! ## Overview
+//!
+//! Readings stay off-chain; the chain keeps, per device, a sequence of **anchors**. An anchor
+//! commits `count` consecutive readings starting at `first_seq` by one 32-byte `root`: the
+//! reading's leaf when there is one reading, else the binary Merkle root of their leaves. The
+//! device's own key (from the device registry) signs the anchor together with the chain's
+//! genesis hash, so a gateway relaying it can forge nothing and a signature is worth nothing on
+//! another chain. The byte formats (reading, leaf, root, signed statement) are documented in
+//! [`provena_primitives::telemetry`], the one place the runtime and the client share.
+//!
+//! The pallet then enforces the sequence: an anchor must start above the last anchored reading,
+//! so replays and reorders are refused, and a jump forward is recorded as a
+//! [`Event::SequenceGap`] naming exactly the readings that never arrived. Each device also keeps
+//! a running hash over all its anchors, a checkpoint that survives any later pruning.
+//!
+//! Anchors may carry public values (a temperature, a heart rate). The device's owner, or
+//! whoever holds a MANAGE grant, sets bounds per metric; a public value outside them raises an
+//! [`Event::AlertRaised`] in the same block.
+//!
+//! An anchor may also carry an encrypted payload. It is part of the extrinsic, so archive nodes
+//! serve it, but it is never written to state.
+//!
+//! ## Who may anchor
+//!
+//! The device's own account (the account of its registered key), its owner, or an account the
+//! runtime's [`Config::Permissions`] says holds a SUBMIT grant for it. Only `Active` devices
+//! anchor.
+//!
+//! ## Gateway batches
+//!
+//! [`Pallet::anchor_batch`] carries anchors of many devices in one extrinsic. Each anchor is
+//! checked and applied on its own: a bad one is skipped with an [`Event::AnchorRejected`] that
+//! names it and the reason, and the good ones are kept. The call itself fails only when the
+//! batch is empty. A gateway therefore never loses good readings because one device misbehaved,
+//! and learns from the events exactly which anchors to fix.
+//!
+//! ## Terminology
+//!
+//! - **Reading**: one measurement record of a device, off-chain.
+//! - **Leaf**: blake2-256 of a reading's SCALE encoding.
+//! - **Anchor**: a device-signed commitment to consecutive readings.
+//! - **Gap**: sequence numbers skipped between two anchors.
+//! - **Alert rule**: owner-set bounds for a metric of a device.
+//!
+//! ## Runtime API
+//!
+//! [`runtime_api::TelemetryApi`]: `verify_reading` (a leaf and its Merkle proof against the
+//! anchor covering its sequence number), `anchors` (a device's anchors over a sequence range)
+//! and `device_state`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use provena_primitives::{
+	telemetry::{Anchor, AnchorStatement, MetricName, PublicValue, Seq, TimeRange},
+	DeviceId, DeviceInfo, DeviceKey, DevicePermissions, DeviceStatus, InspectDevice,
+};
+pub use types::{AlertRule, AnchorRecord, BatchItem, DeviceTelemetry, IndexedAnchor, VerifyError};
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+/// What benchmarks need from the runtime: a registered, active device.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers `device`, owned by `owner` and signing with `key`, as active.
+	fn register_device(owner: &AccountId, device: DeviceId, key: DeviceKey);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{pallet_prelude::*, storage::with_storage_layer, traits::UnixTime};
+	use frame_system::pallet_prelude::*;
+	use provena_primitives::telemetry::{chain_link, verify_batch_proof};
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		AccountId32,
+	};
+
+	/// An anchor as this runtime accepts it.
+	pub type AnchorOf<T> = Anchor<<T as Config>::MaxPublicValues>;
+
+	/// An anchor record as this runtime stores it.
+	pub type AnchorRecordOf<T> =
+		AnchorRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+	/// A batch item as this runtime accepts it.
+	pub type BatchItemOf<T> =
+		BatchItem<<T as Config>::MaxPublicValues, <T as Config>::MaxPayloadLen>;
+
+	/// An encrypted payload as this runtime accepts it.
+	pub type PayloadOf<T> = BoundedVec<u8, <T as Config>::MaxPayloadLen>;
+
+	/// The current version of this pallet's storage layout.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Telemetry's configuration.
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config<
+		RuntimeEvent: From<Event<Self>>,
+		Hash = H256,
+		AccountId: From<AccountId32>,
+	>
+	{
+		/// Where devices, their owners, keys and status are looked up (the device registry).
+		type Devices: InspectDevice<Self::AccountId>;
+
+		/// Who holds SUBMIT and MANAGE grants beyond owners (access control).
+		type Permissions: DevicePermissions<Self::AccountId>;
+
+		/// The chain's clock, to refuse readings from the future and stamp anchors.
+		type UnixTime: UnixTime;
+
+		/// The most public values one anchor may carry.
+		#[pallet::constant]
+		type MaxPublicValues: Get<u32>;
+
+		/// The most bytes an anchor's encrypted payload may have.
+		#[pallet::constant]
+		type MaxPayloadLen: Get<u32>;
+
+		/// The most anchors one `anchor_batch` may carry.
+		#[pallet::constant]
+		type MaxBatchLen: Get<u32>;
+
+		/// The most alert rules one device may have.
+		#[pallet::constant]
+		type MaxRulesPerDevice: Get<u32>;
+
+		/// How far ahead of the chain's time, in milliseconds, a device clock may run before
+		/// its anchors are refused.
+		#[pallet::constant]
+		type MaxClockDrift: Get<u64>;
+
+		/// Weights of this pallet's calls, from its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up devices for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Each device's telemetry so far: next expected sequence number, counters, hash chain.
+	#[pallet::storage]
+	pub type DeviceStates<T: Config> =
+		StorageMap<_, Blake2_128Concat, DeviceId, DeviceTelemetry<BlockNumberFor<T>>>;
+
+	/// Every anchor, by device and by its number among the device's anchors. Sequence ranges
+	/// increase with the number, so the anchor covering a sequence number is found by binary
+	/// search.
+	#[pallet::storage]
+	pub type Anchors<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, DeviceId, Twox64Concat, u64, AnchorRecordOf<T>>;
+
+	/// Each device's alert rules, at most one per metric.
+	#[pallet::storage]
+	pub type AlertRules<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		DeviceId,
+		BoundedVec<AlertRule, T::MaxRulesPerDevice>,
+		ValueQuery,
+	>;
+
+	/// What telemetry reports.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Readings `first_seq ..= first_seq + count - 1` of a device were anchored under
+		/// `root`, as the device's anchor number `index`.
+		Anchored {
+			device: DeviceId,
+			index: u64,
+			first_seq: Seq,
+			count: u32,
+			root: H256,
+			submitter: T::AccountId,
+		},
+		/// A device's readings `from ..= to` were never anchored: the new anchor starts after
+		/// them.
+		SequenceGap { device: DeviceId, from: Seq, to: Seq },
+		/// A public value broke the device's alert rule for its metric.
+		AlertRaised {
+			device: DeviceId,
+			seq: Seq,
+			metric: MetricName,
+			value: i64,
+			min: Option<i64>,
+			max: Option<i64>,
+		},
+		/// The anchor at `position` in a batch was refused for `error`; the rest of the batch
+		/// was processed.
+		AnchorRejected { position: u32, device: DeviceId, first_seq: Seq, error: DispatchError },
+		/// A gateway's batch was processed: `accepted` anchors kept, `rejected` refused.
+		BatchProcessed { submitter: T::AccountId, accepted: u32, rejected: u32 },
+		/// A device's alert rule for a metric was set or replaced.
+		AlertRuleSet { device: DeviceId, rule: AlertRule },
+		/// A device's alert rule for a metric was removed.
+		AlertRuleCleared { device: DeviceId, metric: MetricName },
+	}
+
+	/// Why a telemetry call (or one anchor of a batch) failed.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No device is registered under this id.
+		NotFound,
+		/// The caller is not the device, its owner, nor a holder of the needed grant.
+		NotAuthorized,
+		/// The device is suspended or decommissioned; it cannot anchor readings.
+		NotActive,
+		/// The device is decommissioned; its rules cannot be set.
+		Decommissioned,
+		/// The signature is not the device's current key's signature of this anchor on this
+		/// chain (altered content, another chain, or a rotated-out key).
+		BadSignature,
+		/// The anchor starts at or below the device's last anchored reading: a replay or a
+		/// reorder.
+		StaleSequence,
+		/// The anchor commits no readings (`count` is zero).
+		EmptyAnchor,
+		/// The anchor's sequence range runs past the largest sequence number.
+		SequenceOverflow,
+		/// The anchor's first device time is after its last.
+		BadTimeRange,
+		/// The anchor's readings claim a device time too far ahead of the chain's time.
+		FutureTimestamp,
+		/// A public value names a sequence number outside the anchor's range.
+		ValueOutsideAnchor,
+		/// A batch must carry at least one anchor.
+		EmptyBatch,
+		/// An alert rule needs a lower bound, an upper bound, or both.
+		NoBounds,
+		/// An alert rule's lower bound is above its upper bound.
+		InvertedBounds,
+		/// The device already has `MaxRulesPerDevice` alert rules.
+		TooManyRules,
+		/// The device has no alert rule for this metric.
+		RuleNotFound,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Anchors readings of one device.
+		///
+		/// - `origin`: signed by the device's own account, its owner, or a holder of a SUBMIT
+		///   grant for it.
+		/// - `anchor`: the statement (device, `first_seq`, `count`, root, device times, public
+		///   values) and the device key's signature of it. `first_seq` must be above the
+		///   device's last anchored reading; the last device time may run at most
+		///   `MaxClockDrift` ahead of the chain.
+		/// - `payload`: optional encrypted data for the readings, at most `MaxPayloadLen` bytes;
+		///   kept in the block, never in state.
+		///
+		/// Emits `Anchored`; also `SequenceGap` when readings were skipped, and `AlertRaised`
+		/// for each public value outside its metric's rule.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::anchor(anchor.statement.values.len() as u32))]
+		pub fn anchor(
+			origin: OriginFor<T>,
+			anchor: AnchorOf<T>,
+			payload: Option<PayloadOf<T>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let _ = payload;
+			Self::do_anchor(&who, &anchor)
+		}
+
+		/// Anchors many devices' readings at once: a gateway's batch. Each anchor is checked
+		/// and applied alone, in order, exactly as `anchor` would; a refused one is skipped and
+		/// reported, the others are kept.
+		///
+		/// - `origin`: signed; must be allowed to submit for each anchor's device.
+		/// - `items`: one to `MaxBatchLen` anchors, each with an optional encrypted payload.
+		///
+		/// Emits, per anchor, what `anchor` emits or `AnchorRejected` with the reason; then
+		/// `BatchProcessed`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::anchor_batch(
+			items.len() as u32,
+			items.iter().map(|item| item.anchor.statement.values.len() as u32).max().unwrap_or(0),
+		))]
+		pub fn anchor_batch(
+			origin: OriginFor<T>,
+			items: BoundedVec<BatchItemOf<T>, T::MaxBatchLen>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!items.is_empty(), Error::<T>::EmptyBatch);
+
+			let (mut accepted, mut rejected) = (0u32, 0u32);
+			for (position, item) in items.iter().enumerate() {
+				let statement = &item.anchor.statement;
+				match with_storage_layer(|| Self::do_anchor(&who, &item.anchor)) {
+					Ok(()) => accepted.saturating_inc(),
+					Err(error) => {
+						rejected.saturating_inc();
+						Self::deposit_event(Event::AnchorRejected {
+							position: position as u32,
+							device: statement.device,
+							first_seq: statement.first_seq,
+							error,
+						});
+					},
+				}
+			}
+
+			Self::deposit_event(Event::BatchProcessed { submitter: who, accepted, rejected });
+			Ok(())
+		}
+
+		/// Sets, or replaces, the bounds for one metric of a device. Public values of that
+		/// metric outside them raise `AlertRaised` when anchored.
+		///
+		/// - `origin`: signed by the device's owner or a holder of a MANAGE grant for it.
+		/// - `device`: a device that is not decommissioned.
+		/// - `metric`: the metric's name, as the device reports it.
+		/// - `min`, `max`: the bounds in thousandths, inclusive; at least one, `min ≤ max`.
+		///
+		/// Emits `AlertRuleSet`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_alert_rule())]
+		pub fn set_alert_rule(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			metric: MetricName,
+			min: Option<i64>,
+			max: Option<i64>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+			ensure!(info.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+			ensure!(Self::may_manage(&who, &device, &info), Error::<T>::NotAuthorized);
+			ensure!(min.is_some() || max.is_some(), Error::<T>::NoBounds);
+			if let (Some(min), Some(max)) = (min, max) {
+				ensure!(min <= max, Error::<T>::InvertedBounds);
+			}
+
+			let rule = AlertRule { metric, min, max };
+			AlertRules::<T>::try_mutate(device, |rules| {
+				match rules.iter_mut().find(|existing| existing.metric == rule.metric) {
+					Some(existing) => {
+						*existing = rule.clone();
+						Ok(())
+					},
+					None => rules.try_push(rule.clone()).map_err(|_| Error::<T>::TooManyRules),
+				}
+			})?;
+
+			Self::deposit_event(Event::AlertRuleSet { device, rule });
+			Ok(())
+		}
+
+		/// Removes the alert rule for one metric of a device.
+		///
+		/// - `origin`: signed by the device's owner or a holder of a MANAGE grant for it.
+		/// - `device`: a registered device (decommissioned ones included, to tidy up).
+		/// - `metric`: a metric the device has a rule for.
+		///
+		/// Emits `AlertRuleCleared`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::clear_alert_rule())]
+		pub fn clear_alert_rule(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			metric: MetricName,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+			ensure!(Self::may_manage(&who, &device, &info), Error::<T>::NotAuthorized);
+			let mut rules = AlertRules::<T>::get(device);
+			let position = rules
+				.iter()
+				.position(|rule| rule.metric == metric)
+				.ok_or(Error::<T>::RuleNotFound)?;
+
+			rules.remove(position);
+			if rules.is_empty() {
+				AlertRules::<T>::remove(device);
+			} else {
+				AlertRules::<T>::insert(device, rules);
+			}
+
+			Self::deposit_event(Event::AlertRuleCleared { device, metric });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Checks one anchor submitted by `who` and, if it holds, records it and emits its
+		/// events. Writes nothing when it fails.
+		pub(crate) fn do_anchor(who: &T::AccountId, anchor: &AnchorOf<T>) -> DispatchResult {
+			let statement = &anchor.statement;
+			let device = statement.device;
+			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+			ensure!(Self::may_submit(who, &device, &info), Error::<T>::NotAuthorized);
+			ensure!(info.is_active(), Error::<T>::NotActive);
+			ensure!(statement.count > 0, Error::<T>::EmptyAnchor);
+			let last_seq = statement.last_seq().ok_or(Error::<T>::SequenceOverflow)?;
+			let next_seq = last_seq.checked_add(1).ok_or(Error::<T>::SequenceOverflow)?;
+			let time = statement.time;
+			ensure!(time.first_ms <= time.last_ms, Error::<T>::BadTimeRange);
+			let now_ms = Self::now_ms();
+			ensure!(
+				time.last_ms <= now_ms.saturating_add(T::MaxClockDrift::get()),
+				Error::<T>::FutureTimestamp
+			);
+			ensure!(
+				statement.values.iter().all(|value| statement.covers(value.seq)),
+				Error::<T>::ValueOutsideAnchor
+			);
+			let mut state = DeviceStates::<T>::get(device).unwrap_or_default();
+			ensure!(statement.first_seq >= state.next_seq, Error::<T>::StaleSequence);
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			ensure!(
+				info.key.verify(&statement.signing_hash(&genesis), &anchor.signature),
+				Error::<T>::BadSignature
+			);
+
+			if statement.first_seq > state.next_seq {
+				let (from, to) = (state.next_seq, statement.first_seq.saturating_sub(1));
+				state.missing = state.missing.saturating_add(to.saturating_sub(from).saturating_add(1));
+				Self::deposit_event(Event::SequenceGap { device, from, to });
+			}
+			let block = frame_system::Pallet::<T>::block_number();
+			let index = state.anchors;
+			Anchors::<T>::insert(
+				device,
+				index,
+				AnchorRecord {
+					first_seq: statement.first_seq,
+					count: statement.count,
+					root: statement.root,
+					device_time: time,
+					block,
+					chain_time_ms: now_ms,
+					submitter: who.clone(),
+				},
+			);
+			state.head =
+				chain_link(&state.head, &device, statement.first_seq, statement.count, &statement.root);
+			state.next_seq = next_seq;
+			state.anchors = state.anchors.saturating_add(1);
+			state.readings = state.readings.saturating_add(statement.count.into());
+			state.last_device_time_ms = time.last_ms;
+			state.last_anchor_block = block;
+			DeviceStates::<T>::insert(device, state);
+
+			Self::deposit_event(Event::Anchored {
+				device,
+				index,
+				first_seq: statement.first_seq,
+				count: statement.count,
+				root: statement.root,
+				submitter: who.clone(),
+			});
+			Self::raise_alerts(&device, &statement.values);
+			Ok(())
+		}
+
+		/// Emits `AlertRaised` for every public value outside its metric's rule.
+		fn raise_alerts(device: &DeviceId, values: &[PublicValue]) {
+			if values.is_empty() {
+				return;
+			}
+			let rules = AlertRules::<T>::get(device);
+			for value in values {
+				let broken = rules
+					.iter()
+					.find(|rule| rule.metric == value.metric)
+					.filter(|rule| rule.is_broken_by(value.value));
+				if let Some(rule) = broken {
+					Self::deposit_event(Event::AlertRaised {
+						device: *device,
+						seq: value.seq,
+						metric: value.metric.clone(),
+						value: value.value,
+						min: rule.min,
+						max: rule.max,
+					});
+				}
+			}
+		}
+
+		/// Whether `who` may anchor for `device`: the device itself, its owner, or a SUBMIT
+		/// grantee.
+		fn may_submit(who: &T::AccountId, device: &DeviceId, info: &DeviceInfo<T::AccountId>) -> bool {
+			*who == info.owner ||
+				*who == T::AccountId::from(info.key.account()) ||
+				T::Permissions::may_submit(who, device)
+		}
+
+		/// Whether `who` may set `device`'s rules: its owner or a MANAGE grantee.
+		fn may_manage(who: &T::AccountId, device: &DeviceId, info: &DeviceInfo<T::AccountId>) -> bool {
+			*who == info.owner || T::Permissions::may_manage(who, device)
+		}
+
+		/// The chain's time in milliseconds since the Unix epoch.
+		fn now_ms() -> u64 {
+			u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
+		}
+
+		/// The anchor covering `seq` of `device`, with its number, if any.
+		pub fn anchor_covering(device: &DeviceId, seq: Seq) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
+			let found = Self::last_anchor_starting_at_or_before(device, seq)?;
+			(found.anchor.last_seq() >= seq).then_some(found)
+		}
+
+		/// The device's last anchor whose first sequence number is at most `seq`: a binary
+		/// search over the anchor numbers, whose ranges increase.
+		fn last_anchor_starting_at_or_before(
+			device: &DeviceId,
+			seq: Seq,
+		) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
+			let state = DeviceStates::<T>::get(device)?;
+			// Invariant: anchors below `low` start at or before `seq`, anchors from `high` on
+			// start after it.
+			let (mut low, mut high) = (0u64, state.anchors);
+			let mut found = None;
+			while low < high {
+				let middle = low + (high - low) / 2;
+				let anchor = Anchors::<T>::get(device, middle)?;
+				if anchor.first_seq <= seq {
+					found = Some(IndexedAnchor { index: middle, anchor });
+					low = middle + 1;
+				} else {
+					high = middle;
+				}
+			}
+			found
+		}
+
+		/// Whether `leaf` is reading `seq` of `device`, as anchored: the anchor covering `seq`
+		/// and the Merkle `proof` of the leaf in it (empty for a single-reading anchor).
+		pub fn verify_reading(
+			device: DeviceId,
+			seq: Seq,
+			leaf: H256,
+			proof: Vec<H256>,
+		) -> Result<IndexedAnchor<T::AccountId, BlockNumberFor<T>>, VerifyError> {
+			if !DeviceStates::<T>::contains_key(device) {
+				return Err(VerifyError::UnknownDevice);
+			}
+			let found = Self::anchor_covering(&device, seq).ok_or(VerifyError::NotAnchored)?;
+			let position = u32::try_from(seq - found.anchor.first_seq)
+				.map_err(|_| VerifyError::ProofMismatch)?;
+			let anchor = &found.anchor;
+			if verify_batch_proof(&anchor.root, anchor.count, position, leaf, &proof) {
+				Ok(found)
+			} else {
+				Err(VerifyError::ProofMismatch)
+			}
+		}
+
+		/// The device's anchors that cover any of `from_seq ..= to_seq`, in order, at most
+		/// `limit` of them (and never more than `MAX_ANCHORS_PER_QUERY`).
+		pub fn anchors_between(
+			device: DeviceId,
+			from_seq: Seq,
+			to_seq: Seq,
+			limit: u32,
+		) -> Vec<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
+			let Some(state) = DeviceStates::<T>::get(device) else { return Vec::new() };
+			let limit = limit.min(types::MAX_ANCHORS_PER_QUERY) as usize;
+			let mut index = match Self::last_anchor_starting_at_or_before(&device, from_seq) {
+				Some(found) if found.anchor.last_seq() >= from_seq => found.index,
+				Some(found) => found.index + 1,
+				None => 0,
+			};
+			let mut out = Vec::new();
+			while index < state.anchors && out.len() < limit {
+				let Some(anchor) = Anchors::<T>::get(device, index) else { break };
+				if anchor.first_seq > to_seq {
+					break;
+				}
+				out.push(IndexedAnchor { index, anchor });
+				index += 1;
+			}
+			out
+		}
+
+		/// The device's telemetry so far, if it ever anchored.
+		pub fn device_state(device: DeviceId) -> Option<DeviceTelemetry<BlockNumberFor<T>>> {
+			DeviceStates::<T>::get(device)
+		}
+
+		/// Checks telemetry's invariants: each device's anchors are numbered without holes,
+		/// their ranges increase, the counters and the hash chain match them, and every rule has
+		/// a bound in order.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let mut anchors_seen = 0u64;
+			for (device, state) in DeviceStates::<T>::iter() {
+				let (mut head, mut readings, mut next) = (H256::zero(), 0u64, 0u64);
+				let mut missing = 0u64;
+				for index in 0..state.anchors {
+					let anchor =
+						Anchors::<T>::get(device, index).ok_or("a device's anchor is missing")?;
+					ensure!(anchor.count > 0, "an anchor commits no readings");
+					ensure!(anchor.first_seq >= next, "anchor ranges do not increase");
+					missing += anchor.first_seq - next;
+					next = anchor.last_seq() + 1;
+					readings += u64::from(anchor.count);
+					head = chain_link(&head, &device, anchor.first_seq, anchor.count, &anchor.root);
+				}
+				anchors_seen += state.anchors;
+				ensure!(state.next_seq == next, "next_seq does not follow the last anchor");
+				ensure!(state.readings == readings, "the reading count does not match the anchors");
+				ensure!(state.missing == missing, "the missing count does not match the gaps");
+				ensure!(state.head == head, "the hash chain does not match the anchors");
+			}
+			ensure!(
+				Anchors::<T>::iter_keys().count() as u64 == anchors_seen,
+				"an anchor lies outside its device's numbering"
+			);
+			for (_, rules) in AlertRules::<T>::iter() {
+				ensure!(!rules.is_empty(), "an empty rule list is stored");
+				for rule in rules.iter() {
+					ensure!(rule.min.is_some() || rule.max.is_some(), "a rule has no bound");
+					if let (Some(min), Some(max)) = (rule.min, rule.max) {
+						ensure!(min <= max, "a rule's bounds are inverted");
+					}
+				}
+			}
+			Ok(())
+		}
+	}
+}
