@@ -203,9 +203,9 @@ impl<M: Get<u32>> Clone for AnchorStatement<M> {
 
 impl<M: Get<u32>> PartialEq for AnchorStatement<M> {
 	fn eq(&self, other: &Self) -> bool {
-		(self.device, self.first_seq, self.count, self.root, self.time) ==
-			(other.device, other.first_seq, other.count, other.root, other.time) &&
-			self.values == other.values
+		(self.device, self.first_seq, self.count, self.root, self.time)
+			== (other.device, other.first_seq, other.count, other.root, other.time)
+			&& self.values == other.values
 	}
 }
 
@@ -259,7 +259,9 @@ pub fn batch_proof(leaves: &[H256], index: u32) -> Option<Vec<H256>> {
 	if index as usize >= leaves.len() {
 		return None;
 	}
-	Some(binary_merkle_tree::merkle_proof_raw::<BlakeTwo256, _>(leaves.iter().copied(), index).proof)
+	Some(
+		binary_merkle_tree::merkle_proof_raw::<BlakeTwo256, _>(leaves.iter().copied(), index).proof,
+	)
 }
 
 /// Whether `leaf`, at `index` among `count` leaves, is committed by `root` through `proof`.
@@ -274,8 +276,16 @@ pub fn verify_batch_proof(root: &H256, count: u32, index: u32, leaf: H256, proof
 }
 
 /// The next head of a device's hash chain after an anchor.
-pub fn chain_link(previous: &H256, device: &DeviceId, first_seq: Seq, count: u32, root: &H256) -> H256 {
-	H256(sp_crypto_hashing::blake2_256(&(CHAIN_TAG, previous, device, first_seq, count, root).encode()))
+pub fn chain_link(
+	previous: &H256,
+	device: &DeviceId,
+	first_seq: Seq,
+	count: u32,
+	root: &H256,
+) -> H256 {
+	H256(sp_crypto_hashing::blake2_256(
+		&(CHAIN_TAG, previous, device, first_seq, count, root).encode(),
+	))
 }
 
 #[cfg(test)]
@@ -331,7 +341,13 @@ mod tests {
 				let proof = batch_proof(&all, i as u32).unwrap();
 				assert!(verify_batch_proof(&root, n as u32, i as u32, *leaf, &proof), "{n}/{i}");
 				// The same proof at another index, or for another reading, fails.
-				assert!(!verify_batch_proof(&root, n as u32, (i as u32 + 1) % n as u32, *leaf, &proof));
+				assert!(!verify_batch_proof(
+					&root,
+					n as u32,
+					(i as u32 + 1) % n as u32,
+					*leaf,
+					&proof
+				));
 				assert!(!verify_batch_proof(&root, n as u32, i as u32, reading(99).leaf(), &proof));
 			}
 			assert_eq!(batch_proof(&all, n as u32), None);

@@ -17,9 +17,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	Telemetry, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -189,6 +189,32 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_telemetry::runtime_api::TelemetryApi<Block, AccountId, BlockNumber> for Runtime {
+		fn verify_reading(
+			device: provena_primitives::DeviceId,
+			seq: u64,
+			leaf: sp_core::H256,
+			proof: Vec<sp_core::H256>,
+		) -> Result<pallet_telemetry::IndexedAnchor<AccountId, BlockNumber>, pallet_telemetry::VerifyError> {
+			Telemetry::verify_reading(device, seq, leaf, proof)
+		}
+
+		fn anchors(
+			device: provena_primitives::DeviceId,
+			from_seq: u64,
+			to_seq: u64,
+			limit: u32,
+		) -> Vec<pallet_telemetry::IndexedAnchor<AccountId, BlockNumber>> {
+			Telemetry::anchors_between(device, from_seq, to_seq, limit)
+		}
+
+		fn device_state(
+			device: provena_primitives::DeviceId,
+		) -> Option<pallet_telemetry::DeviceTelemetry<BlockNumber>> {
+			Telemetry::device_state(device)
 		}
 	}
 

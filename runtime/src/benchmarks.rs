@@ -17,4 +17,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_utility, Utility]
 	[pallet_device_registry, DeviceRegistry]
+	[pallet_telemetry, Telemetry]
 );

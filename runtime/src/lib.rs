@@ -219,4 +219,7 @@ mod runtime {
 	// Provena's own pallets start at 10.
 	#[runtime::pallet_index(10)]
 	pub type DeviceRegistry = pallet_device_registry;
+
+	#[runtime::pallet_index(11)]
+	pub type Telemetry = pallet_telemetry;
 }

@@ -33,12 +33,10 @@ fn key(seed: u8) -> DeviceKey {
 fn funded<T: Config>(name: &'static str) -> T::AccountId {
 	let who: T::AccountId = account(name, 0, 0);
 	let bytes = 3 * T::MaxFieldLength::get() + 32;
-	let deposit = T::DepositPerByte::get()
-		.saturating_mul(bytes.into())
-		.saturating_add(T::DepositBase::get());
-	let amount = deposit
-		.saturating_mul(100u32.into())
-		.saturating_add(T::Currency::minimum_balance());
+	let deposit =
+		T::DepositPerByte::get().saturating_mul(bytes.into()).saturating_add(T::DepositBase::get());
+	let amount =
+		deposit.saturating_mul(100u32.into()).saturating_add(T::Currency::minimum_balance());
 	T::Currency::set_balance(&who, amount);
 	who
 }
@@ -53,7 +51,9 @@ fn registered<T: Config>(owner: &T::AccountId, metadata: MetadataInput) {
 }
 
 fn assert_last_event<T: Config>(event: Event<T>) {
-	frame_system::Pallet::<T>::assert_last_event(<T as frame_system::Config>::RuntimeEvent::from(event).into());
+	frame_system::Pallet::<T>::assert_last_event(
+		<T as frame_system::Config>::RuntimeEvent::from(event).into(),
+	);
 }
 
 #[benchmarks]

@@ -143,7 +143,12 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A device was registered, and its deposit held from its owner.
-		DeviceRegistered { device: DeviceId, owner: T::AccountId, key: DeviceKey, deposit: BalanceOf<T> },
+		DeviceRegistered {
+			device: DeviceId,
+			owner: T::AccountId,
+			key: DeviceKey,
+			deposit: BalanceOf<T>,
+		},
 		/// A device's metadata changed; its deposit is now `deposit`.
 		MetadataUpdated { device: DeviceId, deposit: BalanceOf<T> },
 		/// A device now signs its readings with `key`; the old key is no longer accepted.
@@ -284,7 +289,11 @@ pub mod pallet {
 		/// Emits `KeyRotated`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::rotate_key())]
-		pub fn rotate_key(origin: OriginFor<T>, device: DeviceId, key: DeviceKey) -> DispatchResult {
+		pub fn rotate_key(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			key: DeviceKey,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Self::owned_and_live(&who, &device)?;
 			ensure!(record.key != key, Error::<T>::KeyUnchanged);
@@ -401,7 +410,8 @@ pub mod pallet {
 		pub fn accept_transfer(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Devices::<T>::get(device).ok_or(Error::<T>::NotFound)?;
-			let offered_to = PendingTransfers::<T>::get(device).ok_or(Error::<T>::NoTransferOffered)?;
+			let offered_to =
+				PendingTransfers::<T>::get(device).ok_or(Error::<T>::NoTransferOffered)?;
 			ensure!(offered_to == who, Error::<T>::NotOfferedToYou);
 			// Decommissioning withdraws offers, so an offered device is always live.
 			ensure!(record.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
@@ -443,14 +453,17 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Registers `device` for `owner`: the `register` call without its origin, also used
 		/// for genesis devices.
-		pub(crate) fn do_register(
+		pub fn do_register(
 			owner: T::AccountId,
 			device: DeviceId,
 			key: DeviceKey,
 			metadata: MetadataInput,
 		) -> DispatchResult {
 			if let Some(existing) = Devices::<T>::get(device) {
-				ensure!(existing.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+				ensure!(
+					existing.status != DeviceStatus::Decommissioned,
+					Error::<T>::Decommissioned
+				);
 				return Err(Error::<T>::AlreadyExists.into());
 			}
 			let metadata = Self::bound_metadata(metadata)?;
@@ -459,7 +472,8 @@ pub mod pallet {
 			Self::hold_deposit(&owner, deposit)?;
 			let registered_at = frame_system::Pallet::<T>::block_number();
 			let status = DeviceStatus::Active;
-			let record = Device { owner: owner.clone(), key, status, metadata, registered_at, deposit };
+			let record =
+				Device { owner: owner.clone(), key, status, metadata, registered_at, deposit };
 			Devices::<T>::insert(device, record);
 			DevicesByOwner::<T>::insert(&owner, device, ());
 
@@ -468,7 +482,10 @@ pub mod pallet {
 		}
 
 		/// The device's record, if `who` owns it and it is not decommissioned.
-		fn owned_and_live(who: &T::AccountId, device: &DeviceId) -> Result<DeviceOf<T>, DispatchError> {
+		fn owned_and_live(
+			who: &T::AccountId,
+			device: &DeviceId,
+		) -> Result<DeviceOf<T>, DispatchError> {
 			let record = Devices::<T>::get(device).ok_or(Error::<T>::NotFound)?;
 			ensure!(record.owner == *who, Error::<T>::NotOwner);
 			ensure!(record.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
@@ -508,7 +525,11 @@ pub mod pallet {
 		}
 
 		/// Moves `who`'s held deposit from `old` to `new`; nothing happens when they are equal.
-		fn adjust_deposit(who: &T::AccountId, old: BalanceOf<T>, new: BalanceOf<T>) -> DispatchResult {
+		fn adjust_deposit(
+			who: &T::AccountId,
+			old: BalanceOf<T>,
+			new: BalanceOf<T>,
+		) -> DispatchResult {
 			if new > old {
 				Self::hold_deposit(who, new.saturating_sub(old))
 			} else if new < old {
@@ -532,7 +553,10 @@ pub mod pallet {
 					"a device is missing from its owner's index"
 				);
 				if record.status == DeviceStatus::Decommissioned {
-					ensure!(record.deposit.is_zero(), "a decommissioned device still has a deposit");
+					ensure!(
+						record.deposit.is_zero(),
+						"a decommissioned device still has a deposit"
+					);
 				} else {
 					ensure!(
 						record.deposit == Self::deposit_for(&record.metadata),
@@ -543,17 +567,22 @@ pub mod pallet {
 				*total = total.saturating_add(record.deposit);
 			}
 			for (owner, device, ()) in DevicesByOwner::<T>::iter() {
-				let record = Devices::<T>::get(device).ok_or("an owner index entry has no device")?;
+				let record =
+					Devices::<T>::get(device).ok_or("an owner index entry has no device")?;
 				ensure!(record.owner == owner, "an owner index entry names the wrong owner");
 			}
 			for (device, to) in PendingTransfers::<T>::iter() {
 				let record = Devices::<T>::get(device).ok_or("a transfer offer has no device")?;
-				ensure!(record.status != DeviceStatus::Decommissioned, "a retired device is on offer");
+				ensure!(
+					record.status != DeviceStatus::Decommissioned,
+					"a retired device is on offer"
+				);
 				ensure!(record.owner != to, "a device is offered to its own owner");
 			}
 			for (owner, total) in held {
 				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::DeviceDeposit.into(), &owner) == total,
+					T::Currency::balance_on_hold(&HoldReason::DeviceDeposit.into(), &owner)
+						== total,
 					"an owner's held deposit differs from the sum of their devices' deposits"
 				);
 			}

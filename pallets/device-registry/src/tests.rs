@@ -190,9 +190,10 @@ mod register {
 			let mut alices: Vec<_> = DevicesByOwner::<Test>::iter_key_prefix(ALICE).collect();
 			alices.sort();
 			assert_eq!(alices, vec![device_id(1), device_id(2)]);
-			assert_eq!(DevicesByOwner::<Test>::iter_key_prefix(BOB).collect::<Vec<_>>(), vec![
-				device_id(3)
-			]);
+			assert_eq!(
+				DevicesByOwner::<Test>::iter_key_prefix(BOB).collect::<Vec<_>>(),
+				vec![device_id(3)]
+			);
 			assert_eq!(held(ALICE), 2 * THERMOMETER_DEPOSIT);
 		});
 	}
@@ -246,7 +247,8 @@ mod update_metadata {
 			// Only the registry's own event: no zero-amount hold or release from Balances.
 			assert_eq!(System::events().len(), events_before + 1);
 			System::assert_last_event(
-				Event::MetadataUpdated { device: device_id(1), deposit: THERMOMETER_DEPOSIT }.into(),
+				Event::MetadataUpdated { device: device_id(1), deposit: THERMOMETER_DEPOSIT }
+					.into(),
 			);
 		});
 	}
@@ -270,7 +272,11 @@ mod update_metadata {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
 			assert_noop!(
-				DeviceRegistry::update_metadata(RuntimeOrigin::signed(BOB), device_id(1), thermometer()),
+				DeviceRegistry::update_metadata(
+					RuntimeOrigin::signed(BOB),
+					device_id(1),
+					thermometer()
+				),
 				Error::<Test>::NotOwner
 			);
 		});
@@ -359,7 +365,11 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//old")),
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					sr_key("//old")
+				),
 				Error::<Test>::KeyUnchanged
 			);
 		});
@@ -498,7 +508,11 @@ mod decommission {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
 			assert_ok!(DeviceRegistry::suspend(RuntimeOrigin::signed(ALICE), device_id(1)));
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), BOB));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				BOB
+			));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert!(!PendingTransfers::<Test>::contains_key(device_id(1)));
 			assert_noop!(
@@ -536,7 +550,11 @@ mod transfer {
 	fn offer_and_accept_moves_the_device_and_its_deposit() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), BOB));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				BOB
+			));
 			System::assert_last_event(
 				Event::TransferOffered { device: device_id(1), from: ALICE, to: BOB }.into(),
 			);
@@ -566,8 +584,16 @@ mod transfer {
 	fn a_new_offer_replaces_the_open_one() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), POOR));
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), BOB));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				POOR
+			));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				BOB
+			));
 			assert_noop!(
 				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(POOR), device_id(1)),
 				Error::<Test>::NotOfferedToYou
@@ -612,7 +638,11 @@ mod transfer {
 				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
 				Error::<Test>::NoTransferOffered
 			);
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), BOB));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				BOB
+			));
 			assert_noop!(
 				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(POOR), device_id(1)),
 				Error::<Test>::NotOfferedToYou
@@ -624,7 +654,11 @@ mod transfer {
 	fn accept_fails_when_the_new_owner_cannot_pay_the_deposit() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), POOR));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				POOR
+			));
 			assert_noop!(
 				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(POOR), device_id(1)),
 				Error::<Test>::InsufficientBalance
@@ -653,7 +687,11 @@ mod transfer {
 	fn cancel_withdraws_the_offer() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), BOB));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				BOB
+			));
 			assert_ok!(DeviceRegistry::cancel_transfer(RuntimeOrigin::signed(ALICE), device_id(1)));
 			System::assert_last_event(Event::TransferCancelled { device: device_id(1) }.into());
 			assert_noop!(
@@ -675,7 +713,11 @@ mod transfer {
 				DeviceRegistry::cancel_transfer(RuntimeOrigin::signed(ALICE), device_id(1)),
 				Error::<Test>::NoTransferOffered
 			);
-			assert_ok!(DeviceRegistry::offer_transfer(RuntimeOrigin::signed(ALICE), device_id(1), BOB));
+			assert_ok!(DeviceRegistry::offer_transfer(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				BOB
+			));
 			assert_noop!(
 				DeviceRegistry::cancel_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
 				Error::<Test>::NotOwner
@@ -711,7 +753,10 @@ mod inspect_and_genesis {
 			.with_device(device_id(2), BOB, ed_key("//Bob//device//1"))
 			.build_and_execute(|| {
 				let record = Devices::<Test>::get(device_id(1)).unwrap();
-				assert_eq!((record.owner, record.key, record.status), (ALICE, key, DeviceStatus::Active));
+				assert_eq!(
+					(record.owner, record.key, record.status),
+					(ALICE, key, DeviceStatus::Active)
+				);
 				assert_eq!(held(ALICE), THERMOMETER_DEPOSIT);
 				assert_eq!(held(BOB), THERMOMETER_DEPOSIT);
 				assert!(DevicesByOwner::<Test>::contains_key(BOB, device_id(2)));

@@ -448,7 +448,8 @@ pub mod pallet {
 
 			if statement.first_seq > state.next_seq {
 				let (from, to) = (state.next_seq, statement.first_seq.saturating_sub(1));
-				state.missing = state.missing.saturating_add(to.saturating_sub(from).saturating_add(1));
+				state.missing =
+					state.missing.saturating_add(to.saturating_sub(from).saturating_add(1));
 				Self::deposit_event(Event::SequenceGap { device, from, to });
 			}
 			let block = frame_system::Pallet::<T>::block_number();
@@ -466,8 +467,13 @@ pub mod pallet {
 					submitter: who.clone(),
 				},
 			);
-			state.head =
-				chain_link(&state.head, &device, statement.first_seq, statement.count, &statement.root);
+			state.head = chain_link(
+				&state.head,
+				&device,
+				statement.first_seq,
+				statement.count,
+				&statement.root,
+			);
 			state.next_seq = next_seq;
 			state.anchors = state.anchors.saturating_add(1);
 			state.readings = state.readings.saturating_add(statement.count.into());
@@ -513,14 +519,22 @@ pub mod pallet {
 
 		/// Whether `who` may anchor for `device`: the device itself, its owner, or a SUBMIT
 		/// grantee.
-		fn may_submit(who: &T::AccountId, device: &DeviceId, info: &DeviceInfo<T::AccountId>) -> bool {
-			*who == info.owner ||
-				*who == T::AccountId::from(info.key.account()) ||
-				T::Permissions::may_submit(who, device)
+		fn may_submit(
+			who: &T::AccountId,
+			device: &DeviceId,
+			info: &DeviceInfo<T::AccountId>,
+		) -> bool {
+			*who == info.owner
+				|| *who == T::AccountId::from(info.key.account())
+				|| T::Permissions::may_submit(who, device)
 		}
 
 		/// Whether `who` may set `device`'s rules: its owner or a MANAGE grantee.
-		fn may_manage(who: &T::AccountId, device: &DeviceId, info: &DeviceInfo<T::AccountId>) -> bool {
+		fn may_manage(
+			who: &T::AccountId,
+			device: &DeviceId,
+			info: &DeviceInfo<T::AccountId>,
+		) -> bool {
 			*who == info.owner || T::Permissions::may_manage(who, device)
 		}
 
@@ -530,7 +544,10 @@ pub mod pallet {
 		}
 
 		/// The anchor covering `seq` of `device`, with its number, if any.
-		pub fn anchor_covering(device: &DeviceId, seq: Seq) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
+		pub fn anchor_covering(
+			device: &DeviceId,
+			seq: Seq,
+		) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
 			let found = Self::last_anchor_starting_at_or_before(device, seq)?;
 			(found.anchor.last_seq() >= seq).then_some(found)
 		}

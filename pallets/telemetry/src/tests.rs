@@ -79,7 +79,10 @@ mod anchor {
 			assert_eq!(state.readings, 1);
 			assert_eq!(state.missing, 0);
 			assert_eq!(state.last_device_time_ms, anchor.statement.time.last_ms);
-			assert_eq!(state.head, chain_link(&H256::zero(), &device.id(), 0, 1, &anchor.statement.root));
+			assert_eq!(
+				state.head,
+				chain_link(&H256::zero(), &device.id(), 0, 1, &anchor.statement.root)
+			);
 		});
 	}
 
@@ -88,7 +91,10 @@ mod anchor {
 		let device = monitor();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			let anchor = device.anchor(0, 8);
-			assert_eq!(anchor.statement.root, provena_primitives::telemetry::batch_root(&leaves(&device, 0, 8)));
+			assert_eq!(
+				anchor.statement.root,
+				provena_primitives::telemetry::batch_root(&leaves(&device, 0, 8))
+			);
 
 			assert_ok!(submit(&OWNER, anchor.clone()));
 
@@ -219,7 +225,8 @@ mod anchor {
 			let statement = device.statement(0, 1);
 			let TestDevice::Sr(_, pair) = &device else { unreachable!() };
 			let other_chain = statement.signing_hash(&H256::repeat_byte(0xaa));
-			let anchor = Anchor { statement, signature: MultiSignature::Sr25519(pair.sign(&other_chain)) };
+			let anchor =
+				Anchor { statement, signature: MultiSignature::Sr25519(pair.sign(&other_chain)) };
 			assert_noop!(submit(&OWNER, anchor), Error::<Test>::BadSignature);
 		});
 	}
@@ -234,7 +241,9 @@ mod anchor {
 			// The same 64 bytes presented as an sr25519 signature.
 			let anchor = Anchor {
 				statement,
-				signature: MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw(signature.0)),
+				signature: MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw(
+					signature.0,
+				)),
 			};
 			assert_noop!(submit(&OWNER, anchor), Error::<Test>::BadSignature);
 		});
@@ -321,8 +330,11 @@ mod anchor {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			assert_ok!(submit(&OWNER, device.anchor(2, 1)));
-			assert!(telemetry_events()
-				.contains(&Event::SequenceGap { device: device.id(), from: 0, to: 1 }));
+			assert!(telemetry_events().contains(&Event::SequenceGap {
+				device: device.id(),
+				from: 0,
+				to: 1
+			}));
 		});
 	}
 
@@ -341,8 +353,12 @@ mod anchor {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			let mut statement = device.statement(0, 1);
-			statement.time = TimeRange { first_ms: NOW_MS, last_ms: NOW_MS + MaxClockDrift::get() + 1 };
-			assert_noop!(submit(&OWNER, device.signed(statement.clone())), Error::<Test>::FutureTimestamp);
+			statement.time =
+				TimeRange { first_ms: NOW_MS, last_ms: NOW_MS + MaxClockDrift::get() + 1 };
+			assert_noop!(
+				submit(&OWNER, device.signed(statement.clone())),
+				Error::<Test>::FutureTimestamp
+			);
 
 			// Exactly the allowed drift is fine.
 			statement.time.last_ms = NOW_MS + MaxClockDrift::get();
@@ -376,7 +392,10 @@ mod anchor {
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			let mut statement = device.statement(0, 1);
 			statement.first_seq = u64::MAX;
-			assert_noop!(submit(&OWNER, device.signed(statement.clone())), Error::<Test>::SequenceOverflow);
+			assert_noop!(
+				submit(&OWNER, device.signed(statement.clone())),
+				Error::<Test>::SequenceOverflow
+			);
 			statement.first_seq = u64::MAX - 1;
 			statement.count = 3;
 			assert_noop!(submit(&OWNER, device.signed(statement)), Error::<Test>::SequenceOverflow);
@@ -391,7 +410,10 @@ mod anchor {
 			statement.values = vec![PublicValue { seq: 6, metric: metric("temp_c"), value: 1 }]
 				.try_into()
 				.unwrap();
-			assert_noop!(submit(&OWNER, device.signed(statement)), Error::<Test>::ValueOutsideAnchor);
+			assert_noop!(
+				submit(&OWNER, device.signed(statement)),
+				Error::<Test>::ValueOutsideAnchor
+			);
 		});
 	}
 
@@ -421,7 +443,10 @@ mod anchor {
 mod batch {
 	use super::*;
 
-	fn anchor_batch(who: &sp_runtime::AccountId32, items: Vec<Anchor<MaxPublicValues>>) -> DispatchResult {
+	fn anchor_batch(
+		who: &sp_runtime::AccountId32,
+		items: Vec<Anchor<MaxPublicValues>>,
+	) -> DispatchResult {
 		Telemetry::anchor_batch(RuntimeOrigin::signed(who.clone()), batch(items))
 	}
 
@@ -432,7 +457,10 @@ mod batch {
 			Directory::grant(GATEWAY, a.id(), Grant::Submit);
 			Directory::grant(GATEWAY, b.id(), Grant::Submit);
 
-			assert_ok!(anchor_batch(&GATEWAY, vec![a.anchor(0, 4), b.anchor(0, 1), a.anchor(4, 2)]));
+			assert_ok!(anchor_batch(
+				&GATEWAY,
+				vec![a.anchor(0, 4), b.anchor(0, 1), a.anchor(4, 2)]
+			));
 
 			System::assert_last_event(
 				Event::BatchProcessed { submitter: GATEWAY, accepted: 3, rejected: 0 }.into(),
@@ -554,8 +582,19 @@ mod batch {
 mod alerts {
 	use super::*;
 
-	fn set(who: &sp_runtime::AccountId32, device: &TestDevice, min: Option<i64>, max: Option<i64>) -> DispatchResult {
-		Telemetry::set_alert_rule(RuntimeOrigin::signed(who.clone()), device.id(), metric("temp_c"), min, max)
+	fn set(
+		who: &sp_runtime::AccountId32,
+		device: &TestDevice,
+		min: Option<i64>,
+		max: Option<i64>,
+	) -> DispatchResult {
+		Telemetry::set_alert_rule(
+			RuntimeOrigin::signed(who.clone()),
+			device.id(),
+			metric("temp_c"),
+			min,
+			max,
+		)
 	}
 
 	fn alerts() -> Vec<Event> {
@@ -656,7 +695,11 @@ mod alerts {
 			System::assert_last_event(
 				Event::AlertRuleSet {
 					device: device.id(),
-					rule: AlertRule { metric: metric("temp_c"), min: Some(-20_000), max: Some(-15_000) },
+					rule: AlertRule {
+						metric: metric("temp_c"),
+						min: Some(-20_000),
+						max: Some(-15_000),
+					},
 				}
 				.into(),
 			);
@@ -696,7 +739,11 @@ mod alerts {
 				None,
 				Some(80_000),
 			));
-			assert_ok!(Telemetry::clear_alert_rule(RuntimeOrigin::signed(OWNER), device.id(), metric("temp_c")));
+			assert_ok!(Telemetry::clear_alert_rule(
+				RuntimeOrigin::signed(OWNER),
+				device.id(),
+				metric("temp_c")
+			));
 			let rules = AlertRules::<Test>::get(device.id());
 			assert_eq!(rules.len(), 1);
 			assert_eq!(rules[0].metric, metric("humidity_pct"));
@@ -727,7 +774,10 @@ mod alerts {
 			// Neither the device itself nor a SUBMIT grantee manages it.
 			Directory::grant(GATEWAY, device.id(), Grant::Submit);
 			assert_noop!(set(&GATEWAY, &device, Some(1), None), Error::<Test>::NotAuthorized);
-			assert_noop!(set(&device.account(), &device, Some(1), None), Error::<Test>::NotAuthorized);
+			assert_noop!(
+				set(&device.account(), &device, Some(1), None),
+				Error::<Test>::NotAuthorized
+			);
 		});
 	}
 
@@ -743,7 +793,10 @@ mod alerts {
 	fn set_alert_rule_fails_with_inverted_bounds() {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
-			assert_noop!(set(&OWNER, &device, Some(8_000), Some(2_000)), Error::<Test>::InvertedBounds);
+			assert_noop!(
+				set(&OWNER, &device, Some(8_000), Some(2_000)),
+				Error::<Test>::InvertedBounds
+			);
 			assert_ok!(set(&OWNER, &device, Some(5_000), Some(5_000)));
 		});
 	}
@@ -762,7 +815,13 @@ mod alerts {
 				));
 			}
 			assert_noop!(
-				Telemetry::set_alert_rule(RuntimeOrigin::signed(OWNER), device.id(), metric("c"), Some(0), None),
+				Telemetry::set_alert_rule(
+					RuntimeOrigin::signed(OWNER),
+					device.id(),
+					metric("c"),
+					Some(0),
+					None
+				),
 				Error::<Test>::TooManyRules
 			);
 		});
@@ -773,7 +832,13 @@ mod alerts {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			assert_noop!(
-				Telemetry::set_alert_rule(RuntimeOrigin::none(), device.id(), metric("t"), Some(0), None),
+				Telemetry::set_alert_rule(
+					RuntimeOrigin::none(),
+					device.id(),
+					metric("t"),
+					Some(0),
+					None
+				),
 				DispatchError::BadOrigin
 			);
 		});
@@ -784,7 +849,11 @@ mod alerts {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			assert_noop!(
-				Telemetry::clear_alert_rule(RuntimeOrigin::signed(OWNER), device.id(), metric("temp_c")),
+				Telemetry::clear_alert_rule(
+					RuntimeOrigin::signed(OWNER),
+					device.id(),
+					metric("temp_c")
+				),
 				Error::<Test>::RuleNotFound
 			);
 		});
@@ -794,7 +863,11 @@ mod alerts {
 	fn clear_alert_rule_fails_for_an_unknown_device() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				Telemetry::clear_alert_rule(RuntimeOrigin::signed(OWNER), [42; 32], metric("temp_c")),
+				Telemetry::clear_alert_rule(
+					RuntimeOrigin::signed(OWNER),
+					[42; 32],
+					metric("temp_c")
+				),
 				Error::<Test>::NotFound
 			);
 		});
@@ -806,7 +879,11 @@ mod alerts {
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			assert_ok!(set(&OWNER, &device, Some(0), None));
 			assert_noop!(
-				Telemetry::clear_alert_rule(RuntimeOrigin::signed(STRANGER), device.id(), metric("temp_c")),
+				Telemetry::clear_alert_rule(
+					RuntimeOrigin::signed(STRANGER),
+					device.id(),
+					metric("temp_c")
+				),
 				Error::<Test>::NotAuthorized
 			);
 		});
@@ -818,7 +895,11 @@ mod alerts {
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			assert_ok!(set(&OWNER, &device, Some(0), None));
 			Directory::set_status(device.id(), DeviceStatus::Decommissioned);
-			assert_ok!(Telemetry::clear_alert_rule(RuntimeOrigin::signed(OWNER), device.id(), metric("temp_c")));
+			assert_ok!(Telemetry::clear_alert_rule(
+				RuntimeOrigin::signed(OWNER),
+				device.id(),
+				metric("temp_c")
+			));
 		});
 	}
 
@@ -853,8 +934,9 @@ mod queries {
 			for position in [0u32, 3, 7] {
 				let seq = 11 + u64::from(position);
 				let proof = batch_proof(&batch, position).unwrap();
-				let found = Telemetry::verify_reading(device.id(), seq, batch[position as usize], proof)
-					.expect("anchored");
+				let found =
+					Telemetry::verify_reading(device.id(), seq, batch[position as usize], proof)
+						.expect("anchored");
 				assert_eq!(found.index, 2);
 				assert_eq!((found.anchor.first_seq, found.anchor.count), (11, 8));
 				assert_eq!(found.anchor.block, 1);
@@ -896,8 +978,9 @@ mod queries {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			anchor_history(&device);
-			let found = Telemetry::verify_reading(device.id(), 10, device.reading(10).leaf(), vec![])
-				.expect("anchored");
+			let found =
+				Telemetry::verify_reading(device.id(), 10, device.reading(10).leaf(), vec![])
+					.expect("anchored");
 			assert_eq!(found.index, 1);
 			assert_eq!(
 				Telemetry::verify_reading(device.id(), 10, device.reading(11).leaf(), vec![]),
@@ -956,7 +1039,10 @@ mod queries {
 			assert_eq!(Telemetry::device_state(device.id()), None);
 			anchor_history(&device);
 			let state = Telemetry::device_state(device.id()).unwrap();
-			assert_eq!((state.next_seq, state.anchors, state.readings, state.missing), (19, 3, 13, 6));
+			assert_eq!(
+				(state.next_seq, state.anchors, state.readings, state.missing),
+				(19, 3, 13, 6)
+			);
 			assert_eq!(state.last_anchor_block, 1);
 		});
 	}

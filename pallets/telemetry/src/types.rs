@@ -7,9 +7,7 @@ use scale_info::TypeInfo;
 use sp_core::{Get, H256};
 
 /// A device's telemetry so far.
-#[derive(
-	Clone, PartialEq, Eq, Default, Encode, Decode, MaxEncodedLen, TypeInfo, Debug,
-)]
+#[derive(Clone, PartialEq, Eq, Default, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct DeviceTelemetry<BlockNumber> {
 	/// The sequence number the next anchor should start at: one past the last anchored reading
 	/// (zero before the first anchor).

@@ -14,14 +14,30 @@ pub trait WeightInfo {
 /// Placeholder.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	fn anchor(_v: u32) -> Weight { Weight::zero() }
-	fn anchor_batch(_n: u32, _v: u32) -> Weight { Weight::zero() }
-	fn set_alert_rule() -> Weight { Weight::zero() }
-	fn clear_alert_rule() -> Weight { Weight::zero() }
+	fn anchor(_v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn anchor_batch(_n: u32, _v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn set_alert_rule() -> Weight {
+		Weight::zero()
+	}
+	fn clear_alert_rule() -> Weight {
+		Weight::zero()
+	}
 }
 impl WeightInfo for () {
-	fn anchor(_v: u32) -> Weight { Weight::zero() }
-	fn anchor_batch(_n: u32, _v: u32) -> Weight { Weight::zero() }
-	fn set_alert_rule() -> Weight { Weight::zero() }
-	fn clear_alert_rule() -> Weight { Weight::zero() }
+	fn anchor(_v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn anchor_batch(_n: u32, _v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn set_alert_rule() -> Weight {
+		Weight::zero()
+	}
+	fn clear_alert_rule() -> Weight {
+		Weight::zero()
+	}
 }

@@ -18,9 +18,10 @@ use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, EXISTENTIAL_DEPOSIT, MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, DeviceRegistry, Hash, Nonce,
+	OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT,
+	MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 
 /// Share of a block that normal (non-operational) extrinsics may fill.
@@ -153,7 +154,6 @@ impl pallet_utility::Config for Runtime {
 	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
 }
 
-
 parameter_types! {
 	/// Every device record holds a tenth of a PRV, whatever its metadata.
 	pub const DeviceDepositBase: Balance = 100 * MILLI_UNIT;
@@ -169,4 +169,55 @@ impl pallet_device_registry::Config for Runtime {
 	/// Kind, model and location labels of up to 64 bytes each.
 	type MaxFieldLength = ConstU32<64>;
 	type WeightInfo = pallet_device_registry::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Chain time lags wall time by up to a slot, and device clocks drift: two minutes ahead of
+	/// the chain is still believable, more is a clock to fix.
+	pub const MaxClockDrift: u64 = 120_000;
+}
+
+impl pallet_telemetry::Config for Runtime {
+	type Devices = DeviceRegistry;
+	/// Owners and devices only, until access control is wired in.
+	type Permissions = ();
+	type UnixTime = Timestamp;
+	/// Enough for every measurement of a multi-sensor reading, or a batch's extremes.
+	type MaxPublicValues = ConstU32<16>;
+	/// 4 KiB of sealed data per anchor.
+	type MaxPayloadLen = ConstU32<4_096>;
+	/// A gateway's batch: up to 256 devices' anchors in one extrinsic.
+	type MaxBatchLen = ConstU32<256>;
+	type MaxRulesPerDevice = ConstU32<16>;
+	type MaxClockDrift = MaxClockDrift;
+	type WeightInfo = pallet_telemetry::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TelemetryBenchmarkHelper;
+}
+
+/// Registers benchmark devices in the real device registry, funding their owner first.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TelemetryBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_telemetry::BenchmarkHelper<AccountId> for TelemetryBenchmarkHelper {
+	fn register_device(
+		owner: &AccountId,
+		device: provena_primitives::DeviceId,
+		key: provena_primitives::DeviceKey,
+	) {
+		use frame_support::traits::fungible::Mutate;
+		let funds = 1_000 * super::UNIT;
+		if Balances::free_balance(owner) < funds {
+			let _ = Balances::set_balance(owner, funds);
+		}
+		let metadata = pallet_device_registry::MetadataInput {
+			kind: b"bench".to_vec(),
+			model: b"bench".to_vec(),
+			firmware: None,
+			location: b"bench".to_vec(),
+		};
+		DeviceRegistry::do_register(owner.clone(), device, key, metadata)
+			.expect("a funded owner registers a fresh device");
+	}
 }

@@ -1,0 +1,161 @@
+//! Benchmarks of every telemetry call, each in its worst case: sr25519 signatures (slower to
+//! verify than ed25519), a device with history, a sequence gap, the most alert rules and a
+//! public value breaking each.
+
+use super::*;
+use crate::pallet::{AlertRules, AnchorOf, BatchItemOf};
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{traits::Get, BoundedVec};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_core::{crypto::KeyTypeId, H256};
+use sp_runtime::{traits::Zero, MultiSignature};
+
+/// The keystore slot benchmark device keys live in.
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"prvn");
+
+/// A device for the benchmarks: its id and its sr25519 key, held by the benchmark keystore.
+struct BenchDevice {
+	id: DeviceId,
+	key: sp_core::sr25519::Public,
+}
+
+impl BenchDevice {
+	/// Creates device number `n`, owned by `owner`, with a fresh key, registered and active.
+	fn new<T: Config>(owner: &T::AccountId, n: u32) -> Self {
+		let mut id = [0u8; 32];
+		id[..4].copy_from_slice(&n.to_le_bytes());
+		id[4] = 0xbe;
+		let key = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+		T::BenchmarkHelper::register_device(owner, id, DeviceKey::Sr25519(key));
+		BenchDevice { id, key }
+	}
+
+	/// A signed anchor of `count` readings from `first_seq`, whose `values` public values each
+	/// break one of the rules [`Self::with_rules`] sets.
+	fn anchor<T: Config>(&self, first_seq: Seq, count: u32, values: u32) -> AnchorOf<T> {
+		let values: Vec<PublicValue> = (0..values)
+			.map(|i| PublicValue {
+				seq: first_seq + u64::from(i % count),
+				metric: metric(T::MaxRulesPerDevice::get().saturating_sub(1).min(i)),
+				value: i64::MAX,
+			})
+			.collect();
+		let statement = AnchorStatement {
+			device: self.id,
+			first_seq,
+			count,
+			root: H256::repeat_byte(0xab),
+			time: TimeRange { first_ms: 0, last_ms: 0 },
+			values: BoundedVec::try_from(values).expect("at most MaxPublicValues"),
+		};
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let signature =
+			sp_io::crypto::sr25519_sign(KEY_TYPE, &self.key, &statement.signing_hash(&genesis))
+				.expect("the keystore holds the key");
+		Anchor { statement, signature: MultiSignature::Sr25519(signature) }
+	}
+
+	/// Gives the device `MaxRulesPerDevice` rules, each with an upper bound of zero.
+	fn with_rules<T: Config>(self) -> Self {
+		let rules: Vec<AlertRule> = (0..T::MaxRulesPerDevice::get())
+			.map(|i| AlertRule { metric: metric(i), min: None, max: Some(0) })
+			.collect();
+		AlertRules::<T>::insert(self.id, BoundedVec::try_from(rules).expect("MaxRulesPerDevice"));
+		self
+	}
+
+	/// Anchors readings 0..4 so the device has history to extend.
+	fn with_history<T: Config>(self, owner: &T::AccountId) -> Self {
+		Pallet::<T>::do_anchor(owner, &self.anchor::<T>(0, 4, 0)).expect("a valid first anchor");
+		self
+	}
+}
+
+/// The name of metric `i`: the longest allowed name, so comparisons cost the most.
+fn metric(i: u32) -> MetricName {
+	let mut name = vec![b'm'; provena_primitives::telemetry::MAX_METRIC_NAME_LEN as usize];
+	name[..4].copy_from_slice(&i.to_le_bytes());
+	MetricName::try_from(name).expect("MAX_METRIC_NAME_LEN bytes")
+}
+
+fn assert_last_event<T: Config>(event: Event<T>) {
+	frame_system::Pallet::<T>::assert_last_event(
+		<T as frame_system::Config>::RuntimeEvent::from(event).into(),
+	);
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// One anchor with `v` public values, each raising an alert, after a gap.
+	#[benchmark]
+	fn anchor(v: Linear<0, { T::MaxPublicValues::get() }>) {
+		let owner: T::AccountId = whitelisted_caller();
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>(&owner);
+		let signed = device.anchor::<T>(10, 1_000, v);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), signed, None);
+
+		assert_eq!(DeviceStates::<T>::get(device.id).map(|s| s.next_seq), Some(1_010));
+	}
+
+	/// A gateway batch of `n` anchors of `n` devices, each with `v` public values.
+	#[benchmark]
+	fn anchor_batch(
+		n: Linear<1, { T::MaxBatchLen::get() }>,
+		v: Linear<0, { T::MaxPublicValues::get() }>,
+	) {
+		let owner: T::AccountId = whitelisted_caller();
+		let items: Vec<BatchItemOf<T>> = (0..n)
+			.map(|i| {
+				let device =
+					BenchDevice::new::<T>(&owner, i).with_rules::<T>().with_history::<T>(&owner);
+				BatchItem { anchor: device.anchor::<T>(10, 1_000, v), payload: None }
+			})
+			.collect();
+		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), items);
+
+		assert_last_event::<T>(Event::BatchProcessed {
+			submitter: owner,
+			accepted: n,
+			rejected: 0,
+		});
+	}
+
+	/// Adds a rule to a device that has all but one.
+	#[benchmark]
+	fn set_alert_rule() {
+		let owner: T::AccountId = whitelisted_caller();
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>();
+		let last = T::MaxRulesPerDevice::get().saturating_sub(1);
+		AlertRules::<T>::mutate(device.id, |rules| {
+			rules.pop();
+		});
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.id, metric(last), Some(i64::MIN), Some(i64::MAX));
+
+		assert_eq!(AlertRules::<T>::get(device.id).len() as u32, T::MaxRulesPerDevice::get());
+	}
+
+	/// Removes the last of a device's rules.
+	#[benchmark]
+	fn clear_alert_rule() {
+		let owner: T::AccountId = whitelisted_caller();
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>();
+		let last = T::MaxRulesPerDevice::get().saturating_sub(1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.id, metric(last));
+
+		assert_eq!(AlertRules::<T>::get(device.id).len() as u32, last);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::new().build(), crate::mock::Test);
+}

@@ -1,0 +1,184 @@
+//! Telemetry wired to the real device registry in the real runtime: what the registry says about
+//! a device (its key, its status) is what telemetry enforces.
+
+use frame_support::{assert_noop, assert_ok, BoundedVec};
+use pallet_telemetry::runtime_api::runtime_decl_for_telemetry_api::TelemetryApiV1;
+use pallet_telemetry::{Anchor, AnchorStatement, TimeRange, VerifyError};
+use provena_primitives::{
+	telemetry::{batch_proof, batch_root, Measurement, MetricName, Reading},
+	DeviceKey,
+};
+use provena_runtime::{
+	genesis_config_presets::demo_device_id, AccountId, Block, BlockNumber, DeviceRegistry, Runtime,
+	RuntimeGenesisConfig, RuntimeOrigin, System, Telemetry,
+};
+use sp_core::{sr25519, Pair, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{BuildStorage, MultiSignature};
+
+type MaxValues = <Runtime as pallet_telemetry::Config>::MaxPublicValues;
+
+const NOW_MS: u64 = 1_795_305_600_000;
+
+/// The development chain's genesis (Alice's demo devices included), at block 1.
+fn dev_chain() -> sp_io::TestExternalities {
+	let patch = provena_runtime::genesis_config_presets::get_preset(&"development".into())
+		.expect("the development preset exists");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	sc_chain_spec::json_merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		// Set directly: `set_timestamp` would also move Aura to the matching slot.
+		pallet_timestamp::Now::<Runtime>::put(NOW_MS);
+	});
+	ext
+}
+
+fn thermometer_id() -> [u8; 32] {
+	demo_device_id("provena-demo:cold-chain-thermometer-1")
+}
+
+fn reading(seq: u64) -> Reading {
+	Reading {
+		device: thermometer_id(),
+		seq,
+		timestamp_ms: NOW_MS - 60_000 + seq,
+		values: vec![Measurement {
+			metric: MetricName::truncate_from(b"temp_c".to_vec()),
+			value: 5_000,
+		}],
+		payload_hash: None,
+	}
+}
+
+/// Readings `first..first + count` of the demo thermometer, anchored and signed by `key`.
+fn anchor(key: &sr25519::Pair, first: u64, count: u64) -> Anchor<MaxValues> {
+	let leaves: Vec<H256> = (first..first + count).map(|seq| reading(seq).leaf()).collect();
+	let statement = AnchorStatement {
+		device: thermometer_id(),
+		first_seq: first,
+		count: count as u32,
+		root: batch_root(&leaves),
+		time: TimeRange {
+			first_ms: reading(first).timestamp_ms,
+			last_ms: reading(first + count - 1).timestamp_ms,
+		},
+		values: BoundedVec::new(),
+	};
+	let signature = key.sign(&statement.signing_hash(&System::block_hash(0)));
+	Anchor { statement, signature: MultiSignature::Sr25519(signature) }
+}
+
+fn alice() -> RuntimeOrigin {
+	RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id())
+}
+
+fn demo_key() -> sr25519::Pair {
+	sr25519::Pair::from_string("//Alice//device/1", None).unwrap()
+}
+
+#[test]
+fn the_demo_thermometer_anchors_and_its_readings_verify() {
+	dev_chain().execute_with(|| {
+		assert_ok!(Telemetry::anchor(alice(), anchor(&demo_key(), 0, 16), None));
+
+		let leaves: Vec<H256> = (0..16).map(|seq| reading(seq).leaf()).collect();
+		let found = <Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::verify_reading(
+			thermometer_id(),
+			5,
+			leaves[5],
+			batch_proof(&leaves, 5).unwrap(),
+		)
+		.expect("reading 5 is anchored");
+		assert_eq!((found.index, found.anchor.first_seq, found.anchor.count), (0, 0, 16));
+		assert_eq!(found.anchor.chain_time_ms, NOW_MS);
+		assert_eq!(
+			<Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::verify_reading(
+				thermometer_id(),
+				5,
+				leaves[6],
+				batch_proof(&leaves, 5).unwrap()
+			),
+			Err(VerifyError::ProofMismatch)
+		);
+		assert_eq!(
+			<Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::anchors(
+				thermometer_id(),
+				0,
+				100,
+				10
+			)
+			.len(),
+			1
+		);
+		assert_eq!(
+			<Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::device_state(
+				thermometer_id()
+			)
+			.unwrap()
+			.next_seq,
+			16
+		);
+	});
+}
+
+#[test]
+fn the_device_account_itself_may_anchor() {
+	dev_chain().execute_with(|| {
+		let device_account: AccountId = DeviceKey::Sr25519(demo_key().public()).account();
+		assert_ok!(Telemetry::anchor(
+			RuntimeOrigin::signed(device_account),
+			anchor(&demo_key(), 0, 1),
+			None
+		));
+		assert_noop!(
+			Telemetry::anchor(
+				RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()),
+				anchor(&demo_key(), 1, 1),
+				None
+			),
+			pallet_telemetry::Error::<Runtime>::NotAuthorized
+		);
+	});
+}
+
+#[test]
+fn a_key_rotated_in_the_registry_is_enforced_by_telemetry() {
+	dev_chain().execute_with(|| {
+		let replacement =
+			sr25519::Pair::from_string("//Alice//device/1//replacement", None).unwrap();
+		assert_ok!(Telemetry::anchor(alice(), anchor(&demo_key(), 0, 1), None));
+		assert_ok!(DeviceRegistry::rotate_key(
+			alice(),
+			thermometer_id(),
+			DeviceKey::Sr25519(replacement.public())
+		));
+
+		assert_noop!(
+			Telemetry::anchor(alice(), anchor(&demo_key(), 1, 1), None),
+			pallet_telemetry::Error::<Runtime>::BadSignature
+		);
+		assert_ok!(Telemetry::anchor(alice(), anchor(&replacement, 1, 1), None));
+	});
+}
+
+#[test]
+fn suspending_or_decommissioning_in_the_registry_stops_anchoring() {
+	dev_chain().execute_with(|| {
+		assert_ok!(DeviceRegistry::suspend(alice(), thermometer_id()));
+		assert_noop!(
+			Telemetry::anchor(alice(), anchor(&demo_key(), 0, 1), None),
+			pallet_telemetry::Error::<Runtime>::NotActive
+		);
+		assert_ok!(DeviceRegistry::resume(alice(), thermometer_id()));
+		assert_ok!(Telemetry::anchor(alice(), anchor(&demo_key(), 0, 1), None));
+
+		assert_ok!(DeviceRegistry::decommission(alice(), thermometer_id()));
+		assert_noop!(
+			Telemetry::anchor(alice(), anchor(&demo_key(), 1, 1), None),
+			pallet_telemetry::Error::<Runtime>::NotActive
+		);
+	});
+}
