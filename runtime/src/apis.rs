@@ -17,9 +17,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	Telemetry, TransactionPayment, VERSION,
+	genesis_config_presets, AccessControl, AccountId, Aura, Balance, Block, BlockNumber, Executive,
+	Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	System, Telemetry, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -215,6 +215,25 @@ impl_runtime_apis! {
 			device: provena_primitives::DeviceId,
 		) -> Option<pallet_telemetry::DeviceTelemetry<BlockNumber>> {
 			Telemetry::device_state(device)
+		}
+	}
+
+	impl pallet_access_control::runtime_api::AccessControlApi<
+		Block,
+		AccountId,
+		pallet_access_control::GrantOf<Runtime>,
+	> for Runtime {
+		fn permissions(
+			who: AccountId,
+			device: provena_primitives::DeviceId,
+		) -> pallet_access_control::Permissions {
+			AccessControl::permissions_on(&who, &device)
+		}
+
+		fn grants(
+			device: provena_primitives::DeviceId,
+		) -> Vec<(pallet_access_control::Scope, AccountId, pallet_access_control::GrantOf<Runtime>)> {
+			AccessControl::grants_on(&device)
 		}
 	}
 

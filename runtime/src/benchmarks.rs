@@ -18,4 +18,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_utility, Utility]
 	[pallet_device_registry, DeviceRegistry]
 	[pallet_telemetry, Telemetry]
+	[pallet_access_control, AccessControl]
 );

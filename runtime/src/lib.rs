@@ -222,4 +222,7 @@ mod runtime {
 
 	#[runtime::pallet_index(11)]
 	pub type Telemetry = pallet_telemetry;
+
+	#[runtime::pallet_index(12)]
+	pub type AccessControl = pallet_access_control;
 }

@@ -182,3 +182,90 @@ fn suspending_or_decommissioning_in_the_registry_stops_anchoring() {
 		);
 	});
 }
+
+mod with_access_control {
+	use super::*;
+	use pallet_access_control::{Permissions, Scope};
+	use provena_runtime::AccessControl;
+
+	fn bob() -> AccountId {
+		Sr25519Keyring::Bob.to_account_id()
+	}
+
+	fn as_bob(first: u64) -> frame_support::dispatch::DispatchResult {
+		Telemetry::anchor(RuntimeOrigin::signed(bob()), anchor(&demo_key(), first, 1), None)
+	}
+
+	fn grant_bob(scope: Scope, permissions: u8, expires: Option<BlockNumber>) {
+		assert_ok!(AccessControl::grant(
+			alice(),
+			scope,
+			bob(),
+			Permissions(permissions),
+			expires,
+			None
+		));
+	}
+
+	#[test]
+	fn a_gateway_with_a_submit_grant_anchors_until_revoked() {
+		dev_chain().execute_with(|| {
+			let scope = Scope::Device(thermometer_id());
+			assert_noop!(as_bob(0), pallet_telemetry::Error::<Runtime>::NotAuthorized);
+
+			grant_bob(scope, Permissions::SUBMIT, None);
+			assert_ok!(as_bob(0));
+
+			assert_ok!(AccessControl::revoke(alice(), scope, bob()));
+			assert_noop!(as_bob(1), pallet_telemetry::Error::<Runtime>::NotAuthorized);
+		});
+	}
+
+	#[test]
+	fn a_gateways_grant_stops_at_its_expiry_block() {
+		dev_chain().execute_with(|| {
+			grant_bob(Scope::Device(thermometer_id()), Permissions::SUBMIT, Some(10));
+			System::set_block_number(9);
+			assert_ok!(as_bob(0));
+			System::set_block_number(10);
+			assert_noop!(as_bob(1), pallet_telemetry::Error::<Runtime>::NotAuthorized);
+		});
+	}
+
+	#[test]
+	fn a_group_grant_covers_the_group_s_devices() {
+		dev_chain().execute_with(|| {
+			assert_ok!(AccessControl::create_group(
+				alice(),
+				BoundedVec::truncate_from(b"reefer 1".to_vec())
+			));
+			assert_ok!(AccessControl::add_to_group(alice(), 0, thermometer_id()));
+			grant_bob(Scope::Group(0), Permissions::SUBMIT, None);
+			assert_ok!(as_bob(0));
+
+			assert_ok!(AccessControl::remove_from_group(alice(), 0, thermometer_id()));
+			assert_noop!(as_bob(1), pallet_telemetry::Error::<Runtime>::NotAuthorized);
+		});
+	}
+
+	#[test]
+	fn a_manage_grantee_sets_alert_rules() {
+		dev_chain().execute_with(|| {
+			let rule = |origin| {
+				Telemetry::set_alert_rule(
+					origin,
+					thermometer_id(),
+					MetricName::truncate_from(b"temp_c".to_vec()),
+					Some(2_000),
+					Some(8_000),
+				)
+			};
+			assert_noop!(
+				rule(RuntimeOrigin::signed(bob())),
+				pallet_telemetry::Error::<Runtime>::NotAuthorized
+			);
+			grant_bob(Scope::Device(thermometer_id()), Permissions::MANAGE, None);
+			assert_ok!(rule(RuntimeOrigin::signed(bob())));
+		});
+	}
+}

@@ -1047,3 +1047,66 @@ mod queries {
 		});
 	}
 }
+
+/// The pallet's side of the shared-encoding proof: the client (`client/tests/shared_encoding.rs`)
+/// built and signed `fixtures/client-batch.hex`; the same bytes must anchor and verify here.
+mod shared_encoding {
+	use super::*;
+	use codec::Decode;
+
+	/// (genesis hash, device key, readings, signed anchor, proof of each reading).
+	type Fixture = (H256, DeviceKey, Vec<Reading>, Anchor<MaxPublicValues>, Vec<Vec<H256>>);
+
+	fn fixture() -> Fixture {
+		let text = include_str!("../../../fixtures/client-batch.hex");
+		let bytes = hex::decode(text.trim()).expect("the fixture is hex");
+		Fixture::decode(&mut &bytes[..]).expect("the client's encoding decodes here")
+	}
+
+	#[test]
+	fn a_batch_built_and_signed_by_the_client_anchors_and_every_reading_verifies() {
+		let (genesis, key, readings, anchor, proofs) = fixture();
+		let device = readings[0].device;
+		ExtBuilder::new().build_and_execute(|| {
+			frame_system::BlockHash::<Test>::insert(0, genesis);
+			Directory::register(device, OWNER, key);
+			assert_ok!(Telemetry::set_alert_rule(
+				RuntimeOrigin::signed(OWNER),
+				device,
+				metric("heart_rate_bpm"),
+				Some(40_000),
+				Some(120_000),
+			));
+
+			assert_ok!(submit(&OWNER, anchor.clone()));
+
+			assert_eq!(anchor.statement.count as usize, readings.len());
+			for (reading, proof) in readings.iter().zip(proofs) {
+				let found = Telemetry::verify_reading(device, reading.seq, reading.leaf(), proof)
+					.unwrap_or_else(|e| panic!("reading {} does not verify: {e:?}", reading.seq));
+				assert_eq!((found.index, found.anchor.first_seq), (0, 40));
+			}
+			// The gap before the first reading and the tachycardia are on-chain events.
+			let events = telemetry_events();
+			assert!(events.contains(&Event::SequenceGap { device, from: 0, to: 39 }));
+			assert!(events.contains(&Event::AlertRaised {
+				device,
+				seq: 43,
+				metric: metric("heart_rate_bpm"),
+				value: 128_000,
+				min: Some(40_000),
+				max: Some(120_000),
+			}));
+		});
+	}
+
+	#[test]
+	fn the_clients_anchor_is_refused_on_another_chain() {
+		let (_, key, readings, anchor, _) = fixture();
+		ExtBuilder::new().build_and_execute(|| {
+			frame_system::BlockHash::<Test>::insert(0, H256::repeat_byte(0x99));
+			Directory::register(readings[0].device, OWNER, key);
+			assert_noop!(submit(&OWNER, anchor), Error::<Test>::BadSignature);
+		});
+	}
+}

@@ -6,7 +6,7 @@ use frame_support::weights::Weight;
 /// Weight functions needed for `pallet_telemetry`.
 pub trait WeightInfo {
 	fn anchor(v: u32) -> Weight;
-	fn anchor_batch(n: u32, v: u32) -> Weight;
+	fn anchor_batch(n: u32) -> Weight;
 	fn set_alert_rule() -> Weight;
 	fn clear_alert_rule() -> Weight;
 }
@@ -17,7 +17,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn anchor(_v: u32) -> Weight {
 		Weight::zero()
 	}
-	fn anchor_batch(_n: u32, _v: u32) -> Weight {
+	fn anchor_batch(_n: u32) -> Weight {
 		Weight::zero()
 	}
 	fn set_alert_rule() -> Weight {
@@ -31,7 +31,7 @@ impl WeightInfo for () {
 	fn anchor(_v: u32) -> Weight {
 		Weight::zero()
 	}
-	fn anchor_batch(_n: u32, _v: u32) -> Weight {
+	fn anchor_batch(_n: u32) -> Weight {
 		Weight::zero()
 	}
 	fn set_alert_rule() -> Weight {

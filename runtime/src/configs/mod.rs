@@ -18,8 +18,8 @@ use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, DeviceRegistry, Hash, Nonce,
-	OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	AccessControl, AccountId, Aura, Balance, Balances, Block, BlockNumber, DeviceRegistry, Hash,
+	Nonce, OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT,
 	MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
@@ -179,8 +179,8 @@ parameter_types! {
 
 impl pallet_telemetry::Config for Runtime {
 	type Devices = DeviceRegistry;
-	/// Owners and devices only, until access control is wired in.
-	type Permissions = ();
+	/// SUBMIT and MANAGE grants from access control.
+	type Permissions = AccessControl;
 	type UnixTime = Timestamp;
 	/// Enough for every measurement of a multi-sensor reading, or a batch's extremes.
 	type MaxPublicValues = ConstU32<16>;
@@ -219,5 +219,44 @@ impl pallet_telemetry::BenchmarkHelper<AccountId> for TelemetryBenchmarkHelper {
 		};
 		DeviceRegistry::do_register(owner.clone(), device, key, metadata)
 			.expect("a funded owner registers a fresh device");
+	}
+}
+
+parameter_types! {
+	pub const GrantDeposit: Balance = 10 * MILLI_UNIT;
+	pub const GroupDeposit: Balance = 100 * MILLI_UNIT;
+	pub const AccessDepositPerByte: Balance = MILLI_UNIT / 10;
+}
+
+impl pallet_access_control::Config for Runtime {
+	type Devices = DeviceRegistry;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type GrantDeposit = GrantDeposit;
+	type GroupDeposit = GroupDeposit;
+	type DepositPerByte = AccessDepositPerByte;
+	/// A ward or a shipment: up to 256 devices.
+	type MaxGroupSize = ConstU32<256>;
+	type MaxGroupsPerDevice = ConstU32<8>;
+	type MaxGroupNameLen = ConstU32<64>;
+	/// An x25519 sealed box of a 32-byte data key is 80 bytes; room for other key formats.
+	type MaxSealedKeyLen = ConstU32<256>;
+	type WeightInfo = pallet_access_control::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AccessControlBenchmarkHelper;
+}
+
+/// Registers benchmark devices in the real device registry, with a throwaway key.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct AccessControlBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_access_control::BenchmarkHelper<AccountId> for AccessControlBenchmarkHelper {
+	fn register_device(owner: &AccountId, device: provena_primitives::DeviceId) {
+		let key =
+			provena_primitives::DeviceKey::Sr25519(sp_core::sr25519::Public::from_raw(device));
+		<TelemetryBenchmarkHelper as pallet_telemetry::BenchmarkHelper<AccountId>>::register_device(
+			owner, device, key,
+		);
 	}
 }

@@ -1,0 +1,297 @@
+//! Readings into signed anchors: the device side of telemetry.
+//!
+//! A [`Batch`] is a run of consecutive readings of one device. It knows their leaves, the root
+//! that commits them, the proof of each, and which values to make public; a [`DeviceSigner`]
+//! turns it into the signed [`Anchor`] the chain accepts. Every byte comes from
+//! `provena_primitives::telemetry`, the format the runtime checks.
+
+use provena_primitives::{
+	telemetry::{
+		batch_proof, batch_root, Anchor, AnchorStatement, MetricName, PublicValue, Reading, Seq,
+		TimeRange,
+	},
+	DeviceId, DeviceKey,
+};
+use sp_core::{crypto::SecretStringError, ed25519, sr25519, ConstU32, Pair, H256};
+use sp_runtime::{BoundedVec, MultiSignature};
+use std::collections::BTreeMap;
+
+/// The most public values an anchor carries: the runtime's `MaxPublicValues`.
+pub const MAX_PUBLIC_VALUES: u32 = 16;
+
+/// An anchor as the Provena runtime accepts it.
+pub type SignedAnchor = Anchor<ConstU32<MAX_PUBLIC_VALUES>>;
+
+/// Why readings cannot form a batch.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BatchError {
+	/// A batch needs at least one reading.
+	#[error("a batch needs at least one reading")]
+	Empty,
+	/// All readings of a batch must come from one device.
+	#[error("reading {seq} belongs to device 0x{}, not to the batch's device", hex(device))]
+	MixedDevices {
+		/// The sequence number of the stray reading.
+		seq: Seq,
+		/// The device it names.
+		device: DeviceId,
+	},
+	/// The readings must have consecutive sequence numbers, in order.
+	#[error("reading {found} follows reading {previous}: sequence numbers must be consecutive")]
+	NotConsecutive {
+		/// The sequence number before.
+		previous: Seq,
+		/// The one that does not follow it.
+		found: Seq,
+	},
+	/// More readings than one anchor can count.
+	#[error("{0} readings are more than one anchor can commit ({max})", max = u32::MAX)]
+	TooMany(usize),
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Consecutive readings of one device, ready to anchor.
+#[derive(Clone, Debug)]
+pub struct Batch {
+	readings: Vec<Reading>,
+	leaves: Vec<H256>,
+}
+
+impl Batch {
+	/// Checks that `readings` are one device's consecutive readings, and computes their leaves.
+	pub fn new(readings: Vec<Reading>) -> Result<Self, BatchError> {
+		let first = readings.first().ok_or(BatchError::Empty)?;
+		let device = first.device;
+		if u32::try_from(readings.len()).is_err() {
+			return Err(BatchError::TooMany(readings.len()));
+		}
+		for pair in readings.windows(2) {
+			if pair[1].device != device {
+				return Err(BatchError::MixedDevices { seq: pair[1].seq, device: pair[1].device });
+			}
+			if pair[0].seq.checked_add(1) != Some(pair[1].seq) {
+				return Err(BatchError::NotConsecutive {
+					previous: pair[0].seq,
+					found: pair[1].seq,
+				});
+			}
+		}
+		let leaves = readings.iter().map(Reading::leaf).collect();
+		Ok(Batch { readings, leaves })
+	}
+
+	/// The readings.
+	pub fn readings(&self) -> &[Reading] {
+		&self.readings
+	}
+
+	/// Their leaves, in sequence order.
+	pub fn leaves(&self) -> &[H256] {
+		&self.leaves
+	}
+
+	/// The device.
+	pub fn device(&self) -> DeviceId {
+		self.readings[0].device
+	}
+
+	/// The first sequence number.
+	pub fn first_seq(&self) -> Seq {
+		self.readings[0].seq
+	}
+
+	/// The root committing all readings.
+	pub fn root(&self) -> H256 {
+		batch_root(&self.leaves)
+	}
+
+	/// The Merkle proof of reading `seq`, or `None` if the batch does not hold it.
+	pub fn proof(&self, seq: Seq) -> Option<Vec<H256>> {
+		let index = u32::try_from(seq.checked_sub(self.first_seq())?).ok()?;
+		batch_proof(&self.leaves, index)
+	}
+
+	/// The values made public for alert rules: every value of a single reading; for a batch,
+	/// the lowest and highest value of each metric with the reading it came from (what any
+	/// bound would catch first). At most [`MAX_PUBLIC_VALUES`], metrics in name order.
+	pub fn public_values(&self) -> Vec<PublicValue> {
+		let mut extremes: BTreeMap<MetricName, (PublicValue, PublicValue)> = BTreeMap::new();
+		for reading in &self.readings {
+			for measurement in &reading.values {
+				let value = PublicValue {
+					seq: reading.seq,
+					metric: measurement.metric.clone(),
+					value: measurement.value,
+				};
+				extremes
+					.entry(measurement.metric.clone())
+					.and_modify(|(low, high)| {
+						if value.value < low.value {
+							*low = value.clone();
+						}
+						if value.value > high.value {
+							*high = value.clone();
+						}
+					})
+					.or_insert_with(|| (value.clone(), value));
+			}
+		}
+		let mut values = Vec::new();
+		for (_, (low, high)) in extremes {
+			let same = low == high;
+			values.push(low);
+			if !same {
+				values.push(high);
+			}
+		}
+		values.truncate(MAX_PUBLIC_VALUES as usize);
+		values
+	}
+
+	/// What the device states about this batch.
+	pub fn statement(&self) -> AnchorStatement<ConstU32<MAX_PUBLIC_VALUES>> {
+		let times = self.readings.iter().map(|reading| reading.timestamp_ms);
+		AnchorStatement {
+			device: self.device(),
+			first_seq: self.first_seq(),
+			count: self.readings.len() as u32,
+			root: self.root(),
+			time: TimeRange {
+				first_ms: times.clone().min().unwrap_or_default(),
+				last_ms: times.max().unwrap_or_default(),
+			},
+			values: BoundedVec::truncate_from(self.public_values()),
+		}
+	}
+
+	/// The batch's anchor, signed by `signer` for the chain with `genesis_hash`.
+	pub fn sign(&self, signer: &DeviceSigner, genesis_hash: &H256) -> SignedAnchor {
+		let statement = self.statement();
+		let signature = signer.sign(&statement.signing_hash(genesis_hash));
+		Anchor { statement, signature }
+	}
+}
+
+/// A device's secret key: what signs its anchors.
+#[derive(Clone)]
+pub enum DeviceSigner {
+	/// An sr25519 key.
+	Sr25519(sr25519::Pair),
+	/// An ed25519 key.
+	Ed25519(ed25519::Pair),
+}
+
+/// The signature schemes a device key may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+	/// Schnorrkel/Ristretto.
+	Sr25519,
+	/// Edwards.
+	Ed25519,
+}
+
+impl DeviceSigner {
+	/// The key of `scheme` from a secret URI: a mnemonic, a hex seed, or a derivation like
+	/// `//Alice//device/1` (ed25519 allows hard `//` junctions only).
+	pub fn from_uri(scheme: Scheme, uri: &str) -> Result<Self, SecretStringError> {
+		Ok(match scheme {
+			Scheme::Sr25519 => DeviceSigner::Sr25519(sr25519::Pair::from_string(uri, None)?),
+			Scheme::Ed25519 => DeviceSigner::Ed25519(ed25519::Pair::from_string(uri, None)?),
+		})
+	}
+
+	/// The public key the registry knows the device by.
+	pub fn key(&self) -> DeviceKey {
+		match self {
+			DeviceSigner::Sr25519(pair) => DeviceKey::Sr25519(pair.public()),
+			DeviceSigner::Ed25519(pair) => DeviceKey::Ed25519(pair.public()),
+		}
+	}
+
+	/// Signs a 32-byte signing hash.
+	pub fn sign(&self, hash: &[u8; 32]) -> MultiSignature {
+		match self {
+			DeviceSigner::Sr25519(pair) => MultiSignature::Sr25519(pair.sign(hash)),
+			DeviceSigner::Ed25519(pair) => MultiSignature::Ed25519(pair.sign(hash)),
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use provena_primitives::telemetry::{verify_batch_proof, Measurement};
+
+	fn reading(device: u8, seq: Seq, temp: i64) -> Reading {
+		Reading {
+			device: [device; 32],
+			seq,
+			timestamp_ms: 1_000 + seq,
+			values: vec![Measurement {
+				metric: MetricName::truncate_from(b"t".to_vec()),
+				value: temp,
+			}],
+			payload_hash: None,
+		}
+	}
+
+	#[test]
+	fn a_batch_refuses_empty_mixed_and_non_consecutive_readings() {
+		assert_eq!(Batch::new(vec![]).unwrap_err(), BatchError::Empty);
+		assert_eq!(
+			Batch::new(vec![reading(1, 0, 0), reading(2, 1, 0)]).unwrap_err(),
+			BatchError::MixedDevices { seq: 1, device: [2; 32] }
+		);
+		assert_eq!(
+			Batch::new(vec![reading(1, 0, 0), reading(1, 2, 0)]).unwrap_err(),
+			BatchError::NotConsecutive { previous: 0, found: 2 }
+		);
+		assert_eq!(
+			Batch::new(vec![reading(1, 3, 0), reading(1, 2, 0)]).unwrap_err(),
+			BatchError::NotConsecutive { previous: 3, found: 2 }
+		);
+	}
+
+	#[test]
+	fn each_reading_of_a_batch_has_a_proof_against_its_root() {
+		let batch = Batch::new((5..12).map(|seq| reading(1, seq, 0)).collect()).unwrap();
+		for (i, seq) in (5..12).enumerate() {
+			let proof = batch.proof(seq).unwrap();
+			assert!(verify_batch_proof(&batch.root(), 7, i as u32, batch.leaves()[i], &proof));
+		}
+		assert_eq!(batch.proof(4), None);
+		assert_eq!(batch.proof(12), None);
+	}
+
+	#[test]
+	fn a_batch_publishes_each_metrics_extremes() {
+		let temps = [4_000, 9_000, 3_000, 5_000];
+		let batch = Batch::new(
+			temps.iter().enumerate().map(|(seq, t)| reading(1, seq as u64, *t)).collect(),
+		)
+		.unwrap();
+		let values: Vec<(Seq, i64)> =
+			batch.public_values().iter().map(|v| (v.seq, v.value)).collect();
+		assert_eq!(values, vec![(2, 3_000), (1, 9_000)]);
+
+		let single = Batch::new(vec![reading(1, 0, 4_000)]).unwrap();
+		assert_eq!(single.public_values().len(), 1);
+		assert_eq!(single.root(), single.leaves()[0]);
+	}
+
+	#[test]
+	fn a_signed_anchor_verifies_with_the_device_key_only() {
+		let batch = Batch::new((0..3).map(|seq| reading(1, seq, 0)).collect()).unwrap();
+		let signer = DeviceSigner::from_uri(Scheme::Sr25519, "//device").unwrap();
+		let other = DeviceSigner::from_uri(Scheme::Sr25519, "//other").unwrap();
+		let genesis = H256::repeat_byte(1);
+		let anchor = batch.sign(&signer, &genesis);
+		let hash = anchor.statement.signing_hash(&genesis);
+		assert!(signer.key().verify(&hash, &anchor.signature));
+		assert!(!other.key().verify(&hash, &anchor.signature));
+		assert!(DeviceSigner::from_uri(Scheme::Ed25519, "//device/soft").is_err());
+	}
+}

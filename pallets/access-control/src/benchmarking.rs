@@ -1,0 +1,233 @@
+//! Benchmarks of every access-control call, each in its worst case: a manager acting through
+//! the most groups, the largest sealed key, a full group.
+
+use super::*;
+use crate::pallet::{DeviceGroups, Grants, Groups};
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
+
+/// An account with plenty of funds for deposits.
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	let per_grant = T::DepositPerByte::get()
+		.saturating_mul(T::MaxSealedKeyLen::get().into())
+		.saturating_add(T::GrantDeposit::get())
+		.saturating_add(T::GroupDeposit::get());
+	T::Currency::set_balance(&who, per_grant.saturating_mul(1_000u32.into()));
+	who
+}
+
+/// Device number `n`.
+fn device(n: u32) -> DeviceId {
+	let mut id = [0xac; 32];
+	id[..4].copy_from_slice(&n.to_le_bytes());
+	id
+}
+
+/// A group of `owner` holding `members` devices, all registered to `owner`; returns its id.
+fn group_of<T: Config>(owner: &T::AccountId, members: u32, first_device: u32) -> GroupId {
+	let group = NextGroupId::<T>::get();
+	Pallet::<T>::create_group(RawOrigin::Signed(owner.clone()).into(), BoundedVec::new())
+		.expect("a funded owner creates a group");
+	for n in first_device..first_device + members {
+		T::BenchmarkHelper::register_device(owner, device(n));
+		Pallet::<T>::add_to_group(RawOrigin::Signed(owner.clone()).into(), group, device(n))
+			.expect("the owner adds their device");
+	}
+	group
+}
+
+/// Device 0 of `owner`, in `MaxGroupsPerDevice` of the owner's groups, with `manager` holding
+/// MANAGE | DELEGATE through the last group: the longest path to authority.
+fn managed_device<T: Config>(owner: &T::AccountId, manager: &T::AccountId) {
+	T::BenchmarkHelper::register_device(owner, device(0));
+	let mut last = 0;
+	for _ in 0..T::MaxGroupsPerDevice::get() {
+		last = group_of::<T>(owner, 0, 0);
+		Pallet::<T>::add_to_group(RawOrigin::Signed(owner.clone()).into(), last, device(0))
+			.expect("the owner adds their device");
+	}
+	Pallet::<T>::grant(
+		RawOrigin::Signed(owner.clone()).into(),
+		Scope::Group(last),
+		manager.clone(),
+		Permissions(Permissions::MANAGE | Permissions::DELEGATE),
+		None,
+		None,
+	)
+	.expect("the owner grants");
+}
+
+/// The largest sealed key.
+fn sealed_key<T: Config>() -> SealedKeyOf<T> {
+	BoundedVec::try_from(vec![0x5e; T::MaxSealedKeyLen::get() as usize]).expect("the bound")
+}
+
+fn assert_last_event<T: Config>(event: Event<T>) {
+	frame_system::Pallet::<T>::assert_last_event(
+		<T as frame_system::Config>::RuntimeEvent::from(event).into(),
+	);
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create_group() {
+		let owner = funded::<T>("owner", 0);
+		let name = BoundedVec::try_from(vec![b'g'; T::MaxGroupNameLen::get() as usize]).unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), name);
+
+		assert_last_event::<T>(Event::GroupCreated { group: 0, owner });
+	}
+
+	/// Adds a device that is in all but one of its allowed groups to an almost full group.
+	#[benchmark]
+	fn add_to_group() {
+		let owner = funded::<T>("owner", 0);
+		let size = T::MaxGroupSize::get().saturating_sub(1);
+		let group = group_of::<T>(&owner, size, 1);
+		T::BenchmarkHelper::register_device(&owner, device(0));
+		for _ in 1..T::MaxGroupsPerDevice::get() {
+			let other = group_of::<T>(&owner, 0, 0);
+			Pallet::<T>::add_to_group(RawOrigin::Signed(owner.clone()).into(), other, device(0))
+				.unwrap();
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), group, device(0));
+
+		assert!(Groups::<T>::get(group).unwrap().members.contains(&device(0)));
+	}
+
+	/// Removes the last member of a full group from a device in the most groups.
+	#[benchmark]
+	fn remove_from_group() {
+		let owner = funded::<T>("owner", 0);
+		let size = T::MaxGroupSize::get();
+		let group = group_of::<T>(&owner, size, 0);
+		let last = device(size.saturating_sub(1));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), group, last);
+
+		assert!(!DeviceGroups::<T>::get(last).contains(&group));
+	}
+
+	/// Dissolves a group of `m` members.
+	#[benchmark]
+	fn dissolve_group(m: Linear<0, { T::MaxGroupSize::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let group = group_of::<T>(&owner, m, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), group);
+
+		assert!(!Groups::<T>::contains_key(group));
+	}
+
+	/// A manager (through the device's last group) replaces a grant with MANAGE and the
+	/// largest sealed key.
+	#[benchmark]
+	fn grant() {
+		let owner = funded::<T>("owner", 0);
+		let manager = funded::<T>("manager", 0);
+		let grantee = funded::<T>("grantee", 0);
+		managed_device::<T>(&owner, &manager);
+		let scope = Scope::Device(device(0));
+		Pallet::<T>::grant(
+			RawOrigin::Signed(owner.clone()).into(),
+			scope,
+			grantee.clone(),
+			Permissions(Permissions::READ),
+			None,
+			Some(sealed_key::<T>()),
+		)
+		.unwrap();
+		let permissions =
+			Permissions(Permissions::MANAGE | Permissions::READ | Permissions::SUBMIT);
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(manager),
+			scope,
+			grantee.clone(),
+			permissions,
+			None,
+			Some(sealed_key::<T>()),
+		);
+
+		assert_eq!(Grants::<T>::get(scope, grantee).map(|g| g.permissions), Some(permissions));
+	}
+
+	/// A manager (through the device's last group) revokes a grant.
+	#[benchmark]
+	fn revoke() {
+		let owner = funded::<T>("owner", 0);
+		let manager = funded::<T>("manager", 0);
+		let grantee = funded::<T>("grantee", 0);
+		managed_device::<T>(&owner, &manager);
+		let scope = Scope::Device(device(0));
+		Pallet::<T>::grant(
+			RawOrigin::Signed(owner).into(),
+			scope,
+			grantee.clone(),
+			Permissions(Permissions::MANAGE),
+			None,
+			Some(sealed_key::<T>()),
+		)
+		.unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), scope, grantee.clone());
+
+		assert!(!Grants::<T>::contains_key(scope, grantee));
+	}
+
+	#[benchmark]
+	fn remove_expired() {
+		let owner = funded::<T>("owner", 0);
+		let grantee = funded::<T>("grantee", 0);
+		let caller = funded::<T>("caller", 0);
+		T::BenchmarkHelper::register_device(&owner, device(0));
+		let scope = Scope::Device(device(0));
+		let now = frame_system::Pallet::<T>::block_number();
+		let end = now.saturating_add(1u32.into());
+		Pallet::<T>::grant(
+			RawOrigin::Signed(owner).into(),
+			scope,
+			grantee.clone(),
+			Permissions(Permissions::SUBMIT),
+			Some(end),
+			Some(sealed_key::<T>()),
+		)
+		.unwrap();
+		frame_system::Pallet::<T>::set_block_number(end);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), scope, grantee.clone());
+
+		assert!(!Grants::<T>::contains_key(scope, grantee));
+	}
+
+	#[benchmark]
+	fn publish_encryption_key() {
+		let who = funded::<T>("reader", 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), [7u8; 32]);
+
+		assert_last_event::<T>(Event::EncryptionKeyPublished { who, key: [7u8; 32] });
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::new().build(), crate::mock::Test);
+}

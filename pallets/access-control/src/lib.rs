@@ -1,0 +1,747 @@
+//! # Access control
+//!
+//! Who may do what with whose devices, until when — enforced where data is written, and sealed
+//! cryptographically where it is read.
+//!
+//! ## Overview
+//!
+//! A device's owner gives **grants**: a grantee receives permissions (SUBMIT, READ, MANAGE,
+//! DELEGATE) on a **scope** — one device, or a **group** of the owner's devices (a hospital
+//! ward, a shipment) — optionally until a block. Telemetry asks this pallet, through
+//! [`DevicePermissions`], whether an account may anchor for a device or manage its rules, so a
+//! SUBMIT grant really lets a gateway anchor and revoking it (or its expiry) really stops it.
+//!
+//! READ is enforced by encryption: accounts publish an x25519 public key, and a READ grant
+//! carries the device's data key sealed to that key. Only the grantee can open it.
+//!
+//! Every grant, revocation, cleanup and group change is an event: the access history is itself
+//! on-chain and immutable.
+//!
+//! ## Delegation without escalation
+//!
+//! - The owner may grant anything, on the device or on their groups.
+//! - A MANAGE grantee may grant and revoke SUBMIT and READ within its scope, never beyond its
+//!   own expiry.
+//! - MANAGE can be passed on only by a grantee whose grant also carries DELEGATE, and DELEGATE
+//!   only by the owner. A manager can neither replace nor revoke a grant it could not give.
+//! - A grant counts only while the account that owned the scope when it was given still owns
+//!   it: transferring a device leaves the old owner's grants inert.
+//! - From its expiry block on, a grant authorizes nothing, cleaned up or not; anyone may then
+//!   remove it, and its deposit returns to whoever paid it.
+//!
+//! ## Terminology
+//!
+//! - **Scope**: a device, or a group of devices ([`Scope`]).
+//! - **Grant**: permissions on a scope for one grantee ([`Grant`]).
+//! - **Deposit**: held with [`HoldReason::AccessDeposit`] for every grant (base + per byte of
+//!   sealed key) and every group (base + per member), released on revoke, cleanup, removal or
+//!   dissolution.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use provena_primitives::{
+	DeviceId, DeviceInfo, DevicePermissions, DeviceStatus, InspectDevice,
+};
+pub use types::{Grant, Group, GroupId, Permissions, Scope};
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+/// What benchmarks need from the runtime: a registered device.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers `device` for `owner` (funding `owner` as needed).
+	fn register_device(owner: &AccountId, device: DeviceId);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::traits::{Saturating, Zero};
+
+	/// The balance type deposits are held in.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	/// A grant as this runtime stores it.
+	pub type GrantOf<T> = Grant<
+		<T as frame_system::Config>::AccountId,
+		BlockNumberFor<T>,
+		BalanceOf<T>,
+		<T as Config>::MaxSealedKeyLen,
+	>;
+
+	/// A group as this runtime stores it.
+	pub type GroupOf<T> = Group<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		<T as Config>::MaxGroupNameLen,
+		<T as Config>::MaxGroupSize,
+	>;
+
+	/// A sealed data key as a call carries it.
+	pub type SealedKeyOf<T> = BoundedVec<u8, <T as Config>::MaxSealedKeyLen>;
+
+	/// An x25519 public key.
+	pub type EncryptionKey = [u8; 32];
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Access control's configuration.
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// Where devices and their owners are looked up (the device registry).
+		type Devices: InspectDevice<Self::AccountId>;
+
+		/// The currency deposits are held in.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The deposit held for every grant.
+		#[pallet::constant]
+		type GrantDeposit: Get<BalanceOf<Self>>;
+
+		/// The deposit held for every group.
+		#[pallet::constant]
+		type GroupDeposit: Get<BalanceOf<Self>>;
+
+		/// The deposit held per byte of a sealed key, and per group member (32 bytes each).
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// The most devices a group may hold.
+		#[pallet::constant]
+		type MaxGroupSize: Get<u32>;
+
+		/// The most groups a device may belong to.
+		#[pallet::constant]
+		type MaxGroupsPerDevice: Get<u32>;
+
+		/// The most bytes a group's name may have.
+		#[pallet::constant]
+		type MaxGroupNameLen: Get<u32>;
+
+		/// The most bytes a sealed data key may have.
+		#[pallet::constant]
+		type MaxSealedKeyLen: Get<u32>;
+
+		/// Weights of this pallet's calls, from its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up devices for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for a grant or a group.
+		#[codec(index = 0)]
+		AccessDeposit,
+	}
+
+	/// The number the next group gets.
+	#[pallet::storage]
+	pub type NextGroupId<T: Config> = StorageValue<_, GroupId, ValueQuery>;
+
+	/// Every group, by number.
+	#[pallet::storage]
+	pub type Groups<T: Config> = StorageMap<_, Twox64Concat, GroupId, GroupOf<T>>;
+
+	/// The groups each device belongs to.
+	#[pallet::storage]
+	pub type DeviceGroups<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		DeviceId,
+		BoundedVec<GroupId, T::MaxGroupsPerDevice>,
+		ValueQuery,
+	>;
+
+	/// Every grant, by scope and grantee.
+	#[pallet::storage]
+	pub type Grants<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, Scope, Blake2_128Concat, T::AccountId, GrantOf<T>>;
+
+	/// How many grants each scope has (a group with grants cannot be dissolved).
+	#[pallet::storage]
+	pub type GrantCount<T: Config> = StorageMap<_, Blake2_128Concat, Scope, u32, ValueQuery>;
+
+	/// The x25519 public key each account publishes so data keys can be sealed to it.
+	#[pallet::storage]
+	pub type EncryptionKeys<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, EncryptionKey>;
+
+	/// What access control reports: the access log.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A group was created.
+		GroupCreated { group: GroupId, owner: T::AccountId },
+		/// A device joined a group.
+		DeviceAddedToGroup { group: GroupId, device: DeviceId },
+		/// A device left a group.
+		DeviceRemovedFromGroup { group: GroupId, device: DeviceId },
+		/// A group was dissolved and its deposit released.
+		GroupDissolved { group: GroupId },
+		/// `grantee` received `permissions` on `scope` until `expires` (or for good), from `by`.
+		Granted {
+			scope: Scope,
+			grantee: T::AccountId,
+			permissions: Permissions,
+			expires: Option<BlockNumberFor<T>>,
+			by: T::AccountId,
+		},
+		/// `grantee`'s grant on `scope` was revoked by `by`.
+		Revoked { scope: Scope, grantee: T::AccountId, by: T::AccountId },
+		/// `grantee`'s expired grant on `scope` was removed by `by`; its deposit went back.
+		ExpiredGrantRemoved { scope: Scope, grantee: T::AccountId, by: T::AccountId },
+		/// `who` published the x25519 key data keys are sealed to.
+		EncryptionKeyPublished { who: T::AccountId, key: EncryptionKey },
+	}
+
+	/// Why an access-control call failed.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No device is registered under this id.
+		NotFound,
+		/// No group has this number.
+		GroupNotFound,
+		/// The device is decommissioned.
+		Decommissioned,
+		/// Only the group's owner may do this.
+		NotOwner,
+		/// The caller may not do this: it neither owns the scope nor holds MANAGE on it.
+		NotAuthorized,
+		/// The grant would give, replace or revoke more than the caller may: MANAGE needs the
+		/// caller's DELEGATE, DELEGATE needs the owner, and a manager's grants end by its own.
+		Escalation,
+		/// The permissions are empty or carry undefined flags.
+		InvalidPermissions,
+		/// The expiry block has already been reached.
+		AlreadyExpired,
+		/// The grantee has no grant on this scope.
+		GrantNotFound,
+		/// The grant has not expired; only its owner or a manager may revoke it.
+		NotExpired,
+		/// Only the device's owner may put it in their group.
+		NotDeviceOwner,
+		/// The device is already in the group.
+		AlreadyInGroup,
+		/// The device is not in the group.
+		NotInGroup,
+		/// The group already holds `MaxGroupSize` devices.
+		GroupFull,
+		/// The device already belongs to `MaxGroupsPerDevice` groups.
+		TooManyGroups,
+		/// The group still has grants; revoke them first.
+		GroupHasGrants,
+		/// The account's free balance cannot cover the deposit.
+		InsufficientBalance,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Creates an empty group owned by the caller.
+		///
+		/// - `origin`: signed; becomes the owner and pays the deposit.
+		/// - `name`: at most `MaxGroupNameLen` bytes.
+		///
+		/// Holds `GroupDeposit`. Emits `GroupCreated`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_group())]
+		pub fn create_group(
+			origin: OriginFor<T>,
+			name: BoundedVec<u8, T::MaxGroupNameLen>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let group = NextGroupId::<T>::get();
+			let next = group.checked_add(1).ok_or(sp_runtime::ArithmeticError::Overflow)?;
+			let deposit = T::GroupDeposit::get();
+
+			Self::hold(&owner, deposit)?;
+			NextGroupId::<T>::put(next);
+			let members = BoundedVec::new();
+			Groups::<T>::insert(group, Group { owner: owner.clone(), name, members, deposit });
+
+			Self::deposit_event(Event::GroupCreated { group, owner });
+			Ok(())
+		}
+
+		/// Puts one of the caller's devices in one of the caller's groups.
+		///
+		/// - `origin`: signed by the owner of both.
+		/// - `group`, `device`: the device joins the group; grants on the group then apply to
+		///   it.
+		///
+		/// Holds `DepositPerByte × 32` more for the member. Emits `DeviceAddedToGroup`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::add_to_group())]
+		pub fn add_to_group(
+			origin: OriginFor<T>,
+			group: GroupId,
+			device: DeviceId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_group(&who, group)?;
+			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+			ensure!(info.owner == who, Error::<T>::NotDeviceOwner);
+			ensure!(info.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+			ensure!(!record.members.contains(&device), Error::<T>::AlreadyInGroup);
+			record.members.try_push(device).map_err(|_| Error::<T>::GroupFull)?;
+			let mut groups = DeviceGroups::<T>::get(device);
+			groups.try_push(group).map_err(|_| Error::<T>::TooManyGroups)?;
+			let extra = Self::member_deposit();
+
+			Self::hold(&who, extra)?;
+			record.deposit = record.deposit.saturating_add(extra);
+			Groups::<T>::insert(group, record);
+			DeviceGroups::<T>::insert(device, groups);
+
+			Self::deposit_event(Event::DeviceAddedToGroup { group, device });
+			Ok(())
+		}
+
+		/// Takes a device out of a group; grants on the group stop applying to it.
+		///
+		/// - `origin`: signed by the group's owner.
+		///
+		/// Releases the member's deposit. Emits `DeviceRemovedFromGroup`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::remove_from_group())]
+		pub fn remove_from_group(
+			origin: OriginFor<T>,
+			group: GroupId,
+			device: DeviceId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Self::owned_group(&who, group)?;
+			let position =
+				record.members.iter().position(|d| *d == device).ok_or(Error::<T>::NotInGroup)?;
+			let released = Self::member_deposit().min(record.deposit);
+
+			Self::release(&who, released)?;
+			record.members.remove(position);
+			record.deposit = record.deposit.saturating_sub(released);
+			Groups::<T>::insert(group, record);
+			DeviceGroups::<T>::mutate_exists(device, |groups| {
+				let list = groups.get_or_insert_with(BoundedVec::new);
+				list.retain(|g| *g != group);
+				if list.is_empty() {
+					*groups = None;
+				}
+			});
+
+			Self::deposit_event(Event::DeviceRemovedFromGroup { group, device });
+			Ok(())
+		}
+
+		/// Dissolves a group: its devices leave it and its whole deposit is released.
+		///
+		/// - `origin`: signed by the group's owner.
+		/// - `group`: a group without grants (revoke them first).
+		///
+		/// Emits `GroupDissolved`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::dissolve_group(T::MaxGroupSize::get()))]
+		pub fn dissolve_group(origin: OriginFor<T>, group: GroupId) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let record = Self::owned_group(&who, group)?;
+			ensure!(GrantCount::<T>::get(Scope::Group(group)) == 0, Error::<T>::GroupHasGrants);
+
+			Self::release(&who, record.deposit)?;
+			for device in record.members.iter() {
+				DeviceGroups::<T>::mutate_exists(device, |groups| {
+					let list = groups.get_or_insert_with(BoundedVec::new);
+					list.retain(|g| *g != group);
+					if list.is_empty() {
+						*groups = None;
+					}
+				});
+			}
+			Groups::<T>::remove(group);
+
+			Self::deposit_event(Event::GroupDissolved { group });
+			Ok(Some(T::WeightInfo::dissolve_group(record.members.len() as u32)).into())
+		}
+
+		/// Gives `grantee` `permissions` on `scope`, replacing any grant it has there.
+		///
+		/// - `origin`: signed by the scope's owner, or by a holder of MANAGE on it (see
+		///   "Delegation without escalation" in the pallet docs).
+		/// - `scope`: a device that is not decommissioned, or a group.
+		/// - `permissions`: SUBMIT (1), READ (2), MANAGE (4), DELEGATE (8), combined.
+		/// - `expires`: the first block at which the grant no longer counts; `None` for no end.
+		/// - `sealed_key`: for READ, the scope's data key sealed to the grantee's published
+		///   x25519 key.
+		///
+		/// Holds `GrantDeposit + DepositPerByte × sealed key bytes` from the caller, and
+		/// releases a replaced grant's deposit to whoever paid it. Emits `Granted`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::grant())]
+		pub fn grant(
+			origin: OriginFor<T>,
+			scope: Scope,
+			grantee: T::AccountId,
+			permissions: Permissions,
+			expires: Option<BlockNumberFor<T>>,
+			sealed_key: Option<SealedKeyOf<T>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(permissions.is_valid(), Error::<T>::InvalidPermissions);
+			let now = frame_system::Pallet::<T>::block_number();
+			if let Some(end) = expires {
+				ensure!(end > now, Error::<T>::AlreadyExpired);
+			}
+			let (owner, authority) = Self::authority(&who, &scope)?;
+			if let Some(manager) = authority {
+				Self::ensure_within(&manager, permissions, expires)?;
+			}
+			let replaced = Grants::<T>::get(&scope, &grantee);
+			if let (Some(manager), Some(old)) = (authority, &replaced) {
+				Self::ensure_within(&manager, old.permissions, old.expires)?;
+			}
+			let bytes = sealed_key.as_ref().map_or(0, |key| key.len() as u32);
+			let deposit = T::DepositPerByte::get()
+				.saturating_mul(bytes.into())
+				.saturating_add(T::GrantDeposit::get());
+
+			Self::hold(&who, deposit)?;
+			match &replaced {
+				Some(old) => Self::release(&old.granted_by, old.deposit)?,
+				None => GrantCount::<T>::mutate(scope, |count| count.saturating_inc()),
+			}
+			Grants::<T>::insert(
+				scope,
+				&grantee,
+				Grant { permissions, expires, sealed_key, owner, granted_by: who.clone(), deposit },
+			);
+
+			Self::deposit_event(Event::Granted { scope, grantee, permissions, expires, by: who });
+			Ok(())
+		}
+
+		/// Takes `grantee`'s grant on `scope` away.
+		///
+		/// - `origin`: signed by the scope's owner, or by a holder of MANAGE on it who could
+		///   have given that grant.
+		///
+		/// Releases the grant's deposit to whoever paid it. Emits `Revoked`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::revoke())]
+		pub fn revoke(origin: OriginFor<T>, scope: Scope, grantee: T::AccountId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let grant = Grants::<T>::get(&scope, &grantee).ok_or(Error::<T>::GrantNotFound)?;
+			let (_, authority) = Self::authority(&who, &scope)?;
+			if let Some(manager) = authority {
+				Self::ensure_within(&manager, grant.permissions, grant.expires)?;
+			}
+
+			Self::remove_grant(&scope, &grantee, &grant)?;
+
+			Self::deposit_event(Event::Revoked { scope, grantee, by: who });
+			Ok(())
+		}
+
+		/// Removes a grant that has expired. Anyone may call it; the deposit goes back to
+		/// whoever paid it.
+		///
+		/// - `origin`: signed by anyone.
+		/// - `scope`, `grantee`: a grant whose expiry block has been reached.
+		///
+		/// Emits `ExpiredGrantRemoved`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::remove_expired())]
+		pub fn remove_expired(
+			origin: OriginFor<T>,
+			scope: Scope,
+			grantee: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let grant = Grants::<T>::get(&scope, &grantee).ok_or(Error::<T>::GrantNotFound)?;
+			ensure!(!Self::is_live(&grant), Error::<T>::NotExpired);
+
+			Self::remove_grant(&scope, &grantee, &grant)?;
+
+			Self::deposit_event(Event::ExpiredGrantRemoved { scope, grantee, by: who });
+			Ok(())
+		}
+
+		/// Publishes (or replaces) the caller's x25519 public key, which owners seal data keys
+		/// to.
+		///
+		/// - `origin`: signed.
+		/// - `key`: a 32-byte x25519 public key.
+		///
+		/// Emits `EncryptionKeyPublished`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::publish_encryption_key())]
+		pub fn publish_encryption_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+
+			EncryptionKeys::<T>::insert(&who, key);
+
+			Self::deposit_event(Event::EncryptionKeyPublished { who, key });
+			Ok(())
+		}
+	}
+
+	/// What the caller may do on a scope it does not own: its MANAGE grant's permissions and
+	/// end.
+	#[derive(Clone, Copy)]
+	pub(crate) struct Manager<BlockNumber> {
+		permissions: Permissions,
+		expires: Option<BlockNumber>,
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The scope's owner, and `None` if `who` is that owner, or `who`'s manager rights if
+		/// it holds a live MANAGE grant on the scope (for a device: on it or a group of it).
+		fn authority(
+			who: &T::AccountId,
+			scope: &Scope,
+		) -> Result<(T::AccountId, Option<Manager<BlockNumberFor<T>>>), DispatchError> {
+			let owner = match scope {
+				Scope::Device(device) => {
+					let info = T::Devices::device(device).ok_or(Error::<T>::NotFound)?;
+					ensure!(
+						info.status != DeviceStatus::Decommissioned,
+						Error::<T>::Decommissioned
+					);
+					info.owner
+				},
+				Scope::Group(group) => {
+					Groups::<T>::get(group).ok_or(Error::<T>::GroupNotFound)?.owner
+				},
+			};
+			if *who == owner {
+				return Ok((owner, None));
+			}
+			let (permissions, expires) = match scope {
+				Scope::Device(device) => Self::effective(who, device, &owner),
+				Scope::Group(_) => Grants::<T>::get(scope, who)
+					.filter(|grant| grant.owner == owner && Self::is_live(grant))
+					.map_or((Permissions::none(), None), |grant| {
+						(grant.permissions, grant.expires)
+					}),
+			};
+			ensure!(permissions.has(Permissions::MANAGE), Error::<T>::NotAuthorized);
+			Ok((owner, Some(Manager { permissions, expires })))
+		}
+
+		/// Whether a manager may give (or replace, or revoke) a grant of `permissions` ending
+		/// at `expires`.
+		fn ensure_within(
+			manager: &Manager<BlockNumberFor<T>>,
+			permissions: Permissions,
+			expires: Option<BlockNumberFor<T>>,
+		) -> DispatchResult {
+			ensure!(!permissions.has(Permissions::DELEGATE), Error::<T>::Escalation);
+			if permissions.has(Permissions::MANAGE) {
+				ensure!(manager.permissions.has(Permissions::DELEGATE), Error::<T>::Escalation);
+			}
+			if let Some(limit) = manager.expires {
+				ensure!(expires.is_some_and(|end| end <= limit), Error::<T>::Escalation);
+			}
+			Ok(())
+		}
+
+		/// Whether a grant still counts at this block.
+		pub fn is_live(grant: &GrantOf<T>) -> bool {
+			grant.expires.is_none_or(|end| frame_system::Pallet::<T>::block_number() < end)
+		}
+
+		/// The live permissions `who` holds on `device` owned by `owner`, directly or through
+		/// the owner's groups, and the latest end among them (`None`: no end).
+		fn effective(
+			who: &T::AccountId,
+			device: &DeviceId,
+			owner: &T::AccountId,
+		) -> (Permissions, Option<BlockNumberFor<T>>) {
+			let mut permissions = Permissions::none();
+			let mut ends: Option<Option<BlockNumberFor<T>>> = None;
+			let mut take = |grant: GrantOf<T>| {
+				permissions = permissions.union(grant.permissions);
+				ends = Some(match (ends, grant.expires) {
+					(Some(None), _) | (_, None) => None,
+					(Some(Some(a)), Some(b)) => Some(a.max(b)),
+					(None, Some(b)) => Some(b),
+				});
+			};
+			if let Some(grant) = Grants::<T>::get(Scope::Device(*device), who) {
+				if grant.owner == *owner && Self::is_live(&grant) {
+					take(grant);
+				}
+			}
+			for group in DeviceGroups::<T>::get(device) {
+				let Some(record) = Groups::<T>::get(group) else { continue };
+				if record.owner != *owner {
+					continue;
+				}
+				if let Some(grant) = Grants::<T>::get(Scope::Group(group), who) {
+					if grant.owner == *owner && Self::is_live(&grant) {
+						take(grant);
+					}
+				}
+			}
+			(permissions, ends.flatten())
+		}
+
+		/// The live permissions `who` holds on `device` now, directly or through groups.
+		pub fn permissions_on(who: &T::AccountId, device: &DeviceId) -> Permissions {
+			match T::Devices::device(device) {
+				Some(info) if info.status != DeviceStatus::Decommissioned => {
+					Self::effective(who, device, &info.owner).0
+				},
+				_ => Permissions::none(),
+			}
+		}
+
+		/// Every grant that applies to `device`: on it, and on the groups it belongs to.
+		pub fn grants_on(device: &DeviceId) -> Vec<(Scope, T::AccountId, GrantOf<T>)> {
+			let mut scopes = alloc::vec![Scope::Device(*device)];
+			scopes.extend(DeviceGroups::<T>::get(device).into_iter().map(Scope::Group));
+			scopes
+				.into_iter()
+				.flat_map(|scope| {
+					Grants::<T>::iter_prefix(scope).map(move |(who, grant)| (scope, who, grant))
+				})
+				.collect()
+		}
+
+		fn remove_grant(
+			scope: &Scope,
+			grantee: &T::AccountId,
+			grant: &GrantOf<T>,
+		) -> DispatchResult {
+			Self::release(&grant.granted_by, grant.deposit)?;
+			Grants::<T>::remove(scope, grantee);
+			GrantCount::<T>::mutate_exists(scope, |count| {
+				let left = count.unwrap_or(0).saturating_sub(1);
+				*count = (left > 0).then_some(left);
+			});
+			Ok(())
+		}
+
+		fn owned_group(who: &T::AccountId, group: GroupId) -> Result<GroupOf<T>, DispatchError> {
+			let record = Groups::<T>::get(group).ok_or(Error::<T>::GroupNotFound)?;
+			ensure!(record.owner == *who, Error::<T>::NotOwner);
+			Ok(record)
+		}
+
+		/// The deposit one group member costs: 32 bytes.
+		pub fn member_deposit() -> BalanceOf<T> {
+			T::DepositPerByte::get().saturating_mul(32u32.into())
+		}
+
+		fn hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			if amount.is_zero() {
+				return Ok(());
+			}
+			T::Currency::hold(&HoldReason::AccessDeposit.into(), who, amount)
+				.map_err(|_| Error::<T>::InsufficientBalance.into())
+		}
+
+		fn release(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			if amount.is_zero() {
+				return Ok(());
+			}
+			T::Currency::release(&HoldReason::AccessDeposit.into(), who, amount, Precision::Exact)
+				.map(|_| ())
+		}
+
+		/// Checks access control's invariants: grant counts match the grants, group
+		/// memberships are mirrored in both directions, and every account's held total equals
+		/// the deposits it paid.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			use frame_support::traits::fungible::InspectHold;
+			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut counts: BTreeMap<Scope, u32> = BTreeMap::new();
+			for (scope, _, grant) in Grants::<T>::iter() {
+				*counts.entry(scope).or_default() += 1;
+				let total = held.entry(grant.granted_by.clone()).or_insert_with(Zero::zero);
+				*total = total.saturating_add(grant.deposit);
+			}
+			for (scope, count) in GrantCount::<T>::iter() {
+				ensure!(counts.remove(&scope) == Some(count), "a grant count is wrong");
+			}
+			ensure!(counts.is_empty(), "a scope's grants are not counted");
+			for (group, record) in Groups::<T>::iter() {
+				ensure!(group < NextGroupId::<T>::get(), "a group number was never given");
+				let expected = Self::member_deposit()
+					.saturating_mul((record.members.len() as u32).into())
+					.saturating_add(T::GroupDeposit::get());
+				ensure!(record.deposit == expected, "a group's deposit does not match its size");
+				for device in record.members.iter() {
+					ensure!(
+						DeviceGroups::<T>::get(device).contains(&group),
+						"a member is not indexed"
+					);
+				}
+				let total = held.entry(record.owner.clone()).or_insert_with(Zero::zero);
+				*total = total.saturating_add(record.deposit);
+			}
+			for (device, groups) in DeviceGroups::<T>::iter() {
+				ensure!(!groups.is_empty(), "an empty membership list is stored");
+				for group in groups {
+					let record = Groups::<T>::get(group).ok_or("a device is in a missing group")?;
+					ensure!(record.members.contains(&device), "a membership is not mirrored");
+				}
+			}
+			for (who, total) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::AccessDeposit.into(), &who) == total,
+					"an account's held deposit differs from what it paid"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> DevicePermissions<T::AccountId> for Pallet<T> {
+		fn may_submit(who: &T::AccountId, device: &DeviceId) -> bool {
+			Self::permissions_on(who, device).has(Permissions::SUBMIT)
+		}
+		fn may_manage(who: &T::AccountId, device: &DeviceId) -> bool {
+			Self::permissions_on(who, device).has(Permissions::MANAGE)
+		}
+	}
+}

@@ -1,0 +1,718 @@
+//! Access control's behaviour: groups, grants, delegation, expiry, deposits, sealed keys.
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{InspectHold, Mutate},
+	BoundedVec,
+};
+use sp_runtime::{DispatchError, DispatchResult};
+
+type Event = crate::Event<Test>;
+
+const SUBMIT: Permissions = Permissions(Permissions::SUBMIT);
+const READ: Permissions = Permissions(Permissions::READ);
+const MANAGE: Permissions = Permissions(Permissions::MANAGE);
+const MANAGE_DELEGATE: Permissions = Permissions(Permissions::MANAGE | Permissions::DELEGATE);
+
+fn held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::AccessDeposit.into(), &who)
+}
+
+fn grant(
+	by: u64,
+	scope: Scope,
+	grantee: u64,
+	permissions: Permissions,
+	expires: Option<u64>,
+) -> DispatchResult {
+	AccessControl::grant(RuntimeOrigin::signed(by), scope, grantee, permissions, expires, None)
+}
+
+fn revoke(by: u64, scope: Scope, grantee: u64) -> DispatchResult {
+	AccessControl::revoke(RuntimeOrigin::signed(by), scope, grantee)
+}
+
+fn on(n: u8) -> Scope {
+	Scope::Device(device(n))
+}
+
+fn create_group(owner: u64) -> GroupId {
+	let id = NextGroupId::<Test>::get();
+	assert_ok!(AccessControl::create_group(
+		RuntimeOrigin::signed(owner),
+		BoundedVec::truncate_from(b"ward 3".to_vec())
+	));
+	id
+}
+
+fn add(owner: u64, group: GroupId, n: u8) -> DispatchResult {
+	AccessControl::add_to_group(RuntimeOrigin::signed(owner), group, device(n))
+}
+
+fn may_submit(who: u64, n: u8) -> bool {
+	<AccessControl as DevicePermissions<u64>>::may_submit(&who, &device(n))
+}
+
+fn may_manage(who: u64, n: u8) -> bool {
+	<AccessControl as DevicePermissions<u64>>::may_manage(&who, &device(n))
+}
+
+mod groups {
+	use super::*;
+
+	#[test]
+	fn creating_a_group_holds_its_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			System::assert_last_event(Event::GroupCreated { group, owner: OWNER }.into());
+			assert_eq!(held(OWNER), GroupDeposit::get());
+			assert_eq!(NextGroupId::<Test>::get(), group + 1);
+			assert_eq!(Groups::<Test>::get(group).unwrap().name.to_vec(), b"ward 3".to_vec());
+		});
+	}
+
+	#[test]
+	fn create_group_fails_without_funds_for_the_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::create_group(RuntimeOrigin::signed(POOR), BoundedVec::new()),
+				Error::<Test>::InsufficientBalance
+			);
+		});
+	}
+
+	#[test]
+	fn create_group_fails_when_unsigned() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::create_group(RuntimeOrigin::none(), BoundedVec::new()),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn adding_and_removing_a_member_moves_its_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			System::assert_last_event(
+				Event::DeviceAddedToGroup { group, device: device(1) }.into(),
+			);
+			assert_eq!(held(OWNER), GroupDeposit::get() + 32);
+			assert_eq!(DeviceGroups::<Test>::get(device(1)).to_vec(), vec![group]);
+
+			assert_ok!(AccessControl::remove_from_group(
+				RuntimeOrigin::signed(OWNER),
+				group,
+				device(1)
+			));
+			System::assert_last_event(
+				Event::DeviceRemovedFromGroup { group, device: device(1) }.into(),
+			);
+			assert_eq!(held(OWNER), GroupDeposit::get());
+			assert!(!DeviceGroups::<Test>::contains_key(device(1)));
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_for_unknown_groups_and_devices() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(add(OWNER, 7, 1), Error::<Test>::GroupNotFound);
+			let group = create_group(OWNER);
+			assert_noop!(add(OWNER, group, 42), Error::<Test>::NotFound);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_for_others_than_the_owner_of_both() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_noop!(add(OTHER_OWNER, group, 9), Error::<Test>::NotOwner);
+			assert_noop!(add(OWNER, group, 9), Error::<Test>::NotDeviceOwner);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_for_a_decommissioned_device() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			Directory::set_status(device(1), DeviceStatus::Decommissioned);
+			assert_noop!(add(OWNER, group, 1), Error::<Test>::Decommissioned);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_for_a_member() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_noop!(add(OWNER, group, 1), Error::<Test>::AlreadyInGroup);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_when_the_group_is_full() {
+		ExtBuilder::new().build_and_execute(|| {
+			for n in 3..=5 {
+				Directory::register(device(n), OWNER);
+			}
+			let group = create_group(OWNER);
+			for n in 3..=5 {
+				assert_ok!(add(OWNER, group, n));
+			}
+			assert_noop!(add(OWNER, group, 1), Error::<Test>::GroupFull);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_when_the_device_is_in_too_many_groups() {
+		ExtBuilder::new().build_and_execute(|| {
+			for _ in 0..MaxGroupsPerDevice::get() {
+				let group = create_group(OWNER);
+				assert_ok!(add(OWNER, group, 1));
+			}
+			let one_more = create_group(OWNER);
+			assert_noop!(add(OWNER, one_more, 1), Error::<Test>::TooManyGroups);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_without_funds_for_the_member_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			Balances::set_balance(&OWNER, GroupDeposit::get() + 10);
+			let group = create_group(OWNER);
+			assert_noop!(add(OWNER, group, 1), Error::<Test>::InsufficientBalance);
+		});
+	}
+
+	#[test]
+	fn add_to_group_fails_when_unsigned() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_noop!(
+				AccessControl::add_to_group(RuntimeOrigin::none(), group, device(1)),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn remove_from_group_fails_for_strangers_and_non_members() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::remove_from_group(RuntimeOrigin::signed(OWNER), 7, device(1)),
+				Error::<Test>::GroupNotFound
+			);
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_noop!(
+				AccessControl::remove_from_group(
+					RuntimeOrigin::signed(OTHER_OWNER),
+					group,
+					device(1)
+				),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				AccessControl::remove_from_group(RuntimeOrigin::signed(OWNER), group, device(2)),
+				Error::<Test>::NotInGroup
+			);
+			assert_noop!(
+				AccessControl::remove_from_group(RuntimeOrigin::none(), group, device(1)),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn dissolving_a_group_releases_everything() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(add(OWNER, group, 2));
+			assert_ok!(AccessControl::dissolve_group(RuntimeOrigin::signed(OWNER), group));
+			System::assert_last_event(Event::GroupDissolved { group }.into());
+			assert_eq!(held(OWNER), 0);
+			assert!(!Groups::<Test>::contains_key(group));
+			assert!(!DeviceGroups::<Test>::contains_key(device(1)));
+		});
+	}
+
+	#[test]
+	fn dissolve_group_fails_while_it_has_grants() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(grant(OWNER, Scope::Group(group), GATEWAY, SUBMIT, None));
+			assert_noop!(
+				AccessControl::dissolve_group(RuntimeOrigin::signed(OWNER), group),
+				Error::<Test>::GroupHasGrants
+			);
+			assert_ok!(revoke(OWNER, Scope::Group(group), GATEWAY));
+			assert_ok!(AccessControl::dissolve_group(RuntimeOrigin::signed(OWNER), group));
+		});
+	}
+
+	#[test]
+	fn dissolve_group_fails_for_strangers_and_unknown_groups() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::dissolve_group(RuntimeOrigin::signed(OWNER), 7),
+				Error::<Test>::GroupNotFound
+			);
+			let group = create_group(OWNER);
+			assert_noop!(
+				AccessControl::dissolve_group(RuntimeOrigin::signed(OTHER_OWNER), group),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				AccessControl::dissolve_group(RuntimeOrigin::none(), group),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+}
+
+mod grants {
+	use super::*;
+
+	#[test]
+	fn the_owner_grants_and_revokes() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert!(!may_submit(GATEWAY, 1));
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			System::assert_last_event(
+				Event::Granted {
+					scope: on(1),
+					grantee: GATEWAY,
+					permissions: SUBMIT,
+					expires: None,
+					by: OWNER,
+				}
+				.into(),
+			);
+			assert!(may_submit(GATEWAY, 1));
+			assert!(!may_submit(GATEWAY, 2));
+			assert!(!may_manage(GATEWAY, 1));
+			assert_eq!(held(OWNER), GrantDeposit::get());
+
+			assert_ok!(revoke(OWNER, on(1), GATEWAY));
+			System::assert_last_event(
+				Event::Revoked { scope: on(1), grantee: GATEWAY, by: OWNER }.into(),
+			);
+			assert!(!may_submit(GATEWAY, 1));
+			assert_eq!(held(OWNER), 0);
+		});
+	}
+
+	#[test]
+	fn a_new_grant_replaces_the_old_and_its_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert_ok!(grant(MANAGER, on(1), READER, READ, None));
+			assert_eq!(held(MANAGER), GrantDeposit::get());
+
+			let sealed = BoundedVec::truncate_from(vec![7u8; 80]);
+			assert_ok!(AccessControl::grant(
+				RuntimeOrigin::signed(OWNER),
+				on(1),
+				READER,
+				Permissions(Permissions::READ | Permissions::SUBMIT),
+				None,
+				Some(sealed),
+			));
+			// The manager's deposit went back; the owner pays for the new, larger grant.
+			assert_eq!(held(MANAGER), 0);
+			assert_eq!(held(OWNER), 2 * GrantDeposit::get() + 80);
+			assert_eq!(GrantCount::<Test>::get(on(1)), 2);
+		});
+	}
+
+	#[test]
+	fn grant_fails_with_invalid_permissions() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				grant(OWNER, on(1), GATEWAY, Permissions(0), None),
+				Error::<Test>::InvalidPermissions
+			);
+			assert_noop!(
+				grant(OWNER, on(1), GATEWAY, Permissions(16), None),
+				Error::<Test>::InvalidPermissions
+			);
+		});
+	}
+
+	#[test]
+	fn grant_fails_when_already_expired() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				grant(OWNER, on(1), GATEWAY, SUBMIT, Some(1)),
+				Error::<Test>::AlreadyExpired
+			);
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, Some(2)));
+		});
+	}
+
+	#[test]
+	fn grant_fails_on_unknown_or_retired_scopes() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(grant(OWNER, on(42), GATEWAY, SUBMIT, None), Error::<Test>::NotFound);
+			assert_noop!(
+				grant(OWNER, Scope::Group(7), GATEWAY, SUBMIT, None),
+				Error::<Test>::GroupNotFound
+			);
+			Directory::set_status(device(1), DeviceStatus::Decommissioned);
+			assert_noop!(grant(OWNER, on(1), GATEWAY, SUBMIT, None), Error::<Test>::Decommissioned);
+		});
+	}
+
+	#[test]
+	fn grant_fails_for_strangers_and_mere_submitters() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				grant(OTHER_OWNER, on(1), GATEWAY, SUBMIT, None),
+				Error::<Test>::NotAuthorized
+			);
+			assert_ok!(grant(
+				OWNER,
+				on(1),
+				GATEWAY,
+				Permissions(Permissions::SUBMIT | Permissions::READ),
+				None
+			));
+			assert_noop!(grant(GATEWAY, on(1), READER, SUBMIT, None), Error::<Test>::NotAuthorized);
+		});
+	}
+
+	#[test]
+	fn grant_fails_without_funds_for_the_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			Directory::register(device(6), POOR);
+			assert_noop!(
+				grant(POOR, Scope::Device(device(6)), GATEWAY, SUBMIT, None),
+				Error::<Test>::InsufficientBalance
+			);
+		});
+	}
+
+	#[test]
+	fn grant_fails_when_unsigned() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::grant(RuntimeOrigin::none(), on(1), GATEWAY, SUBMIT, None, None),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn revoke_fails_without_a_grant_or_authority() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(revoke(OWNER, on(1), GATEWAY), Error::<Test>::GrantNotFound);
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert_noop!(revoke(OTHER_OWNER, on(1), GATEWAY), Error::<Test>::NotAuthorized);
+			assert_noop!(revoke(GATEWAY, on(1), GATEWAY), Error::<Test>::NotAuthorized);
+			assert_noop!(
+				AccessControl::revoke(RuntimeOrigin::none(), on(1), GATEWAY),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn a_transferred_devices_old_grants_count_for_nothing() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			Directory::register(device(1), OTHER_OWNER);
+			assert!(!may_submit(GATEWAY, 1));
+			// The new owner's own grant does count.
+			assert_ok!(grant(OTHER_OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert!(may_submit(GATEWAY, 1));
+		});
+	}
+}
+
+mod delegation {
+	use super::*;
+
+	#[test]
+	fn a_manager_grants_and_revokes_submit_and_read() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert!(may_manage(MANAGER, 1));
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, None));
+			assert_ok!(grant(MANAGER, on(1), READER, READ, Some(100)));
+			assert!(may_submit(GATEWAY, 1));
+			assert_eq!(held(MANAGER), 2 * GrantDeposit::get());
+
+			assert_ok!(revoke(MANAGER, on(1), GATEWAY));
+			assert!(!may_submit(GATEWAY, 1));
+		});
+	}
+
+	#[test]
+	fn a_manager_cannot_pass_on_manage_without_delegate() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert_noop!(grant(MANAGER, on(1), GATEWAY, MANAGE, None), Error::<Test>::Escalation);
+			assert_noop!(
+				grant(
+					MANAGER,
+					on(1),
+					GATEWAY,
+					Permissions(Permissions::MANAGE | Permissions::SUBMIT),
+					None
+				),
+				Error::<Test>::Escalation
+			);
+			// Nor raise itself.
+			assert_noop!(
+				grant(MANAGER, on(1), MANAGER, MANAGE_DELEGATE, None),
+				Error::<Test>::Escalation
+			);
+		});
+	}
+
+	#[test]
+	fn delegate_lets_a_manager_pass_on_manage_but_never_delegate() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE_DELEGATE, None));
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, MANAGE, None));
+			assert_noop!(
+				grant(MANAGER, on(1), READER, MANAGE_DELEGATE, None),
+				Error::<Test>::Escalation
+			);
+			assert_noop!(
+				grant(MANAGER, on(1), READER, Permissions(Permissions::DELEGATE), None),
+				Error::<Test>::Escalation
+			);
+		});
+	}
+
+	#[test]
+	fn a_managers_grants_end_by_its_own() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, Some(50)));
+			assert_noop!(grant(MANAGER, on(1), GATEWAY, SUBMIT, None), Error::<Test>::Escalation);
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(51)),
+				Error::<Test>::Escalation
+			);
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(50)));
+		});
+	}
+
+	#[test]
+	fn a_manager_cannot_replace_or_revoke_what_it_could_not_give() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert_ok!(grant(OWNER, on(1), READER, MANAGE, None));
+			assert_noop!(grant(MANAGER, on(1), READER, SUBMIT, None), Error::<Test>::Escalation);
+			assert_noop!(revoke(MANAGER, on(1), READER), Error::<Test>::Escalation);
+			// The owner revokes anything, the manager's own grant included.
+			assert_ok!(revoke(OWNER, on(1), MANAGER));
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, SUBMIT, None),
+				Error::<Test>::NotAuthorized
+			);
+		});
+	}
+
+	#[test]
+	fn a_manager_of_a_group_manages_its_devices() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, Scope::Group(group), MANAGER, MANAGE, None));
+			assert!(may_manage(MANAGER, 1));
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, None));
+			assert_ok!(grant(MANAGER, Scope::Group(group), READER, READ, None));
+			assert_noop!(
+				grant(MANAGER, on(2), GATEWAY, SUBMIT, None),
+				Error::<Test>::NotAuthorized
+			);
+		});
+	}
+}
+
+mod membership_and_expiry {
+	use super::*;
+
+	#[test]
+	fn a_group_grant_covers_its_members_only_while_they_are_members() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, Scope::Group(group), GATEWAY, SUBMIT, None));
+			assert!(may_submit(GATEWAY, 1));
+			assert!(!may_submit(GATEWAY, 2));
+
+			assert_ok!(add(OWNER, group, 2));
+			assert!(may_submit(GATEWAY, 2));
+
+			assert_ok!(AccessControl::remove_from_group(
+				RuntimeOrigin::signed(OWNER),
+				group,
+				device(1)
+			));
+			assert!(!may_submit(GATEWAY, 1));
+			assert!(may_submit(GATEWAY, 2));
+		});
+	}
+
+	#[test]
+	fn a_group_grant_stops_when_its_member_changes_owner() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, Scope::Group(group), GATEWAY, SUBMIT, None));
+			Directory::register(device(1), OTHER_OWNER);
+			assert!(!may_submit(GATEWAY, 1));
+		});
+	}
+
+	#[test]
+	fn a_grant_expires_at_the_exact_block() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, Some(10)));
+			System::set_block_number(9);
+			assert!(may_submit(GATEWAY, 1));
+			System::set_block_number(10);
+			assert!(!may_submit(GATEWAY, 1));
+			// Still stored, and still counting for nothing.
+			assert!(Grants::<Test>::contains_key(on(1), GATEWAY));
+			assert_eq!(AccessControl::permissions_on(&GATEWAY, &device(1)), Permissions::none());
+		});
+	}
+
+	#[test]
+	fn an_expired_manager_can_do_nothing() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, Some(5)));
+			System::set_block_number(5);
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(5)),
+				Error::<Test>::AlreadyExpired
+			);
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(6)),
+				Error::<Test>::NotAuthorized
+			);
+		});
+	}
+
+	#[test]
+	fn anyone_removes_an_expired_grant_and_the_payer_gets_the_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, Some(20)));
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(10)));
+			assert_noop!(
+				AccessControl::remove_expired(RuntimeOrigin::signed(READER), on(1), GATEWAY),
+				Error::<Test>::NotExpired
+			);
+
+			System::set_block_number(10);
+			assert_ok!(AccessControl::remove_expired(
+				RuntimeOrigin::signed(READER),
+				on(1),
+				GATEWAY
+			));
+			System::assert_last_event(
+				Event::ExpiredGrantRemoved { scope: on(1), grantee: GATEWAY, by: READER }.into(),
+			);
+			assert_eq!(held(MANAGER), 0);
+			assert_eq!(held(READER), 0);
+			assert!(!Grants::<Test>::contains_key(on(1), GATEWAY));
+		});
+	}
+
+	#[test]
+	fn remove_expired_fails_without_a_grant_or_origin() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::remove_expired(RuntimeOrigin::signed(READER), on(1), GATEWAY),
+				Error::<Test>::GrantNotFound
+			);
+			assert_noop!(
+				AccessControl::remove_expired(RuntimeOrigin::none(), on(1), GATEWAY),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn grants_on_lists_direct_and_group_grants() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert_ok!(grant(OWNER, Scope::Group(group), READER, READ, Some(9)));
+			assert_ok!(grant(OWNER, on(2), MANAGER, MANAGE, None));
+			let mut listed: Vec<(Scope, u64)> = AccessControl::grants_on(&device(1))
+				.into_iter()
+				.map(|(s, who, _)| (s, who))
+				.collect();
+			listed.sort();
+			assert_eq!(listed, vec![(on(1), GATEWAY), (Scope::Group(group), READER)]);
+			assert_eq!(AccessControl::permissions_on(&READER, &device(1)), READ);
+		});
+	}
+}
+
+mod encryption {
+	use super::*;
+	use crypto_box::{aead::OsRng, PublicKey, SecretKey};
+
+	#[test]
+	fn an_account_publishes_its_encryption_key() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(AccessControl::publish_encryption_key(
+				RuntimeOrigin::signed(READER),
+				[9; 32]
+			));
+			System::assert_last_event(
+				Event::EncryptionKeyPublished { who: READER, key: [9; 32] }.into(),
+			);
+			assert_eq!(EncryptionKeys::<Test>::get(READER), Some([9; 32]));
+			assert_noop!(
+				AccessControl::publish_encryption_key(RuntimeOrigin::none(), [9; 32]),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn a_data_key_sealed_to_the_grantee_opens_with_its_secret_only() {
+		ExtBuilder::new().build_and_execute(|| {
+			// The reader publishes its x25519 key.
+			let reader_secret = SecretKey::from([0x42; 32]);
+			let published = *reader_secret.public_key().as_bytes();
+			assert_ok!(AccessControl::publish_encryption_key(
+				RuntimeOrigin::signed(READER),
+				published
+			));
+
+			// The owner seals the device's data key to what the chain says is the reader's key.
+			let data_key = [0x5a; 32];
+			let on_chain = PublicKey::from(EncryptionKeys::<Test>::get(READER).unwrap());
+			let sealed = on_chain.seal(&mut OsRng, &data_key).unwrap();
+			assert_ok!(AccessControl::grant(
+				RuntimeOrigin::signed(OWNER),
+				on(1),
+				READER,
+				READ,
+				None,
+				Some(BoundedVec::try_from(sealed.clone()).unwrap()),
+			));
+			assert_eq!(held(OWNER), GrantDeposit::get() + sealed.len() as u64);
+
+			// The reader opens the sealed key stored in its grant.
+			let stored = Grants::<Test>::get(on(1), READER).unwrap().sealed_key.unwrap();
+			assert_eq!(reader_secret.unseal(&stored).unwrap(), data_key.to_vec());
+			// Nobody else can.
+			let other = SecretKey::from([0x43; 32]);
+			assert!(other.unseal(&stored).is_err());
+		});
+	}
+}

@@ -1,0 +1,130 @@
+//! What access control stores: scopes, permission sets, grants and groups.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use provena_primitives::DeviceId;
+use scale_info::TypeInfo;
+use sp_core::Get;
+
+/// A group's number, given in order of creation.
+pub type GroupId = u32;
+
+/// What a grant applies to: one device, or every device of a group.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Scope {
+	/// One device.
+	Device(DeviceId),
+	/// The devices of a group, as its members change.
+	Group(GroupId),
+}
+
+/// A set of permissions, as bit flags.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Permissions(pub u8);
+
+impl Permissions {
+	/// Anchor readings for the device (a gateway's right).
+	pub const SUBMIT: u8 = 0b0001;
+	/// Read the device's data: the grant carries the data key, sealed to the grantee.
+	pub const READ: u8 = 0b0010;
+	/// Manage the scope on the owner's behalf: set alert rules, grant and revoke SUBMIT and
+	/// READ.
+	pub const MANAGE: u8 = 0b0100;
+	/// With MANAGE, also grant and revoke MANAGE. Only the owner can give it.
+	pub const DELEGATE: u8 = 0b1000;
+	/// Every defined flag.
+	pub const ALL: u8 = Self::SUBMIT | Self::READ | Self::MANAGE | Self::DELEGATE;
+
+	/// No permission at all.
+	pub const fn none() -> Self {
+		Permissions(0)
+	}
+
+	/// Whether every flag in `flags` is set.
+	pub const fn has(self, flags: u8) -> bool {
+		self.0 & flags == flags
+	}
+
+	/// The union with `other`.
+	pub const fn union(self, other: Permissions) -> Self {
+		Permissions(self.0 | other.0)
+	}
+
+	/// Whether only defined flags are set, and at least one.
+	pub const fn is_valid(self) -> bool {
+		self.0 != 0 && self.0 & !Self::ALL == 0
+	}
+}
+
+/// A grant: what a grantee may do within a scope, until when, and the data key sealed for it.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxSealedKeyLen))]
+pub struct Grant<AccountId, BlockNumber, Balance, MaxSealedKeyLen>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxSealedKeyLen: Get<u32>,
+{
+	/// What the grantee may do.
+	pub permissions: Permissions,
+	/// The first block at which the grant no longer counts; `None` for no end.
+	pub expires: Option<BlockNumber>,
+	/// The scope's data key, sealed to the grantee's published encryption key (READ grants).
+	pub sealed_key: Option<BoundedVec<u8, MaxSealedKeyLen>>,
+	/// The scope's owner when it was granted: it counts only while they still own the scope.
+	pub owner: AccountId,
+	/// Who granted it, and holds its deposit.
+	pub granted_by: AccountId,
+	/// The deposit held from `granted_by`.
+	pub deposit: Balance,
+}
+
+/// An owner-defined set of devices: a ward, a shipment, a building.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxNameLen, MaxGroupSize))]
+pub struct Group<AccountId, Balance, MaxNameLen, MaxGroupSize>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxNameLen: Get<u32>,
+	MaxGroupSize: Get<u32>,
+{
+	/// Its owner, who alone changes its members; a member counts only while they own it.
+	pub owner: AccountId,
+	/// Its name, e.g. `ward 3` or `shipment 2026-118`.
+	pub name: BoundedVec<u8, MaxNameLen>,
+	/// Its devices.
+	pub members: BoundedVec<DeviceId, MaxGroupSize>,
+	/// The deposit held from the owner.
+	pub deposit: Balance,
+}
