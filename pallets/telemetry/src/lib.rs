@@ -75,11 +75,20 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-/// What benchmarks need from the runtime: a registered, active device.
+/// What benchmarks need from the runtime: registered devices, and accounts that act on them
+/// through grants by the costliest path the runtime's permissions have.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
 	/// Registers `device`, owned by `owner` and signing with `key`, as active.
 	fn register_device(owner: &AccountId, device: DeviceId, key: DeviceKey);
+
+	/// An account, neither `owner` nor the device, that `owner` lets submit for `device` by
+	/// the costliest path (the same account for every device); `None` when the runtime has no
+	/// grants, and the owner submits.
+	fn submitter(owner: &AccountId, device: DeviceId) -> Option<AccountId>;
+
+	/// Likewise, an account that may manage `device`'s alert rules.
+	fn manager(owner: &AccountId, device: DeviceId) -> Option<AccountId>;
 }
 
 #[frame_support::pallet]

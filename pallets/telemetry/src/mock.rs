@@ -136,6 +136,16 @@ impl crate::BenchmarkHelper<AccountId32> for Directory {
 	fn register_device(owner: &AccountId32, device: DeviceId, key: DeviceKey) {
 		Self::register(device, owner.clone(), key);
 	}
+
+	fn submitter(_owner: &AccountId32, device: DeviceId) -> Option<AccountId32> {
+		Self::grant(GATEWAY, device, Grant::Submit);
+		Some(GATEWAY)
+	}
+
+	fn manager(_owner: &AccountId32, device: DeviceId) -> Option<AccountId32> {
+		Self::grant(GATEWAY, device, Grant::Manage);
+		Some(GATEWAY)
+	}
 }
 
 /// The owner of the test devices.

@@ -220,6 +220,38 @@ impl pallet_telemetry::BenchmarkHelper<AccountId> for TelemetryBenchmarkHelper {
 		DeviceRegistry::do_register(owner.clone(), device, key, metadata)
 			.expect("a funded owner registers a fresh device");
 	}
+
+	fn submitter(owner: &AccountId, device: provena_primitives::DeviceId) -> Option<AccountId> {
+		Some(grant_through_groups(owner, device, pallet_access_control::Permissions::SUBMIT))
+	}
+
+	fn manager(owner: &AccountId, device: provena_primitives::DeviceId) -> Option<AccountId> {
+		Some(grant_through_groups(owner, device, pallet_access_control::Permissions::MANAGE))
+	}
+}
+
+/// Puts `device` in as many of `owner`'s groups as it may join and grants `permissions` on the
+/// last one to a benchmark gateway: the longest path access control walks to authorize it.
+#[cfg(feature = "runtime-benchmarks")]
+fn grant_through_groups(
+	owner: &AccountId,
+	device: provena_primitives::DeviceId,
+	permissions: u8,
+) -> AccountId {
+	use frame_support::traits::Get;
+	use pallet_access_control::{NextGroupId, Permissions, Scope};
+	let gateway: AccountId = frame_benchmarking::account("gateway", 0, 0);
+	let origin = || RuntimeOrigin::signed(owner.clone());
+	let mut last = 0;
+	for _ in 0..<Runtime as pallet_access_control::Config>::MaxGroupsPerDevice::get() {
+		last = NextGroupId::<Runtime>::get();
+		AccessControl::create_group(origin(), Default::default()).expect("a funded owner");
+		AccessControl::add_to_group(origin(), last, device).expect("the owner's device");
+	}
+	let permissions = Permissions(permissions);
+	AccessControl::grant(origin(), Scope::Group(last), gateway.clone(), permissions, None, None)
+		.expect("the owner grants");
+	gateway
 }
 
 parameter_types! {
