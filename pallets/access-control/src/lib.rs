@@ -360,13 +360,7 @@ pub mod pallet {
 			record.members.remove(position);
 			record.deposit = record.deposit.saturating_sub(released);
 			Groups::<T>::insert(group, record);
-			DeviceGroups::<T>::mutate_exists(device, |groups| {
-				let list = groups.get_or_insert_with(BoundedVec::new);
-				list.retain(|g| *g != group);
-				if list.is_empty() {
-					*groups = None;
-				}
-			});
+			Self::leave(&device, group);
 
 			Self::deposit_event(Event::DeviceRemovedFromGroup { group, device });
 			Ok(())
@@ -387,13 +381,7 @@ pub mod pallet {
 
 			Self::release(&who, record.deposit)?;
 			for device in record.members.iter() {
-				DeviceGroups::<T>::mutate_exists(device, |groups| {
-					let list = groups.get_or_insert_with(BoundedVec::new);
-					list.retain(|g| *g != group);
-					if list.is_empty() {
-						*groups = None;
-					}
-				});
+				Self::leave(device, group);
 			}
 			Groups::<T>::remove(group);
 
@@ -657,6 +645,17 @@ pub mod pallet {
 				*count = (left > 0).then_some(left);
 			});
 			Ok(())
+		}
+
+		/// Takes `group` off `device`'s membership list, dropping an emptied list.
+		fn leave(device: &DeviceId, group: GroupId) {
+			DeviceGroups::<T>::mutate_exists(device, |groups| {
+				let list = groups.get_or_insert_with(BoundedVec::new);
+				list.retain(|g| *g != group);
+				if list.is_empty() {
+					*groups = None;
+				}
+			});
 		}
 
 		fn owned_group(who: &T::AccountId, group: GroupId) -> Result<GroupOf<T>, DispatchError> {

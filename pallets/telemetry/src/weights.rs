@@ -33,6 +33,12 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Grants` (r:9 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Groups` (r:8 w:0)
+	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::DeviceStates` (r:1 w:1)
@@ -45,16 +51,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Telemetry::Anchors` (`max_values`: None, `max_size`: Some(168), added: 2643, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[0, 16]`.
 	fn anchor(v: u32, ) -> Weight {
-		// Proof size: measured 1311 bytes, estimated 4330 bytes.
-		// Fastest run: 102_332 ns.
-		Weight::from_parts(154_999_049, 4330)
-			// Standard error: 162_696
-			.saturating_add(Weight::from_parts(5_295_816, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Proof size: measured 2093 bytes, estimated 87350 bytes.
+		// Fastest run: 167_479 ns.
+		Weight::from_parts(204_921_916, 87350)
+			// Standard error: 209_936
+			.saturating_add(Weight::from_parts(4_798_154, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:256 w:0)
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Grants` (r:2304 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::DeviceGroups` (r:256 w:0)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Groups` (r:2048 w:0)
+	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::DeviceStates` (r:256 w:256)
@@ -65,36 +77,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Telemetry::Anchors` (`max_values`: None, `max_size`: Some(168), added: 2643, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 256]`.
 	fn anchor_batch(n: u32, ) -> Weight {
-		// Proof size: measured 328 bytes, estimated 3509 bytes.
-		// Fastest run: 159_507 ns.
-		Weight::from_parts(503_364_299, 3509)
-			// Standard error: 693_481
-			.saturating_add(Weight::from_parts(85_894_155, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(0, 2840).saturating_mul(n.into()))
+		// Proof size: measured 901 bytes, estimated 3509 bytes.
+		// Fastest run: 179_087 ns.
+		Weight::from_parts(197_043_000, 3509)
+			// Standard error: 1_392_611
+			.saturating_add(Weight::from_parts(217_118_676, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 86360).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((20_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Grants` (r:9 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Groups` (r:8 w:0)
+	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::AlertRules` (r:1 w:1)
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
 	fn set_alert_rule() -> Weight {
-		// Proof size: measured 1023 bytes, estimated 4330 bytes.
-		// Fastest run: 26_470 ns.
-		Weight::from_parts(30_936_000, 4330)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Proof size: measured 1805 bytes, estimated 87350 bytes.
+		// Fastest run: 96_604 ns.
+		Weight::from_parts(147_660_000, 87350)
+			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Grants` (r:9 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Groups` (r:8 w:0)
+	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::AlertRules` (r:1 w:1)
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
 	fn clear_alert_rule() -> Weight {
-		// Proof size: measured 1066 bytes, estimated 4330 bytes.
-		// Fastest run: 27_381 ns.
-		Weight::from_parts(31_787_000, 4330)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Proof size: measured 1848 bytes, estimated 87350 bytes.
+		// Fastest run: 97_935 ns.
+		Weight::from_parts(142_612_000, 87350)
+			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -102,27 +126,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn anchor(v: u32, ) -> Weight {
-		Weight::from_parts(154_999_049, 4330)
-			.saturating_add(Weight::from_parts(5_295_816, 0).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(204_921_916, 87350)
+			.saturating_add(Weight::from_parts(4_798_154, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn anchor_batch(n: u32, ) -> Weight {
-		Weight::from_parts(503_364_299, 3509)
-			.saturating_add(Weight::from_parts(85_894_155, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(0, 2840).saturating_mul(n.into()))
+		Weight::from_parts(197_043_000, 3509)
+			.saturating_add(Weight::from_parts(217_118_676, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 86360).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((20_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	fn set_alert_rule() -> Weight {
-		Weight::from_parts(30_936_000, 4330)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(147_660_000, 87350)
+			.saturating_add(ParityDbWeight::get().reads(20_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn clear_alert_rule() -> Weight {
-		Weight::from_parts(31_787_000, 4330)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(142_612_000, 87350)
+			.saturating_add(ParityDbWeight::get().reads(20_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }
