@@ -561,25 +561,26 @@ pub mod pallet {
 			u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 		}
 
-		/// The anchor covering `seq` of `device`, with its number, if any.
-		pub fn anchor_covering(
+		/// The anchor covering `seq` among the device's first `anchors` anchors.
+		fn covering(
 			device: &DeviceId,
+			anchors: u64,
 			seq: Seq,
 		) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
-			let found = Self::last_anchor_starting_at_or_before(device, seq)?;
+			let found = Self::last_anchor_starting_at_or_before(device, anchors, seq)?;
 			(found.anchor.last_seq() >= seq).then_some(found)
 		}
 
-		/// The device's last anchor whose first sequence number is at most `seq`: a binary
-		/// search over the anchor numbers, whose ranges increase.
+		/// Among the device's first `anchors` anchors, the last whose first sequence number is
+		/// at most `seq`: a binary search over the anchor numbers, whose ranges increase.
 		fn last_anchor_starting_at_or_before(
 			device: &DeviceId,
+			anchors: u64,
 			seq: Seq,
 		) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
-			let state = DeviceStates::<T>::get(device)?;
 			// Invariant: anchors below `low` start at or before `seq`, anchors from `high` on
 			// start after it.
-			let (mut low, mut high) = (0u64, state.anchors);
+			let (mut low, mut high) = (0u64, anchors);
 			let mut found = None;
 			while low < high {
 				let middle = low + (high - low) / 2;
@@ -602,10 +603,9 @@ pub mod pallet {
 			leaf: H256,
 			proof: Vec<H256>,
 		) -> Result<IndexedAnchor<T::AccountId, BlockNumberFor<T>>, VerifyError> {
-			if !DeviceStates::<T>::contains_key(device) {
-				return Err(VerifyError::UnknownDevice);
-			}
-			let found = Self::anchor_covering(&device, seq).ok_or(VerifyError::NotAnchored)?;
+			let state = DeviceStates::<T>::get(device).ok_or(VerifyError::UnknownDevice)?;
+			let found =
+				Self::covering(&device, state.anchors, seq).ok_or(VerifyError::NotAnchored)?;
 			let position = u32::try_from(seq - found.anchor.first_seq)
 				.map_err(|_| VerifyError::ProofMismatch)?;
 			let anchor = &found.anchor;
@@ -626,11 +626,12 @@ pub mod pallet {
 		) -> Vec<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
 			let Some(state) = DeviceStates::<T>::get(device) else { return Vec::new() };
 			let limit = limit.min(types::MAX_ANCHORS_PER_QUERY) as usize;
-			let mut index = match Self::last_anchor_starting_at_or_before(&device, from_seq) {
-				Some(found) if found.anchor.last_seq() >= from_seq => found.index,
-				Some(found) => found.index + 1,
-				None => 0,
-			};
+			let mut index =
+				match Self::last_anchor_starting_at_or_before(&device, state.anchors, from_seq) {
+					Some(found) if found.anchor.last_seq() >= from_seq => found.index,
+					Some(found) => found.index + 1,
+					None => 0,
+				};
 			let mut out = Vec::new();
 			while index < state.anchors && out.len() < limit {
 				let Some(anchor) = Anchors::<T>::get(device, index) else { break };
