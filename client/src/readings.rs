@@ -12,7 +12,9 @@ use provena_primitives::{
 	},
 	DeviceId, DeviceKey,
 };
-use sp_core::{crypto::SecretStringError, ed25519, sr25519, ConstU32, Pair, H256};
+use sp_core::{
+	crypto::SecretStringError, ed25519, hexdisplay::HexDisplay, sr25519, ConstU32, Pair, H256,
+};
 use sp_runtime::{BoundedVec, MultiSignature};
 use std::collections::BTreeMap;
 
@@ -29,7 +31,10 @@ pub enum BatchError {
 	#[error("a batch needs at least one reading")]
 	Empty,
 	/// All readings of a batch must come from one device.
-	#[error("reading {seq} belongs to device 0x{}, not to the batch's device", hex(device))]
+	#[error(
+		"reading {seq} belongs to device 0x{}, not to the batch's device",
+		HexDisplay::from(device)
+	)]
 	MixedDevices {
 		/// The sequence number of the stray reading.
 		seq: Seq,
@@ -47,10 +52,6 @@ pub enum BatchError {
 	/// More readings than one anchor can count.
 	#[error("{0} readings are more than one anchor can commit ({max})", max = u32::MAX)]
 	TooMany(usize),
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Consecutive readings of one device, ready to anchor.
