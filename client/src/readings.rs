@@ -1,7 +1,7 @@
 //! Readings into signed anchors: the device side of telemetry.
 //!
 //! A [`Batch`] is a run of consecutive readings of one device. It knows their leaves, the root
-//! that commits them, the proof of each, and which values to make public; a [`DeviceSigner`]
+//! that commits them, the proof of each, and which values to make public; a [`KeyPair`]
 //! turns it into the signed [`Anchor`] the chain accepts. Every byte comes from
 //! `provena_primitives::telemetry`, the format the runtime checks.
 
@@ -169,24 +169,25 @@ impl Batch {
 	}
 
 	/// The batch's anchor, signed by `signer` for the chain with `genesis_hash`.
-	pub fn sign(&self, signer: &DeviceSigner, genesis_hash: &H256) -> SignedAnchor {
+	pub fn sign(&self, signer: &KeyPair, genesis_hash: &H256) -> SignedAnchor {
 		let statement = self.statement();
 		let signature = signer.sign(&statement.signing_hash(genesis_hash));
 		Anchor { statement, signature }
 	}
 }
 
-/// A device's secret key: what signs its anchors.
+/// A secret key: a device's (it signs anchors) or an account's (it signs transactions).
 #[derive(Clone)]
-pub enum DeviceSigner {
+pub enum KeyPair {
 	/// An sr25519 key.
 	Sr25519(sr25519::Pair),
 	/// An ed25519 key.
 	Ed25519(ed25519::Pair),
 }
 
-/// The signature schemes a device key may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The signature schemes a key may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Scheme {
 	/// Schnorrkel/Ristretto.
 	Sr25519,
@@ -194,29 +195,59 @@ pub enum Scheme {
 	Ed25519,
 }
 
-impl DeviceSigner {
+impl KeyPair {
 	/// The key of `scheme` from a secret URI: a mnemonic, a hex seed, or a derivation like
 	/// `//Alice//device/1` (ed25519 allows hard `//` junctions only).
 	pub fn from_uri(scheme: Scheme, uri: &str) -> Result<Self, SecretStringError> {
 		Ok(match scheme {
-			Scheme::Sr25519 => DeviceSigner::Sr25519(sr25519::Pair::from_string(uri, None)?),
-			Scheme::Ed25519 => DeviceSigner::Ed25519(ed25519::Pair::from_string(uri, None)?),
+			Scheme::Sr25519 => KeyPair::Sr25519(sr25519::Pair::from_string(uri, None)?),
+			Scheme::Ed25519 => KeyPair::Ed25519(ed25519::Pair::from_string(uri, None)?),
 		})
 	}
 
 	/// The public key the registry knows the device by.
 	pub fn key(&self) -> DeviceKey {
 		match self {
-			DeviceSigner::Sr25519(pair) => DeviceKey::Sr25519(pair.public()),
-			DeviceSigner::Ed25519(pair) => DeviceKey::Ed25519(pair.public()),
+			KeyPair::Sr25519(pair) => DeviceKey::Sr25519(pair.public()),
+			KeyPair::Ed25519(pair) => DeviceKey::Ed25519(pair.public()),
 		}
 	}
 
 	/// Signs a 32-byte signing hash.
 	pub fn sign(&self, hash: &[u8; 32]) -> MultiSignature {
+		self.sign_bytes(hash)
+	}
+
+	/// Signs any message (a transaction's signer payload, for instance).
+	pub fn sign_bytes(&self, message: &[u8]) -> MultiSignature {
 		match self {
-			DeviceSigner::Sr25519(pair) => MultiSignature::Sr25519(pair.sign(hash)),
-			DeviceSigner::Ed25519(pair) => MultiSignature::Ed25519(pair.sign(hash)),
+			KeyPair::Sr25519(pair) => MultiSignature::Sr25519(pair.sign(message)),
+			KeyPair::Ed25519(pair) => MultiSignature::Ed25519(pair.sign(message)),
+		}
+	}
+
+	/// The 32 public key bytes, which are also the account id.
+	pub fn public(&self) -> [u8; 32] {
+		match self {
+			KeyPair::Sr25519(pair) => pair.public().0,
+			KeyPair::Ed25519(pair) => pair.public().0,
+		}
+	}
+
+	/// The scheme of this key.
+	pub fn scheme(&self) -> Scheme {
+		match self {
+			KeyPair::Sr25519(_) => Scheme::Sr25519,
+			KeyPair::Ed25519(_) => Scheme::Ed25519,
+		}
+	}
+
+	/// The secret key bytes (the seed for ed25519, the expanded key for sr25519): what the
+	/// account's x25519 encryption key is derived from.
+	pub fn raw_secret(&self) -> Vec<u8> {
+		match self {
+			KeyPair::Sr25519(pair) => pair.to_raw_vec(),
+			KeyPair::Ed25519(pair) => pair.to_raw_vec(),
 		}
 	}
 }
@@ -286,13 +317,13 @@ mod tests {
 	#[test]
 	fn a_signed_anchor_verifies_with_the_device_key_only() {
 		let batch = Batch::new((0..3).map(|seq| reading(1, seq, 0)).collect()).unwrap();
-		let signer = DeviceSigner::from_uri(Scheme::Sr25519, "//device").unwrap();
-		let other = DeviceSigner::from_uri(Scheme::Sr25519, "//other").unwrap();
+		let signer = KeyPair::from_uri(Scheme::Sr25519, "//device").unwrap();
+		let other = KeyPair::from_uri(Scheme::Sr25519, "//other").unwrap();
 		let genesis = H256::repeat_byte(1);
 		let anchor = batch.sign(&signer, &genesis);
 		let hash = anchor.statement.signing_hash(&genesis);
 		assert!(signer.key().verify(&hash, &anchor.signature));
 		assert!(!other.key().verify(&hash, &anchor.signature));
-		assert!(DeviceSigner::from_uri(Scheme::Ed25519, "//device/soft").is_err());
+		assert!(KeyPair::from_uri(Scheme::Ed25519, "//device/soft").is_err());
 	}
 }

@@ -7,7 +7,7 @@
 //! provena-client --test shared_encoding`, then run the pallet's tests.
 
 use codec::Encode;
-use provena_client::readings::{Batch, DeviceSigner, Scheme, SignedAnchor};
+use provena_client::readings::{Batch, KeyPair, Scheme, SignedAnchor};
 use provena_primitives::{
 	telemetry::{Measurement, MetricName, Reading},
 	DeviceKey,
@@ -45,7 +45,7 @@ fn readings() -> Vec<Reading> {
 
 fn build() -> Fixture {
 	// ed25519 signatures are deterministic, so the whole fixture is reproducible.
-	let signer = DeviceSigner::from_uri(Scheme::Ed25519, "//Alice//device//2").unwrap();
+	let signer = KeyPair::from_uri(Scheme::Ed25519, "//Alice//device//2").unwrap();
 	let batch = Batch::new(readings()).unwrap();
 	let anchor = batch.sign(&signer, &genesis());
 	let proofs = (40..48).map(|seq| batch.proof(seq).unwrap()).collect();

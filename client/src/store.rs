@@ -1,0 +1,579 @@
+//! The gateway's local store: an SQLite database anyone can open with `sqlite3`.
+//!
+//! It holds every reading (its SCALE bytes, leaf, Merkle proof and the anchor it belongs to) and
+//! every anchor (the signed bytes, the encrypted payload, and where it stands). An anchor moves
+//! through `signed` → `submitted` → `in_block` → `finalized`, or ends `failed` with the chain's
+//! reason. Because anchors are signed and stored before anything is sent, a gateway that stops
+//! at any point resends exactly what the chain does not have yet, byte for byte: nothing is
+//! anchored twice and no sequence number is skipped.
+//!
+//! A store belongs to one chain: it records the genesis hash and refuses another.
+
+use crate::{readings::SignedAnchor, Error};
+use codec::{Decode, Encode};
+use provena_primitives::{
+	telemetry::{Measurement, MetricName, Reading, Seq},
+	DeviceId,
+};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use sp_core::H256;
+use std::path::Path;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+	key TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS readings (
+	device BLOB NOT NULL,
+	seq INTEGER NOT NULL,
+	timestamp_ms INTEGER NOT NULL,
+	reading BLOB NOT NULL,
+	leaf BLOB NOT NULL,
+	anchor_id INTEGER REFERENCES anchors(id),
+	proof BLOB,
+	PRIMARY KEY (device, seq)
+);
+CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, timestamp_ms);
+CREATE INDEX IF NOT EXISTS readings_by_anchor ON readings (anchor_id);
+CREATE TABLE IF NOT EXISTS anchors (
+	id INTEGER PRIMARY KEY,
+	device BLOB NOT NULL,
+	first_seq INTEGER NOT NULL,
+	count INTEGER NOT NULL,
+	root BLOB NOT NULL,
+	anchor BLOB NOT NULL,
+	payload BLOB,
+	status TEXT NOT NULL,
+	tx_hash BLOB,
+	block_hash BLOB,
+	block_number INTEGER,
+	error TEXT,
+	UNIQUE (device, first_seq)
+);
+CREATE INDEX IF NOT EXISTS anchors_by_status ON anchors (status);
+CREATE TABLE IF NOT EXISTS data_keys (
+	device BLOB NOT NULL,
+	key_id BLOB NOT NULL,
+	key BLOB NOT NULL,
+	current INTEGER NOT NULL,
+	PRIMARY KEY (device, key_id)
+);
+";
+
+/// Where an anchor stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+	/// Signed and stored; not sent (or to be sent again).
+	Signed,
+	/// Sent to the node's pool.
+	Submitted,
+	/// In a block that is not final yet.
+	InBlock,
+	/// In a finalized block.
+	Finalized,
+	/// Refused by the chain; `error` says why.
+	Failed,
+}
+
+impl Status {
+	fn as_str(self) -> &'static str {
+		match self {
+			Status::Signed => "signed",
+			Status::Submitted => "submitted",
+			Status::InBlock => "in_block",
+			Status::Finalized => "finalized",
+			Status::Failed => "failed",
+		}
+	}
+
+	fn parse(text: &str) -> Status {
+		match text {
+			"submitted" => Status::Submitted,
+			"in_block" => Status::InBlock,
+			"finalized" => Status::Finalized,
+			"failed" => Status::Failed,
+			_ => Status::Signed,
+		}
+	}
+}
+
+/// An anchor as the store keeps it.
+#[derive(Clone, Debug)]
+pub struct StoredAnchor {
+	/// The store's id for it.
+	pub id: i64,
+	/// The device.
+	pub device: DeviceId,
+	/// Its first sequence number.
+	pub first_seq: Seq,
+	/// How many readings it commits.
+	pub count: u32,
+	/// Their root.
+	pub root: H256,
+	/// The signed anchor.
+	pub anchor: SignedAnchor,
+	/// Its encrypted payload, if any.
+	pub payload: Option<Vec<u8>>,
+	/// Where it stands.
+	pub status: Status,
+	/// The block it is in, once known.
+	pub block_number: Option<u64>,
+	/// Why the chain refused it.
+	pub error: Option<String>,
+}
+
+/// A stored reading with what proves it.
+#[derive(Clone, Debug)]
+pub struct StoredReading {
+	/// The reading.
+	pub reading: Reading,
+	/// Its leaf.
+	pub leaf: H256,
+	/// Its Merkle proof within its anchor, once anchored.
+	pub proof: Option<Vec<H256>>,
+	/// The anchor it belongs to, once batched.
+	pub anchor_id: Option<i64>,
+}
+
+/// Counts of anchors by status, for reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+	/// Not yet final.
+	pub pending: u64,
+	/// Final on chain.
+	pub finalized: u64,
+	/// Refused.
+	pub failed: u64,
+	/// Readings in finalized anchors.
+	pub readings_finalized: u64,
+}
+
+/// The gateway's store.
+pub struct Store {
+	db: Connection,
+}
+
+fn store_err(e: rusqlite::Error) -> Error {
+	Error::Store(e.to_string())
+}
+
+fn to_h256(bytes: Vec<u8>) -> H256 {
+	H256::from_slice(&bytes)
+}
+
+fn to_device(bytes: Vec<u8>) -> DeviceId {
+	bytes.try_into().unwrap_or_default()
+}
+
+fn proof_bytes(proof: &[H256]) -> Vec<u8> {
+	proof.iter().flat_map(|h| h.0).collect()
+}
+
+fn proof_from(bytes: Vec<u8>) -> Vec<H256> {
+	bytes.chunks_exact(32).map(H256::from_slice).collect()
+}
+
+impl Store {
+	/// Opens (creating if needed) the store at `path` for the chain with `genesis`.
+	pub fn open(path: &Path, genesis: H256) -> Result<Store, Error> {
+		if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+			std::fs::create_dir_all(dir).map_err(|e| {
+				Error::Store(format!("cannot create the store's folder {}: {e}", dir.display()))
+			})?;
+		}
+		let db = Connection::open(path).map_err(|e| {
+			Error::Store(format!("cannot open the store {}: {e}", path.display()))
+		})?;
+		db.busy_timeout(std::time::Duration::from_secs(10)).map_err(store_err)?;
+		db.pragma_update(None, "journal_mode", "WAL").map_err(store_err)?;
+		db.pragma_update(None, "synchronous", "FULL").map_err(store_err)?;
+		db.execute_batch(SCHEMA).map_err(store_err)?;
+		let stored: Option<Vec<u8>> = db
+			.query_row("SELECT value FROM meta WHERE key = 'genesis'", [], |row| row.get(0))
+			.optional()
+			.map_err(store_err)?;
+		match stored {
+			None => {
+				db.execute(
+					"INSERT INTO meta (key, value) VALUES ('genesis', ?1)",
+					[genesis.0.to_vec()],
+				)
+				.map_err(store_err)?;
+			},
+			Some(bytes) if bytes == genesis.0 => {},
+			Some(bytes) => {
+				return Err(Error::Store(format!(
+					"the store {} belongs to the chain with genesis 0x{}, not this one (0x{}); \
+					 use another --store for this chain",
+					path.display(),
+					hex::encode(bytes),
+					hex::encode(genesis.0)
+				)))
+			},
+		}
+		Ok(Store { db })
+	}
+
+	/// The highest stored sequence number of `device`.
+	pub fn last_seq(&self, device: &DeviceId) -> Result<Option<Seq>, Error> {
+		self.db
+			.query_row("SELECT MAX(seq) FROM readings WHERE device = ?1", [device.to_vec()], |row| {
+				row.get::<_, Option<i64>>(0)
+			})
+			.map(|seq| seq.map(|s| s as Seq))
+			.map_err(store_err)
+	}
+
+	/// Stores new readings of `device`: those without `seq` get the next free one (after
+	/// `chain_next_seq` and everything stored); one already stored (same seq, or same timestamp
+	/// when it has no seq) is skipped if it is identical and refused if it differs.
+	/// Returns (stored, skipped as already stored).
+	pub fn import(
+		&mut self,
+		device: &DeviceId,
+		inputs: &[crate::input::ReadingInput],
+		chain_next_seq: Seq,
+	) -> Result<(u64, u64), Error> {
+		let tx = self
+			.db
+			.transaction_with_behavior(TransactionBehavior::Immediate)
+			.map_err(store_err)?;
+		let last: Option<i64> = tx
+			.query_row("SELECT MAX(seq) FROM readings WHERE device = ?1", [device.to_vec()], |r| {
+				r.get(0)
+			})
+			.map_err(store_err)?;
+		let mut next = last.map(|s| s as Seq + 1).unwrap_or(0).max(chain_next_seq);
+		let (mut stored, mut skipped) = (0, 0);
+		for input in inputs {
+			let existing: Option<(i64, Vec<u8>)> = match input.seq {
+				Some(seq) => tx
+					.query_row(
+						"SELECT seq, reading FROM readings WHERE device = ?1 AND seq = ?2",
+						params![device.to_vec(), seq as i64],
+						|r| Ok((r.get(0)?, r.get(1)?)),
+					)
+					.optional(),
+				None => tx
+					.query_row(
+						"SELECT seq, reading FROM readings WHERE device = ?1 AND timestamp_ms = ?2",
+						params![device.to_vec(), input.timestamp_ms as i64],
+						|r| Ok((r.get(0)?, r.get(1)?)),
+					)
+					.optional(),
+			}
+			.map_err(store_err)?;
+			let seq = match (&existing, input.seq) {
+				(Some((seq, _)), _) => *seq as Seq,
+				(None, Some(seq)) => seq,
+				(None, None) => next,
+			};
+			let reading = Reading {
+				device: *device,
+				seq,
+				timestamp_ms: input.timestamp_ms,
+				values: input
+					.values
+					.iter()
+					.map(|(name, value)| Measurement {
+						metric: MetricName::truncate_from(name.as_bytes().to_vec()),
+						value: *value,
+					})
+					.collect(),
+				payload_hash: None,
+			};
+			if let Some((_, bytes)) = existing {
+				if bytes != reading.encode() {
+					return Err(Error::Input(format!(
+						"{}: reading {seq} is already stored with other values; a device's \
+						 reading cannot change",
+						input.origin
+					)));
+				}
+				skipped += 1;
+				continue;
+			}
+			if seq < chain_next_seq {
+				return Err(Error::Input(format!(
+					"{}: reading {seq} is below the device's next sequence number on chain \
+					 ({chain_next_seq}); the chain refuses replays",
+					input.origin
+				)));
+			}
+			tx.execute(
+				"INSERT INTO readings (device, seq, timestamp_ms, reading, leaf) \
+				 VALUES (?1, ?2, ?3, ?4, ?5)",
+				params![
+					device.to_vec(),
+					seq as i64,
+					input.timestamp_ms as i64,
+					reading.encode(),
+					reading.leaf().0.to_vec()
+				],
+			)
+			.map_err(store_err)?;
+			next = next.max(seq + 1);
+			stored += 1;
+		}
+		tx.commit().map_err(store_err)?;
+		Ok((stored, skipped))
+	}
+
+	/// Readings of `device` not in any anchor yet, by sequence number.
+	pub fn unanchored(&self, device: &DeviceId) -> Result<Vec<Reading>, Error> {
+		let mut stmt = self
+			.db
+			.prepare(
+				"SELECT reading FROM readings WHERE device = ?1 AND anchor_id IS NULL ORDER BY seq",
+			)
+			.map_err(store_err)?;
+		let rows = stmt
+			.query_map([device.to_vec()], |r| r.get::<_, Vec<u8>>(0))
+			.map_err(store_err)?;
+		rows.map(|bytes| {
+			let bytes = bytes.map_err(store_err)?;
+			Reading::decode(&mut &bytes[..]).map_err(|e| Error::Store(e.to_string()))
+		})
+		.collect()
+	}
+
+	/// Stores a signed anchor for `batch` and ties its readings (with their proofs) to it.
+	pub fn add_anchor(
+		&mut self,
+		batch: &crate::readings::Batch,
+		anchor: &SignedAnchor,
+		payload: Option<&[u8]>,
+	) -> Result<i64, Error> {
+		let tx = self.db.transaction().map_err(store_err)?;
+		let device = batch.device().to_vec();
+		tx.execute(
+			"INSERT INTO anchors (device, first_seq, count, root, anchor, payload, status) \
+			 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'signed')",
+			params![
+				device,
+				batch.first_seq() as i64,
+				batch.readings().len() as i64,
+				batch.root().0.to_vec(),
+				anchor.encode(),
+				payload
+			],
+		)
+		.map_err(store_err)?;
+		let id = tx.last_insert_rowid();
+		for reading in batch.readings() {
+			let proof = batch.proof(reading.seq).unwrap_or_default();
+			tx.execute(
+				"UPDATE readings SET anchor_id = ?1, proof = ?2 WHERE device = ?3 AND seq = ?4",
+				params![id, proof_bytes(&proof), device, reading.seq as i64],
+			)
+			.map_err(store_err)?;
+		}
+		tx.commit().map_err(store_err)?;
+		Ok(id)
+	}
+
+	fn anchor_from_row(row: &rusqlite::Row) -> rusqlite::Result<(StoredAnchorRow, ())> {
+		Ok((
+			StoredAnchorRow {
+				id: row.get(0)?,
+				device: row.get(1)?,
+				first_seq: row.get(2)?,
+				count: row.get(3)?,
+				root: row.get(4)?,
+				anchor: row.get(5)?,
+				payload: row.get(6)?,
+				status: row.get(7)?,
+				block_number: row.get(8)?,
+				error: row.get(9)?,
+			},
+			(),
+		))
+	}
+
+	fn anchors_where(&self, clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<StoredAnchor>, Error> {
+		let sql = format!(
+			"SELECT id, device, first_seq, count, root, anchor, payload, status, block_number, \
+			 error FROM anchors WHERE {clause} ORDER BY device, first_seq"
+		);
+		let mut stmt = self.db.prepare(&sql).map_err(store_err)?;
+		let rows = stmt.query_map(args, Self::anchor_from_row).map_err(store_err)?;
+		rows.map(|row| row.map_err(store_err).and_then(|(row, ())| row.into_anchor()))
+			.collect()
+	}
+
+	/// Anchors not final and not failed: what a run still has to deliver.
+	pub fn pending_anchors(&self) -> Result<Vec<StoredAnchor>, Error> {
+		self.anchors_where("status IN ('signed', 'submitted', 'in_block')", &[])
+	}
+
+	/// Every anchor of `device`.
+	pub fn anchors_of(&self, device: &DeviceId) -> Result<Vec<StoredAnchor>, Error> {
+		let device = device.to_vec();
+		self.anchors_where("device = ?1", &[&device])
+	}
+
+	/// Records where anchors stand.
+	pub fn set_status(
+		&mut self,
+		ids: &[i64],
+		status: Status,
+		tx_hash: Option<H256>,
+		block: Option<(H256, u64)>,
+		error: Option<&str>,
+	) -> Result<(), Error> {
+		let tx = self.db.transaction().map_err(store_err)?;
+		for id in ids {
+			tx.execute(
+				"UPDATE anchors SET status = ?1, \
+				 tx_hash = COALESCE(?2, tx_hash), \
+				 block_hash = COALESCE(?3, block_hash), \
+				 block_number = COALESCE(?4, block_number), \
+				 error = ?5 WHERE id = ?6",
+				params![
+					status.as_str(),
+					tx_hash.map(|h| h.0.to_vec()),
+					block.map(|(h, _)| h.0.to_vec()),
+					block.map(|(_, n)| n as i64),
+					error,
+					id
+				],
+			)
+			.map_err(store_err)?;
+		}
+		tx.commit().map_err(store_err)
+	}
+
+	/// A stored reading.
+	pub fn reading(&self, device: &DeviceId, seq: Seq) -> Result<Option<StoredReading>, Error> {
+		self.db
+			.query_row(
+				"SELECT reading, leaf, proof, anchor_id FROM readings WHERE device = ?1 AND seq = ?2",
+				params![device.to_vec(), seq as i64],
+				|r| {
+					Ok((
+						r.get::<_, Vec<u8>>(0)?,
+						r.get::<_, Vec<u8>>(1)?,
+						r.get::<_, Option<Vec<u8>>>(2)?,
+						r.get::<_, Option<i64>>(3)?,
+					))
+				},
+			)
+			.optional()
+			.map_err(store_err)?
+			.map(|(reading, leaf, proof, anchor_id)| {
+				Ok(StoredReading {
+					reading: Reading::decode(&mut &reading[..])
+						.map_err(|e| Error::Store(e.to_string()))?,
+					leaf: to_h256(leaf),
+					proof: proof.map(proof_from),
+					anchor_id,
+				})
+			})
+			.transpose()
+	}
+
+	/// Anchor counts by status.
+	pub fn tally(&self) -> Result<Tally, Error> {
+		let mut tally = Tally::default();
+		let mut stmt = self
+			.db
+			.prepare("SELECT status, COUNT(*), SUM(count) FROM anchors GROUP BY status")
+			.map_err(store_err)?;
+		let rows = stmt
+			.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+			.map_err(store_err)?;
+		for row in rows {
+			let (status, anchors, readings) = row.map_err(store_err)?;
+			match Status::parse(&status) {
+				Status::Finalized => {
+					tally.finalized += anchors as u64;
+					tally.readings_finalized += readings as u64;
+				},
+				Status::Failed => tally.failed += anchors as u64,
+				_ => tally.pending += anchors as u64,
+			}
+		}
+		Ok(tally)
+	}
+
+	/// Keeps a data key for `device`; `current` marks the one new payloads use.
+	pub fn put_data_key(
+		&mut self,
+		device: &DeviceId,
+		key: &crate::crypto::DataKey,
+		current: bool,
+	) -> Result<(), Error> {
+		let tx = self.db.transaction().map_err(store_err)?;
+		if current {
+			tx.execute("UPDATE data_keys SET current = 0 WHERE device = ?1", [device.to_vec()])
+				.map_err(store_err)?;
+		}
+		tx.execute(
+			"INSERT OR REPLACE INTO data_keys (device, key_id, key, current) VALUES (?1, ?2, ?3, ?4)",
+			params![device.to_vec(), key.id().to_vec(), key.0.to_vec(), current as i64],
+		)
+		.map_err(store_err)?;
+		tx.commit().map_err(store_err)
+	}
+
+	/// The data key new payloads of `device` use, if this store has one.
+	pub fn current_data_key(&self, device: &DeviceId) -> Result<Option<crate::crypto::DataKey>, Error> {
+		self.data_key_where(device, "current = 1", None)
+	}
+
+	/// The data key with `key_id`, if this store has it.
+	pub fn data_key(&self, device: &DeviceId, key_id: [u8; 8]) -> Result<Option<crate::crypto::DataKey>, Error> {
+		self.data_key_where(device, "key_id = ?2", Some(key_id.to_vec()))
+	}
+
+	fn data_key_where(
+		&self,
+		device: &DeviceId,
+		clause: &str,
+		key_id: Option<Vec<u8>>,
+	) -> Result<Option<crate::crypto::DataKey>, Error> {
+		let sql = format!("SELECT key FROM data_keys WHERE device = ?1 AND {clause}");
+		let device = device.to_vec();
+		let result = match key_id {
+			Some(id) => self.db.query_row(&sql, params![device, id], |r| r.get::<_, Vec<u8>>(0)),
+			None => self.db.query_row(&sql, params![device], |r| r.get::<_, Vec<u8>>(0)),
+		};
+		Ok(result
+			.optional()
+			.map_err(store_err)?
+			.and_then(|bytes| bytes.try_into().ok())
+			.map(crate::crypto::DataKey))
+	}
+}
+
+struct StoredAnchorRow {
+	id: i64,
+	device: Vec<u8>,
+	first_seq: i64,
+	count: i64,
+	root: Vec<u8>,
+	anchor: Vec<u8>,
+	payload: Option<Vec<u8>>,
+	status: String,
+	block_number: Option<i64>,
+	error: Option<String>,
+}
+
+impl StoredAnchorRow {
+	fn into_anchor(self) -> Result<StoredAnchor, Error> {
+		Ok(StoredAnchor {
+			id: self.id,
+			device: to_device(self.device),
+			first_seq: self.first_seq as Seq,
+			count: self.count as u32,
+			root: to_h256(self.root),
+			anchor: SignedAnchor::decode(&mut &self.anchor[..])
+				.map_err(|e| Error::Store(format!("anchor {} is damaged: {e}", self.id)))?,
+			payload: self.payload,
+			status: Status::parse(&self.status),
+			block_number: self.block_number.map(|n| n as u64),
+			error: self.error,
+		})
+	}
+}
