@@ -185,6 +185,13 @@ pub enum KeyPair {
 	Ed25519(ed25519::Pair),
 }
 
+impl core::fmt::Debug for KeyPair {
+	/// Shows the scheme and public key, never the secret.
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		write!(f, "{:?}(0x{})", self.scheme(), HexDisplay::from(&self.public()))
+	}
+}
+
 /// The signature schemes a key may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
