@@ -41,7 +41,7 @@ ensure_build_deps() {
 build_node_if_needed() {
 	local newer
 	if [ -x "$PROVENA_NODE" ]; then
-		newer=$(cd "$PROVENA_ROOT" && find Cargo.toml Cargo.lock node runtime pallets -newer "$PROVENA_NODE" \
+		newer=$(cd "$PROVENA_ROOT" && find Cargo.toml Cargo.lock node runtime pallets primitives -newer "$PROVENA_NODE" \
 			-type f 2>/dev/null | head -1)
 		[ -z "$newer" ] && return 0
 	fi

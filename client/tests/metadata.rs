@@ -1,0 +1,42 @@
+//! The client's typed API is generated from `client/metadata/provena.scale`. This test fails when
+//! that file is not what the current runtime serves, so a runtime change cannot silently leave the
+//! client behind. `scripts/update-metadata.sh` (or `PROVENA_BLESS=1` on this test) rewrites it.
+
+mod common;
+
+use codec::{Decode, Encode};
+use std::path::Path;
+
+/// The metadata version the client is generated from.
+const VERSION: u32 = 16;
+
+#[tokio::test]
+async fn the_checked_in_metadata_is_what_the_runtime_serves() {
+	let home = tempfile::tempdir().unwrap();
+	let node = common::Node::start(None, home.path());
+	let chain = provena_client::chain::Chain::connect(&node.url()).await.unwrap();
+	let at = chain.finalized().await.unwrap();
+	let reply = at
+		.runtime_apis()
+		.call_raw("Metadata_metadata_at_version", Some(&VERSION.encode()))
+		.await
+		.unwrap();
+	let served: Option<Vec<u8>> = Decode::decode(&mut &reply[..]).unwrap();
+	let served = served.unwrap_or_else(|| panic!("the runtime serves no v{VERSION} metadata"));
+
+	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("metadata/provena.scale");
+	if std::env::var_os("PROVENA_BLESS").is_some() {
+		std::fs::write(&path, &served).unwrap();
+		eprintln!("wrote {} ({} bytes)", path.display(), served.len());
+		return;
+	}
+	let checked_in = std::fs::read(&path).unwrap();
+	assert!(
+		checked_in == served,
+		"{} ({} bytes) is not the metadata the runtime serves ({} bytes): run \
+		 scripts/update-metadata.sh, then rebuild the client and fix what no longer compiles",
+		path.display(),
+		checked_in.len(),
+		served.len()
+	);
+}
