@@ -147,8 +147,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 				),
 			);
 		},
-		Command::Key(KeyCommand::Inspect { file }) => {
+		Command::Key(KeyCommand::Inspect { file, device_id }) => {
 			let (data, pair) = KeyFile::read(&file)?;
+			if device_id {
+				println!("{}", data.public);
+				return Ok(ExitCode::SUCCESS);
+			}
 			let encryption = format!("0x{}", hex::encode(encryption_public(&pair)));
 			say(
 				json,
@@ -358,7 +362,10 @@ async fn online(
 				.iter()
 				.map(|(scope, who, grant)| {
 					json!({
-						"scope": format!("{scope:?}").replace("Device(", "device(").replace("Group(", "group("),
+						"scope": match scope {
+							api::runtime_types::pallet_access_control::types::Scope::Device(d) => format!("device {}", show_device(d)),
+							api::runtime_types::pallet_access_control::types::Scope::Group(g) => format!("group {g}"),
+						},
 						"grantee": keys::ss58(who.0),
 						"permissions": permission_names(grant.permissions.0),
 						"expires": grant.expires,
@@ -805,7 +812,12 @@ async fn watch(chain: &Chain, json: bool, args: WatchArgs) -> Result<()> {
 			}
 			let fields = event
 				.decode_fields_unchecked_as::<subxt::ext::scale_value::Composite<()>>()
-				.map(|v| v.to_string())
+				.map(|fields| {
+					provena_client::display::to_json(&subxt::ext::scale_value::Value {
+						value: subxt::ext::scale_value::ValueDef::Composite(fields),
+						context: (),
+					})
+				})
 				.unwrap_or_default();
 			let name = event.event_name();
 			if json {

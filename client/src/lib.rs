@@ -11,10 +11,12 @@
 //! - [`input`]: readings from JSON Lines, CSV and the command line.
 //! - [`store`]: the gateway's SQLite store of readings, proofs and anchors.
 //! - [`chain`]: the typed chain API (subxt), confirmation at finality, errors by name.
+//! - [`display`]: chain values as readable JSON.
 //! - [`gateway`]: importing, batching, signing and delivering readings, resumable at any point.
 
 pub mod chain;
 pub mod crypto;
+pub mod display;
 pub mod gateway;
 pub mod input;
 pub mod keys;

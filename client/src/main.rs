@@ -115,6 +115,9 @@ pub enum KeyCommand {
 	Inspect {
 		/// The key file.
 		file: PathBuf,
+		/// Print only the device id the key gives (for scripts).
+		#[arg(long)]
+		device_id: bool,
 	},
 }
 

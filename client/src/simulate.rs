@@ -166,10 +166,12 @@ pub async fn run(
 
 	// Rounds: produce what is due, sign it, send it and follow it to finality.
 	loop {
-		let producing = Instant::now() < end;
+		let producing = last < end;
 		if producing {
-			due += last.elapsed().as_secs_f64() * args.rate;
-			last = Instant::now();
+			// Readings due up to now, and never past the end: the last round flushes them.
+			let now = Instant::now().min(end);
+			due += (now - last).as_secs_f64() * args.rate;
+			last = now;
 			let mut by_device: BTreeMap<usize, Vec<ReadingInput>> = BTreeMap::new();
 			let mut stamp = now_ms();
 			while due >= 1.0 {
