@@ -15,7 +15,7 @@ use subxt::{
 		substrate::{BlakeTwo256, SubstrateHeader},
 		DefaultExtrinsicParamsBuilder, DefaultTransactionExtensions, RpcConfigFor,
 	},
-	error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError},
+	error::{DispatchError, TransactionEventsError},
 	events::Events,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
 	transactions::{Payload, Signer, TransactionStatus},
@@ -61,12 +61,10 @@ impl Signer<ProvenaConfig> for AccountKey {
 	}
 
 	fn sign(&self, signer_payload: &[u8]) -> MultiSignature {
-		match self.sign_bytes(signer_payload) {
-			sp_runtime::MultiSignature::Sr25519(sig) => MultiSignature::Sr25519(sig.0),
-			sp_runtime::MultiSignature::Ed25519(sig) => MultiSignature::Ed25519(sig.0),
-			sp_runtime::MultiSignature::Ecdsa(sig) => MultiSignature::Ecdsa(sig.0),
-			// Not a scheme `AccountKey` signs with.
-			sp_runtime::MultiSignature::Eth(sig) => MultiSignature::Ecdsa(sig.0),
+		use sp_core::Pair;
+		match self {
+			AccountKey::Sr25519(pair) => MultiSignature::Sr25519(pair.sign(signer_payload).0),
+			AccountKey::Ed25519(pair) => MultiSignature::Ed25519(pair.sign(signer_payload).0),
 		}
 	}
 }
@@ -82,11 +80,6 @@ pub fn recode<A: Encode, B: Decode>(value: &A) -> Result<B, Error> {
 			core::any::type_name::<B>()
 		))
 	})
-}
-
-/// An account id as the chain types it.
-pub fn account_id(public: [u8; 32]) -> AccountId32 {
-	AccountId32(public)
 }
 
 /// A finalized transaction: where it landed and what it emitted.
@@ -332,11 +325,6 @@ fn from_events_error(e: TransactionEventsError) -> Error {
 		TransactionEventsError::ExtrinsicFailed(error) => dispatch_error(&error),
 		other => Error::Metadata(other.to_string()),
 	}
-}
-
-#[allow(dead_code)]
-fn from_finalized_error(e: TransactionFinalizedSuccessError) -> Error {
-	Error::Rejected(e.to_string())
 }
 
 /// A pool rejection, with what usually causes it.

@@ -2,7 +2,6 @@
 
 use crate::{Account, Cli, Command, DecryptArgs, DeviceCommand, DeviceKeyArgs, EncryptionKeyCommand, GrantCommand, GroupCommand, HistoryArgs, KeyCommand, MetadataArgs, RevokeArgs, RuleCommand, ScopeArgs, SubmitArgs, VerifyArgs, WatchArgs};
 use anyhow::{anyhow, bail, Context, Result};
-use codec::Encode;
 use provena_client::{
 	chain::{api, recode, Chain, ProvenaConfig},
 	crypto::DataKey,
@@ -13,7 +12,7 @@ use provena_client::{
 	store::Store,
 	Error,
 };
-use provena_primitives::telemetry::{verify_batch_proof, Reading};
+use provena_primitives::telemetry::Reading;
 use serde_json::{json, Value};
 use std::{path::Path, process::ExitCode, time::SystemTime};
 use subxt::{transactions::Signer, utils::H256};
@@ -894,7 +893,6 @@ async fn decrypt(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: b
 	if root.0 != record.root.0 || readings.len() as u32 != record.count {
 		bail!("the payload decrypts, but its readings do not give the anchor's root: it was altered before encryption");
 	}
-	let _ = verify_batch_proof;
 	let out: Vec<Value> = readings.iter().map(|r| receipt(r, &[])).map(|mut v| {
 		v.as_object_mut().map(|o| o.remove("proof"));
 		v
@@ -908,9 +906,4 @@ async fn decrypt(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: b
 		}
 	}
 	Ok(())
-}
-
-#[allow(dead_code)]
-fn encode_hex<T: Encode>(value: &T) -> String {
-	format!("0x{}", hex::encode(value.encode()))
 }

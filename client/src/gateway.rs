@@ -389,9 +389,7 @@ async fn reconcile(
 		let found = chain.anchors(anchor.device, anchor.first_seq, anchor.first_seq, 1).await?;
 		match found.first() {
 			Some(on) if on.anchor.first_seq == anchor.first_seq && on.anchor.root == anchor.root => {
-				let block = on.anchor.block as u64;
 				store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;
-				let _ = block;
 				delivery.already_anchored += 1;
 			},
 			_ => {

@@ -4,6 +4,10 @@
 //! derivation of one), and for reference the public key and its SS58 address. It is created with
 //! mode 0600, and a key file others can read is refused, as ssh does.
 //!
+//! Devices and accounts use the same key type, sp-core's sr25519 and ed25519 pairs (secret URIs,
+//! BIP-39 phrases, derivations): subxt-signer 0.51 signs sr25519 only, and device keys are
+//! often ed25519. [`crate::chain`] implements subxt's `Signer` for it.
+//!
 //! Each account also has an x25519 encryption key for sealed data keys. It is derived from the
 //! account's secret (`blake2-256("provena:x25519:1" ++ secret)`), so it needs no file of its own
 //! and anyone holding the account key can open what was sealed to it.
