@@ -4,10 +4,7 @@
 //! Everything here confirms at finality: a call "succeeded" once its block is finalized and the
 //! expected event is in it, never when the pool accepted it.
 
-use crate::{
-	keys::AccountKey,
-	Error,
-};
+use crate::{keys::AccountKey, Error};
 use codec::{Decode, Encode};
 use provena_primitives::DeviceId;
 use subxt::{
@@ -109,13 +106,12 @@ impl Chain {
 	/// Connects to the node at `url` (`ws://…`): an error names the URL and says what to do.
 	pub async fn connect(url: &str) -> Result<Chain, Error> {
 		let unreachable = |reason: String| Error::Unreachable { url: url.to_string(), reason };
-		let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(e.to_string()))?;
-		let client = OnlineClient::<ProvenaConfig>::from_rpc_client_with_config(
-			ProvenaConfig,
-			rpc.clone(),
-		)
-		.await
-		.map_err(|e| unreachable(e.to_string()))?;
+		let rpc =
+			RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(e.to_string()))?;
+		let client =
+			OnlineClient::<ProvenaConfig>::from_rpc_client_with_config(ProvenaConfig, rpc.clone())
+				.await
+				.map_err(|e| unreachable(e.to_string()))?;
 		let rpc = LegacyRpcMethods::new(rpc);
 		Ok(Chain { client, rpc, url: url.to_string() })
 	}
@@ -154,7 +150,13 @@ impl Chain {
 		call: &Call,
 		signer: &AccountKey,
 		nonce: u64,
-	) -> Result<subxt::transactions::SubmittableTransaction<ProvenaConfig, subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>>, Error> {
+	) -> Result<
+		subxt::transactions::SubmittableTransaction<
+			ProvenaConfig,
+			subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
+		>,
+		Error,
+	> {
 		let at = self.finalized().await?;
 		let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
 			.nonce(nonce)
@@ -186,9 +188,9 @@ impl Chain {
 					let block_number = self.block_number(block_hash).await?;
 					return Ok(Finalized { block_hash, block_number, tx_hash, events });
 				},
-				TransactionStatus::Error { message } |
-				TransactionStatus::Invalid { message } |
-				TransactionStatus::Dropped { message } => return Err(rejected(&message)),
+				TransactionStatus::Error { message }
+				| TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message } => return Err(rejected(&message)),
 				_ => continue,
 			}
 		}
@@ -208,7 +210,10 @@ impl Chain {
 	}
 
 	/// A device's registry record at the finalized head.
-	pub async fn device(&self, device: DeviceId) -> Result<Option<ChainDevice<AccountId32, u128, u32>>, Error> {
+	pub async fn device(
+		&self,
+		device: DeviceId,
+	) -> Result<Option<ChainDevice<AccountId32, u128, u32>>, Error> {
 		let at = self.finalized().await?;
 		let value = at
 			.storage()
@@ -219,12 +224,18 @@ impl Chain {
 	}
 
 	/// A device's registry record, or [`Error::UnknownDevice`].
-	pub async fn known_device(&self, device: DeviceId) -> Result<ChainDevice<AccountId32, u128, u32>, Error> {
+	pub async fn known_device(
+		&self,
+		device: DeviceId,
+	) -> Result<ChainDevice<AccountId32, u128, u32>, Error> {
 		self.device(device).await?.ok_or(Error::UnknownDevice(device))
 	}
 
 	/// A device's telemetry state at the finalized head (`None` before its first anchor).
-	pub async fn device_state(&self, device: DeviceId) -> Result<Option<DeviceTelemetry<u32>>, Error> {
+	pub async fn device_state(
+		&self,
+		device: DeviceId,
+	) -> Result<Option<DeviceTelemetry<u32>>, Error> {
 		let at = self.finalized().await?;
 		at.runtime_apis()
 			.call(api::runtime_apis().telemetry_api().device_state(device))

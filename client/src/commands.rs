@@ -1,6 +1,10 @@
 //! What each `provena` command does.
 
-use crate::{Account, Cli, Command, DecryptArgs, DeviceCommand, DeviceKeyArgs, EncryptionKeyCommand, GrantCommand, GroupCommand, HistoryArgs, KeyCommand, MetadataArgs, RevokeArgs, RuleCommand, ScopeArgs, SubmitArgs, VerifyArgs, WatchArgs};
+use crate::{
+	Account, Cli, Command, DecryptArgs, DeviceCommand, DeviceKeyArgs, EncryptionKeyCommand,
+	GrantCommand, GroupCommand, HistoryArgs, KeyCommand, MetadataArgs, RevokeArgs, RuleCommand,
+	ScopeArgs, SubmitArgs, VerifyArgs, WatchArgs,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use provena_client::{
 	chain::{api, recode, Chain, ProvenaConfig},
@@ -108,7 +112,9 @@ fn metadata_input(
 	})
 }
 
-fn bounded<T>(items: Vec<T>) -> api::runtime_types::bounded_collections::bounded_vec::BoundedVec<T> {
+fn bounded<T>(
+	items: Vec<T>,
+) -> api::runtime_types::bounded_collections::bounded_vec::BoundedVec<T> {
 	api::runtime_types::bounded_collections::bounded_vec::BoundedVec(items)
 }
 
@@ -184,17 +190,27 @@ async fn online(
 				Some(id) => parse_device(&id)?,
 				None => key.public(),
 			};
-			let call = tx.device_registry().register(id, recode(&key.key())?, metadata_input(&metadata)?);
+			let call =
+				tx.device_registry().register(id, recode(&key.key())?, metadata_input(&metadata)?);
 			let f = chain.submit(&call, &signer).await?;
-			done(json, &format!("Registered device {}", show_device(&id)), &f, json!({ "device": show_device(&id) }));
+			done(
+				json,
+				&format!("Registered device {}", show_device(&id)),
+				&f,
+				json!({ "device": show_device(&id) }),
+			);
 		},
 		Command::Device(DeviceCommand::Show { device }) => {
 			let id = parse_device(&device)?;
 			let info = chain.known_device(id).await?;
 			let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
 			let key = match &info.key {
-				api::runtime_types::provena_primitives::DeviceKey::Sr25519(k) => format!("sr25519 0x{}", hex::encode(k)),
-				api::runtime_types::provena_primitives::DeviceKey::Ed25519(k) => format!("ed25519 0x{}", hex::encode(k)),
+				api::runtime_types::provena_primitives::DeviceKey::Sr25519(k) => {
+					format!("sr25519 0x{}", hex::encode(k))
+				},
+				api::runtime_types::provena_primitives::DeviceKey::Ed25519(k) => {
+					format!("ed25519 0x{}", hex::encode(k))
+				},
 			};
 			let state = chain.device_state(id).await?;
 			let value = json!({
@@ -230,12 +246,18 @@ async fn online(
 		Command::Device(DeviceCommand::List { owner, account }) => {
 			let owner = match owner {
 				Some(owner) => parse_account(&owner)?,
-				None => account.load().context("--owner, or the account whose devices to list")?.public(),
+				None => account
+					.load()
+					.context("--owner, or the account whose devices to list")?
+					.public(),
 			};
 			let at = chain.finalized().await?;
 			let mut entries = at
 				.storage()
-				.iter(api::storage().device_registry().devices_by_owner(), (subxt::utils::AccountId32(owner),))
+				.iter(
+					api::storage().device_registry().devices_by_owner(),
+					(subxt::utils::AccountId32(owner),),
+				)
 				.await
 				.map_err(|e| chain.lost(e))?;
 			let mut devices = Vec::new();
@@ -255,14 +277,30 @@ async fn online(
 		},
 		Command::Device(DeviceCommand::Update { device, account, metadata }) => {
 			let id = parse_device(&device)?;
-			let f = chain.submit(&tx.device_registry().update_metadata(id, metadata_input(&metadata)?), &account.load()?).await?;
+			let f = chain
+				.submit(
+					&tx.device_registry().update_metadata(id, metadata_input(&metadata)?),
+					&account.load()?,
+				)
+				.await?;
 			done(json, &format!("Updated device {}", show_device(&id)), &f, json!({}));
 		},
 		Command::Device(DeviceCommand::RotateKey { device, account, new_key }) => {
 			let id = parse_device(&device)?;
 			let key = new_key.load()?;
-			let f = chain.submit(&tx.device_registry().rotate_key(id, recode(&key.key())?), &account.load()?).await?;
-			done(json, &format!("Device {} now signs with 0x{}", show_device(&id), hex::encode(key.public())), &f, json!({}));
+			let f = chain
+				.submit(&tx.device_registry().rotate_key(id, recode(&key.key())?), &account.load()?)
+				.await?;
+			done(
+				json,
+				&format!(
+					"Device {} now signs with 0x{}",
+					show_device(&id),
+					hex::encode(key.public())
+				),
+				&f,
+				json!({}),
+			);
 		},
 		Command::Device(DeviceCommand::Suspend { device, account }) => {
 			let id = parse_device(&device)?;
@@ -282,50 +320,87 @@ async fn online(
 		Command::Device(DeviceCommand::Transfer { device, to, account }) => {
 			let id = parse_device(&device)?;
 			let to = subxt::utils::MultiAddress::Id(subxt::utils::AccountId32(parse_account(&to)?));
-			let f = chain.submit(&tx.device_registry().offer_transfer(id, to), &account.load()?).await?;
-			done(json, &format!("Offered device {}; the new owner runs `provena device accept`", show_device(&id)), &f, json!({}));
+			let f = chain
+				.submit(&tx.device_registry().offer_transfer(id, to), &account.load()?)
+				.await?;
+			done(
+				json,
+				&format!(
+					"Offered device {}; the new owner runs `provena device accept`",
+					show_device(&id)
+				),
+				&f,
+				json!({}),
+			);
 		},
 		Command::Device(DeviceCommand::Accept { device, account }) => {
 			let id = parse_device(&device)?;
-			let f = chain.submit(&tx.device_registry().accept_transfer(id), &account.load()?).await?;
+			let f =
+				chain.submit(&tx.device_registry().accept_transfer(id), &account.load()?).await?;
 			done(json, &format!("You now own device {}", show_device(&id)), &f, json!({}));
 		},
 		Command::Group(GroupCommand::Create { name, account }) => {
-			let f = chain.submit(&tx.access_control().create_group(bounded(name.into_bytes())), &account.load()?).await?;
+			let f = chain
+				.submit(
+					&tx.access_control().create_group(bounded(name.into_bytes())),
+					&account.load()?,
+				)
+				.await?;
 			let created = f
 				.events
 				.find_first::<api::access_control::events::GroupCreated>()
 				.ok_or_else(|| anyhow!("no GroupCreated event"))??;
-			done(json, &format!("Created group {}", created.group), &f, json!({ "group": created.group }));
+			done(
+				json,
+				&format!("Created group {}", created.group),
+				&f,
+				json!({ "group": created.group }),
+			);
 		},
 		Command::Group(GroupCommand::Add { group, device, account }) => {
 			let id = parse_device(&device)?;
-			let f = chain.submit(&tx.access_control().add_to_group(group, id), &account.load()?).await?;
+			let f = chain
+				.submit(&tx.access_control().add_to_group(group, id), &account.load()?)
+				.await?;
 			done(json, &format!("Device {} joined group {group}", show_device(&id)), &f, json!({}));
 		},
 		Command::Group(GroupCommand::Remove { group, device, account }) => {
 			let id = parse_device(&device)?;
-			let f = chain.submit(&tx.access_control().remove_from_group(group, id), &account.load()?).await?;
+			let f = chain
+				.submit(&tx.access_control().remove_from_group(group, id), &account.load()?)
+				.await?;
 			done(json, &format!("Device {} left group {group}", show_device(&id)), &f, json!({}));
 		},
 		Command::Group(GroupCommand::Dissolve { group, account }) => {
-			let f = chain.submit(&tx.access_control().dissolve_group(group), &account.load()?).await?;
+			let f =
+				chain.submit(&tx.access_control().dissolve_group(group), &account.load()?).await?;
 			done(json, &format!("Dissolved group {group}"), &f, json!({}));
 		},
-		Command::Grant(GrantCommand::Add { scope, to, submit, read, manage, delegate, expires, account }) => {
+		Command::Grant(GrantCommand::Add {
+			scope,
+			to,
+			submit,
+			read,
+			manage,
+			delegate,
+			expires,
+			account,
+		}) => {
 			let signer = account.load()?;
 			let grantee = parse_account(&to)?;
-			let bits = submit as u8 | (read as u8) << 1 | (manage as u8) << 2 | (delegate as u8) << 3;
+			let bits =
+				submit as u8 | (read as u8) << 1 | (manage as u8) << 2 | (delegate as u8) << 3;
 			if bits == 0 {
 				bail!("say what the grant allows: --submit, --read, --manage and/or --delegate");
 			}
 			let sealed = if read {
-				let device = scope
-					.device
-					.as_deref()
-					.ok_or_else(|| anyhow!("READ is granted per device (its data key is sealed to the reader); use --device"))?;
+				let device = scope.device.as_deref().ok_or_else(|| {
+					anyhow!("READ is granted per device (its data key is sealed to the reader); use --device")
+				})?;
 				let device = parse_device(device)?;
-				let Some(reader_key) = chain.encryption_key(subxt::utils::AccountId32(grantee)).await? else {
+				let Some(reader_key) =
+					chain.encryption_key(subxt::utils::AccountId32(grantee)).await?
+				else {
 					bail!(
 						"{} has not published an encryption key; it runs `provena encryption-key publish` first",
 						keys::ss58(grantee)
@@ -352,7 +427,12 @@ async fn online(
 				sealed,
 			);
 			let f = chain.submit(&call, &signer).await?;
-			done(json, &format!("Granted {} to {}", permission_names(bits), keys::ss58(grantee)), &f, json!({ "permissions": bits }));
+			done(
+				json,
+				&format!("Granted {} to {}", permission_names(bits), keys::ss58(grantee)),
+				&f,
+				json!({ "permissions": bits }),
+			);
 		},
 		Command::Grant(GrantCommand::List { device }) => {
 			let id = parse_device(&device)?;
@@ -376,7 +456,15 @@ async fn online(
 				"no grants".to_string()
 			} else {
 				rows.iter()
-					.map(|r| format!("{}  {}  {}  expires {}", r["grantee"].as_str().unwrap_or(""), r["permissions"].as_str().unwrap_or(""), r["scope"].as_str().unwrap_or(""), r["expires"]))
+					.map(|r| {
+						format!(
+							"{}  {}  {}  expires {}",
+							r["grantee"].as_str().unwrap_or(""),
+							r["permissions"].as_str().unwrap_or(""),
+							r["scope"].as_str().unwrap_or(""),
+							r["expires"]
+						)
+					})
 					.collect::<Vec<_>>()
 					.join("\n")
 			};
@@ -387,15 +475,26 @@ async fn online(
 			let signer = account.load()?;
 			let key = encryption_public(&signer);
 			let f = chain.submit(&tx.access_control().publish_encryption_key(key), &signer).await?;
-			done(json, &format!("Published encryption key 0x{}", hex::encode(key)), &f, json!({ "key": format!("0x{}", hex::encode(key)) }));
+			done(
+				json,
+				&format!("Published encryption key 0x{}", hex::encode(key)),
+				&f,
+				json!({ "key": format!("0x{}", hex::encode(key)) }),
+			);
 		},
 		Command::Rule(RuleCommand::Set { device, metric, min, max, account }) => {
 			let id = parse_device(&device)?;
 			let min = min.map(input::thousandths).transpose().map_err(|e| anyhow!(e))?;
 			let max = max.map(input::thousandths).transpose().map_err(|e| anyhow!(e))?;
-			let call = tx.telemetry().set_alert_rule(id, bounded(metric.as_bytes().to_vec()), min, max);
+			let call =
+				tx.telemetry().set_alert_rule(id, bounded(metric.as_bytes().to_vec()), min, max);
 			let f = chain.submit(&call, &account.load()?).await?;
-			done(json, &format!("Alert rule set: {metric} in [{}, {}]", show_bound(min), show_bound(max)), &f, json!({}));
+			done(
+				json,
+				&format!("Alert rule set: {metric} in [{}, {}]", show_bound(min), show_bound(max)),
+				&f,
+				json!({}),
+			);
 		},
 		Command::Rule(RuleCommand::Clear { device, metric, account }) => {
 			let id = parse_device(&device)?;
@@ -418,14 +517,23 @@ async fn online(
 				.unwrap_or_default();
 			let rows: Vec<Value> = rules
 				.iter()
-				.map(|r| json!({ "metric": String::from_utf8_lossy(&r.metric.0), "min": r.min, "max": r.max }))
+				.map(
+					|r| json!({ "metric": String::from_utf8_lossy(&r.metric.0), "min": r.min, "max": r.max }),
+				)
 				.collect();
 			let human = if rows.is_empty() {
 				"no alert rules".into()
 			} else {
 				rules
 					.iter()
-					.map(|r| format!("{}  [{}, {}]", String::from_utf8_lossy(&r.metric.0), show_bound(r.min), show_bound(r.max)))
+					.map(|r| {
+						format!(
+							"{}  [{}, {}]",
+							String::from_utf8_lossy(&r.metric.0),
+							show_bound(r.min),
+							show_bound(r.max)
+						)
+					})
 					.collect::<Vec<_>>()
 					.join("\n")
 			};
@@ -447,19 +555,21 @@ async fn online(
 		Command::Proof(r) => {
 			let id = parse_device(&r.device)?;
 			let store = open_store(&store_path, chain.genesis_hash())?;
-			let stored = store
-				.reading(&id, r.seq)?
-				.ok_or_else(|| anyhow!("reading {} of device {} is not in this store", r.seq, show_device(&id)))?;
-			let proof = stored
-				.proof
-				.ok_or_else(|| anyhow!("reading {} is not batched yet: run `provena submit --resume`", r.seq))?;
+			let stored = store.reading(&id, r.seq)?.ok_or_else(|| {
+				anyhow!("reading {} of device {} is not in this store", r.seq, show_device(&id))
+			})?;
+			let proof = stored.proof.ok_or_else(|| {
+				anyhow!("reading {} is not batched yet: run `provena submit --resume`", r.seq)
+			})?;
 			println!("{}", receipt(&stored.reading, &proof));
 		},
 		Command::Verify(args) => return verify(&chain, &store_path, json, args).await,
 		Command::History(args) => history(&chain, json, args).await?,
 		Command::Watch(args) => watch(&chain, json, args).await?,
 		Command::Decrypt(args) => decrypt(&chain, &store_path, json, args).await?,
-		Command::Simulate(args) => return crate::simulate::run(&chain, &store_path, json, args).await,
+		Command::Simulate(args) => {
+			return crate::simulate::run(&chain, &store_path, json, args).await
+		},
 	}
 	Ok(ExitCode::SUCCESS)
 }
@@ -500,13 +610,16 @@ fn from_receipt(value: &Value) -> Result<(Reading, Vec<sp_core::H256>)> {
 	let seq = field("seq")?.as_u64().ok_or_else(|| anyhow!("`seq` is not a number"))?;
 	let timestamp_ms =
 		field("timestamp_ms")?.as_u64().ok_or_else(|| anyhow!("`timestamp_ms` is not a number"))?;
-	let values = field("values")?.as_object().ok_or_else(|| anyhow!("`values` is not an object"))?;
+	let values =
+		field("values")?.as_object().ok_or_else(|| anyhow!("`values` is not an object"))?;
 	let values = values
 		.iter()
 		.map(|(name, v)| {
 			let v = v.as_f64().ok_or_else(|| anyhow!("value of {name} is not a number"))?;
 			Ok(provena_primitives::telemetry::Measurement {
-				metric: provena_primitives::telemetry::MetricName::truncate_from(name.as_bytes().to_vec()),
+				metric: provena_primitives::telemetry::MetricName::truncate_from(
+					name.as_bytes().to_vec(),
+				),
 				value: input::thousandths(v).map_err(|e| anyhow!(e))?,
 			})
 		})
@@ -532,15 +645,22 @@ fn from_receipt(value: &Value) -> Result<(Reading, Vec<sp_core::H256>)> {
 	Ok((Reading { device, seq, timestamp_ms, values, payload_hash }, proof))
 }
 
-async fn verify(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bool, args: VerifyArgs) -> Result<ExitCode> {
+async fn verify(
+	chain: &Chain,
+	store_path: &Option<std::path::PathBuf>,
+	json: bool,
+	args: VerifyArgs,
+) -> Result<ExitCode> {
 	let (reading, proof) = match (&args.receipt, &args.device, args.seq) {
 		(Some(path), _, _) => {
 			let text = if path == Path::new("-") {
 				std::io::read_to_string(std::io::stdin())?
 			} else {
-				std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+				std::fs::read_to_string(path)
+					.with_context(|| format!("cannot read {}", path.display()))?
 			};
-			let value: Value = serde_json::from_str(&text).with_context(|| format!("{} is not a receipt", path.display()))?;
+			let value: Value = serde_json::from_str(&text)
+				.with_context(|| format!("{} is not a receipt", path.display()))?;
 			from_receipt(&value)?
 		},
 		(None, Some(device), Some(seq)) => {
@@ -582,14 +702,23 @@ async fn verify(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 			say(
 				json,
 				json!({ "verified": false, "device": show_device(&reading.device), "seq": reading.seq, "reason": name }),
-				format!("NOT VERIFIED: reading {} of device {}: {text} ({name})", reading.seq, show_device(&reading.device)),
+				format!(
+					"NOT VERIFIED: reading {} of device {}: {text} ({name})",
+					reading.seq,
+					show_device(&reading.device)
+				),
 			);
 			Ok(ExitCode::from(2))
 		},
 	}
 }
 
-async fn submit(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bool, args: SubmitArgs) -> Result<ExitCode> {
+async fn submit(
+	chain: &Chain,
+	store_path: &Option<std::path::PathBuf>,
+	json: bool,
+	args: SubmitArgs,
+) -> Result<ExitCode> {
 	let device = parse_device(&args.device)?;
 	let account = args.account.load()?;
 	let device_key = args.device_key.load()?;
@@ -598,7 +727,9 @@ async fn submit(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 		(_, _, true) => Vec::new(),
 		(Some(path), _, _) => input::from_file(path)?,
 		(None, false, _) => vec![input::from_pairs(&args.values, now_ms())?],
-		(None, true, _) => bail!("give readings: --value metric=number (repeatable), --file FILE, or --resume"),
+		(None, true, _) => {
+			bail!("give readings: --value metric=number (repeatable), --file FILE, or --resume")
+		},
 	};
 	gateway::check_submitter(chain, device, &device_key, &account).await?;
 	let mut store = open_store(store_path, chain.genesis_hash())?;
@@ -610,21 +741,36 @@ async fn submit(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 	};
 	let max_payload = {
 		let at = chain.finalized().await?;
-		at.constants().entry(api::constants().telemetry().max_payload_len()).map_err(|e| anyhow!("{e}"))? as usize
+		at.constants()
+			.entry(api::constants().telemetry().max_payload_len())
+			.map_err(|e| anyhow!("{e}"))? as usize
 	};
-	let sealed = gateway::seal(&mut store, device, &device_key, chain.genesis_hash(), args.batch_size, data_key.as_ref(), max_payload)?;
+	let sealed = gateway::seal(
+		&mut store,
+		device,
+		&device_key,
+		chain.genesis_hash(),
+		args.batch_size,
+		data_key.as_ref(),
+		max_payload,
+	)?;
 	if !json {
-		eprintln!("{stored} new readings stored ({skipped} already stored), {sealed} anchors signed");
+		eprintln!(
+			"{stored} new readings stored ({skipped} already stored), {sealed} anchors signed"
+		);
 	}
 	let bar = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
 		let bar = indicatif::ProgressBar::new(0);
 		bar.set_style(
-			indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} anchors final")
-				.expect("a valid template"),
+			indicatif::ProgressStyle::with_template(
+				"{spinner} {msg} [{bar:30}] {pos}/{len} anchors final",
+			)
+			.expect("a valid template"),
 		);
 		bar
 	});
-	let options = DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: args.max_in_flight };
+	let options =
+		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: args.max_in_flight };
 	let result = gateway::deliver(chain, &mut store, &account, options, |tally| {
 		if let Some(bar) = &bar {
 			bar.set_length(tally.finalized + tally.pending + tally.failed);
@@ -683,7 +829,12 @@ async fn submit(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 
 /// The data key to encrypt `device`'s payloads with: the store's own (owners), or the one
 /// sealed in the signing account's grant (gateways with READ).
-async fn data_key_for(chain: &Chain, store: &Store, device: provena_primitives::DeviceId, account: &KeyPair) -> Result<DataKey> {
+async fn data_key_for(
+	chain: &Chain,
+	store: &Store,
+	device: provena_primitives::DeviceId,
+	account: &KeyPair,
+) -> Result<DataKey> {
 	if let Some(key) = store.current_data_key(&device)? {
 		return Ok(key);
 	}
@@ -704,7 +855,12 @@ async fn data_key_for(chain: &Chain, store: &Store, device: provena_primitives::
 	Ok(DataKey::open(&sealed.0, &encryption_secret(account))?)
 }
 
-async fn revoke(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bool, args: RevokeArgs) -> Result<()> {
+async fn revoke(
+	chain: &Chain,
+	store_path: &Option<std::path::PathBuf>,
+	json: bool,
+	args: RevokeArgs,
+) -> Result<()> {
 	let signer = args.account.load()?;
 	let grantee = subxt::utils::AccountId32(parse_account(&args.to)?);
 	let scope = args.scope.scope()?;
@@ -715,15 +871,25 @@ async fn revoke(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 			.grants(device)
 			.await?
 			.into_iter()
-			.filter(|(s, who, g)| matches!(s, api::runtime_types::pallet_access_control::types::Scope::Device(_)) && *who != grantee && g.permissions.0 & 2 != 0)
+			.filter(|(s, who, g)| {
+				matches!(s, api::runtime_types::pallet_access_control::types::Scope::Device(_))
+					&& *who != grantee
+					&& g.permissions.0 & 2 != 0
+			})
 			.collect(),
 		None => Vec::new(),
 	};
 	let could_read = match device {
-		Some(device) => chain.grants(device).await?.iter().any(|(_, who, g)| *who == grantee && g.permissions.0 & 2 != 0),
+		Some(device) => chain
+			.grants(device)
+			.await?
+			.iter()
+			.any(|(_, who, g)| *who == grantee && g.permissions.0 & 2 != 0),
 		None => false,
 	};
-	let f = chain.submit(&api::transactions().access_control().revoke(scope, grantee.clone()), &signer).await?;
+	let f = chain
+		.submit(&api::transactions().access_control().revoke(scope, grantee.clone()), &signer)
+		.await?;
 	let mut rotated = 0;
 	if let (Some(device), true, false) = (device, could_read, args.no_rotate) {
 		let mut store = open_store(store_path, chain.genesis_hash())?;
@@ -731,7 +897,13 @@ async fn revoke(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 		store.put_data_key(&device, &key, true)?;
 		for (scope, who, grant) in readers {
 			let Some(reader_key) = chain.encryption_key(who.clone()).await? else { continue };
-			let call = api::transactions().access_control().grant(scope, who, grant.permissions, grant.expires, Some(bounded(key.seal_to(&reader_key))));
+			let call = api::transactions().access_control().grant(
+				scope,
+				who,
+				grant.permissions,
+				grant.expires,
+				Some(bounded(key.seal_to(&reader_key))),
+			);
 			chain.submit(&call, &signer).await?;
 			rotated += 1;
 		}
@@ -741,7 +913,11 @@ async fn revoke(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bo
 		&format!(
 			"Revoked the grant of {}{}",
 			keys::ss58(grantee.0),
-			if could_read && !args.no_rotate { format!("; data key rotated and re-sealed for {rotated} remaining readers") } else { String::new() }
+			if could_read && !args.no_rotate {
+				format!("; data key rotated and re-sealed for {rotated} remaining readers")
+			} else {
+				String::new()
+			}
 		),
 		&f,
 		json!({ "rotated_for": rotated }),
@@ -820,7 +996,10 @@ async fn watch(chain: &Chain, json: bool, args: WatchArgs) -> Result<()> {
 				.unwrap_or_default();
 			let name = event.event_name();
 			if json {
-				println!("{}", json!({ "block": number, "pallet": pallet, "event": name, "fields": fields }));
+				println!(
+					"{}",
+					json!({ "block": number, "pallet": pallet, "event": name, "fields": fields })
+				);
 			} else if name == "AlertRaised" {
 				let line = format!("#{number} ALERT {pallet}.{name} {fields}");
 				println!("{}", if color { format!("\x1b[1;31m{line}\x1b[0m") } else { line });
@@ -836,7 +1015,12 @@ async fn watch(chain: &Chain, json: bool, args: WatchArgs) -> Result<()> {
 	Ok(())
 }
 
-async fn decrypt(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: bool, args: DecryptArgs) -> Result<()> {
+async fn decrypt(
+	chain: &Chain,
+	store_path: &Option<std::path::PathBuf>,
+	json: bool,
+	args: DecryptArgs,
+) -> Result<()> {
 	let device = parse_device(&args.reading.device)?;
 	let account = args.account.load()?;
 	let seq = args.reading.seq;
@@ -844,7 +1028,9 @@ async fn decrypt(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: b
 	let anchor = found
 		.into_iter()
 		.find(|a| a.anchor.first_seq <= seq && seq < a.anchor.first_seq + a.anchor.count as u64)
-		.ok_or_else(|| anyhow!("no anchor of device {} covers reading {seq}", show_device(&device)))?;
+		.ok_or_else(|| {
+			anyhow!("no anchor of device {} covers reading {seq}", show_device(&device))
+		})?;
 	let record = &anchor.anchor;
 	// The payload is in the extrinsic of the anchor's block, never in state.
 	let at = chain.client.at_block(record.block as u64).await.map_err(|e| chain.lost(e))?;
@@ -881,26 +1067,46 @@ async fn decrypt(chain: &Chain, store_path: &Option<std::path::PathBuf>, json: b
 				.into_iter()
 				.filter(|(_, grantee, g)| *grantee == who && g.permissions.0 & 2 != 0)
 				.find_map(|(_, _, g)| g.sealed_key)
-				.ok_or_else(|| anyhow!("{} holds no READ grant with a sealed key for device {}", keys::ss58(who.0), show_device(&device)))?;
+				.ok_or_else(|| {
+					anyhow!(
+						"{} holds no READ grant with a sealed key for device {}",
+						keys::ss58(who.0),
+						show_device(&device)
+					)
+				})?;
 			DataKey::open(&sealed.0, &encryption_secret(&account))?
 		},
 	};
 	let plain = key.decrypt(&device, record.first_seq, record.count, &payload)?;
-	let readings: Vec<Reading> = codec::Decode::decode(&mut &plain[..]).map_err(|e| anyhow!("the payload holds no readings: {e}"))?;
+	let readings: Vec<Reading> = codec::Decode::decode(&mut &plain[..])
+		.map_err(|e| anyhow!("the payload holds no readings: {e}"))?;
 	// The payload must be exactly what the device signed.
 	let leaves: Vec<sp_core::H256> = readings.iter().map(|r| r.leaf()).collect();
 	let root = provena_primitives::telemetry::batch_root(&leaves);
 	if root.0 != record.root.0 || readings.len() as u32 != record.count {
 		bail!("the payload decrypts, but its readings do not give the anchor's root: it was altered before encryption");
 	}
-	let out: Vec<Value> = readings.iter().map(|r| receipt(r, &[])).map(|mut v| {
-		v.as_object_mut().map(|o| o.remove("proof"));
-		v
-	}).collect();
+	let out: Vec<Value> = readings
+		.iter()
+		.map(|r| receipt(r, &[]))
+		.map(|mut v| {
+			v.as_object_mut().map(|o| o.remove("proof"));
+			v
+		})
+		.collect();
 	if json {
-		println!("{}", json!({ "device": show_device(&device), "first_seq": record.first_seq, "count": record.count, "block": record.block, "readings": out }));
+		println!(
+			"{}",
+			json!({ "device": show_device(&device), "first_seq": record.first_seq, "count": record.count, "block": record.block, "readings": out })
+		);
 	} else {
-		println!("Anchor #{} of device {} (block #{}): {} readings, root checked", anchor.index, show_device(&device), record.block, record.count);
+		println!(
+			"Anchor #{} of device {} (block #{}): {} readings, root checked",
+			anchor.index,
+			show_device(&device),
+			record.block,
+			record.count
+		);
 		for r in out {
 			println!("{r}");
 		}

@@ -113,13 +113,11 @@ impl DataKey {
 		let cipher = XChaCha20Poly1305::new((&self.0).into());
 		let nonce = XNonce::from_slice(&payload[11..HEADER]);
 		let aad = aad(device, first_seq, count);
-		cipher
-			.decrypt(nonce, Payload { msg: &payload[HEADER..], aad: &aad })
-			.map_err(|_| {
-				Error::Crypto(
-					"the payload does not decrypt: altered, or made for another anchor".into(),
-				)
-			})
+		cipher.decrypt(nonce, Payload { msg: &payload[HEADER..], aad: &aad }).map_err(|_| {
+			Error::Crypto(
+				"the payload does not decrypt: altered, or made for another anchor".into(),
+			)
+		})
 	}
 }
 

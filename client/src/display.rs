@@ -9,14 +9,20 @@ pub fn to_json(value: &Value<()>) -> Json {
 	match &value.value {
 		ValueDef::Composite(composite) => composite_json(composite),
 		ValueDef::Variant(variant) if variant.values.is_empty() => json!(variant.name),
-		ValueDef::Variant(variant) => json!({ variant.name.clone(): composite_json(&variant.values) }),
+		ValueDef::Variant(variant) => {
+			json!({ variant.name.clone(): composite_json(&variant.values) })
+		},
 		ValueDef::BitSequence(bits) => json!(format!("{bits:?}")),
 		ValueDef::Primitive(primitive) => match primitive {
 			Primitive::Bool(b) => json!(b),
 			Primitive::Char(c) => json!(c.to_string()),
 			Primitive::String(s) => json!(s),
-			Primitive::U128(n) => u64::try_from(*n).map(|n| json!(n)).unwrap_or_else(|_| json!(n.to_string())),
-			Primitive::I128(n) => i64::try_from(*n).map(|n| json!(n)).unwrap_or_else(|_| json!(n.to_string())),
+			Primitive::U128(n) => {
+				u64::try_from(*n).map(|n| json!(n)).unwrap_or_else(|_| json!(n.to_string()))
+			},
+			Primitive::I128(n) => {
+				i64::try_from(*n).map(|n| json!(n)).unwrap_or_else(|_| json!(n.to_string()))
+			},
 			Primitive::U256(n) | Primitive::I256(n) => json!(format!("0x{}", hex::encode(n))),
 		},
 	}
@@ -31,9 +37,9 @@ fn byte(value: &Value<()>) -> Option<u8> {
 
 fn composite_json(composite: &Composite<()>) -> Json {
 	match composite {
-		Composite::Named(fields) => {
-			Json::Object(fields.iter().map(|(name, v)| (name.clone(), to_json(v))).collect::<Map<_, _>>())
-		},
+		Composite::Named(fields) => Json::Object(
+			fields.iter().map(|(name, v)| (name.clone(), to_json(v))).collect::<Map<_, _>>(),
+		),
 		Composite::Unnamed(values) => {
 			let bytes: Option<Vec<u8>> = values.iter().map(byte).collect();
 			match bytes {

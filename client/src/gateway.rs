@@ -15,8 +15,9 @@ use crate::{
 	input::ReadingInput,
 	keys::{AccountKey, KeyPair},
 	readings::Batch,
+	show_device,
 	store::{Status, Store, StoredAnchor},
-	show_device, Error,
+	Error,
 };
 use codec::Encode;
 use provena_primitives::{
@@ -155,9 +156,11 @@ pub fn seal(
 	for reading in readings {
 		match runs.last_mut() {
 			Some(run)
-				if run.len() < batch_size.max(1) &&
-					run.last().is_some_and(|last| last.seq + 1 == reading.seq) =>
-				run.push(reading),
+				if run.len() < batch_size.max(1)
+					&& run.last().is_some_and(|last| last.seq + 1 == reading.seq) =>
+			{
+				run.push(reading)
+			},
 			_ => runs.push(vec![reading]),
 		}
 	}
@@ -166,7 +169,12 @@ pub fn seal(
 		let batch = Batch::new(run).map_err(|e| Error::Input(e.to_string()))?;
 		let anchor = batch.sign(device_key, &genesis);
 		let payload = data_key.map(|key| {
-			key.encrypt(&device, batch.first_seq(), batch.readings().len() as u32, &batch.readings().to_vec().encode())
+			key.encrypt(
+				&device,
+				batch.first_seq(),
+				batch.readings().len() as u32,
+				&batch.readings().to_vec().encode(),
+			)
 		});
 		if let Some(payload) = &payload {
 			if payload.len() > max_payload {
@@ -230,9 +238,21 @@ pub async fn check_submitter(
 }
 
 enum Update {
-	InBlock { tx: usize, at: Instant },
-	Finalized { tx: usize, block: H256, number: u64, outcome: Vec<AnchorOutcome>, events: Vec<ChainEvent>, at: Instant },
-	Failed { error: Error },
+	InBlock {
+		tx: usize,
+		at: Instant,
+	},
+	Finalized {
+		tx: usize,
+		block: H256,
+		number: u64,
+		outcome: Vec<AnchorOutcome>,
+		events: Vec<ChainEvent>,
+		at: Instant,
+	},
+	Failed {
+		error: Error,
+	},
 }
 
 #[derive(Debug)]
@@ -270,9 +290,9 @@ pub async fn deliver(
 	let mut first_error: Option<Error> = None;
 
 	loop {
-		while first_error.is_none() &&
-			in_flight < options.max_in_flight.max(1) &&
-			next_group < groups.len()
+		while first_error.is_none()
+			&& in_flight < options.max_in_flight.max(1)
+			&& next_group < groups.len()
 		{
 			let group = &groups[next_group];
 			let ids: Vec<i64> = group.iter().map(|a| a.id).collect();
@@ -318,18 +338,36 @@ pub async fn deliver(
 				for (anchor, result) in group.iter().zip(outcome) {
 					match result {
 						AnchorOutcome::Anchored => {
-							store.set_status(&[anchor.id], Status::Finalized, None, Some((block, number)), None)?;
+							store.set_status(
+								&[anchor.id],
+								Status::Finalized,
+								None,
+								Some((block, number)),
+								None,
+							)?;
 							delivery.anchored += 1;
 							delivery.readings_anchored += anchor.count as u64;
 						},
 						AnchorOutcome::Refused(error) => {
 							// A stale sequence may be this very anchor, sent by an earlier run.
 							if error.ends_with("StaleSequence") && on_chain(chain, anchor).await? {
-								store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;
+								store.set_status(
+									&[anchor.id],
+									Status::Finalized,
+									None,
+									None,
+									None,
+								)?;
 								delivery.already_anchored += 1;
 								continue;
 							}
-							store.set_status(&[anchor.id], Status::Failed, None, Some((block, number)), Some(&error))?;
+							store.set_status(
+								&[anchor.id],
+								Status::Failed,
+								None,
+								Some((block, number)),
+								Some(&error),
+							)?;
 							delivery.rejected += 1;
 							delivery.events.push(ChainEvent::AnchorRejected {
 								device: show_device(&anchor.device),
@@ -388,7 +426,9 @@ async fn reconcile(
 		}
 		let found = chain.anchors(anchor.device, anchor.first_seq, anchor.first_seq, 1).await?;
 		match found.first() {
-			Some(on) if on.anchor.first_seq == anchor.first_seq && on.anchor.root == anchor.root => {
+			Some(on)
+				if on.anchor.first_seq == anchor.first_seq && on.anchor.root == anchor.root =>
+			{
 				store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;
 				delivery.already_anchored += 1;
 			},
@@ -477,10 +517,13 @@ async fn follow(
 							)
 							.map_err(|e| Error::Metadata(e.to_string()))?;
 							let name = error_name(&chain::dispatch_error(&error));
-							outcome.iter_mut().for_each(|o| *o = AnchorOutcome::Refused(name.clone()));
+							outcome
+								.iter_mut()
+								.for_each(|o| *o = AnchorOutcome::Refused(name.clone()));
 						},
 						("Telemetry", "AnchorRejected") => {
-							let rejected = decode::<api::telemetry::events::AnchorRejected>(&event)?;
+							let rejected =
+								decode::<api::telemetry::events::AnchorRejected>(&event)?;
 							let name = runtime_error_name(&metadata, &rejected.error);
 							if let Some(slot) = outcome.get_mut(rejected.position as usize) {
 								*slot = AnchorOutcome::Refused(name);
@@ -522,26 +565,38 @@ async fn follow(
 				}
 				return Ok(Update::Finalized { tx: index, block, number, outcome, events, at });
 			},
-			TransactionStatus::Error { message } |
-			TransactionStatus::Invalid { message } |
-			TransactionStatus::Dropped { message } => return Err(classify(chain, message)),
+			TransactionStatus::Error { message }
+			| TransactionStatus::Invalid { message }
+			| TransactionStatus::Dropped { message } => return Err(classify(chain, message)),
 			_ => {},
 		}
 	}
 	Err(chain.lost("the node closed the transaction's status stream"))
 }
 
-fn decode<E: subxt::events::DecodeAsEvent>(event: &subxt::events::Event<'_, ProvenaConfig>) -> Result<E, Error> {
+fn decode<E: subxt::events::DecodeAsEvent>(
+	event: &subxt::events::Event<'_, ProvenaConfig>,
+) -> Result<E, Error> {
 	event
 		.decode_fields_as::<E>()
-		.ok_or_else(|| Error::Metadata(format!("{}.{} has another shape", event.pallet_name(), event.event_name())))?
+		.ok_or_else(|| {
+			Error::Metadata(format!(
+				"{}.{} has another shape",
+				event.pallet_name(),
+				event.event_name()
+			))
+		})?
 		.map_err(|e| Error::Metadata(e.to_string()))
 }
 
 /// A transport failure is `Unreachable`; anything else is a pool rejection.
 fn classify(chain: &Chain, message: String) -> Error {
 	let lower = message.to_lowercase();
-	if lower.contains("restart") || lower.contains("connection") || lower.contains("closed") || lower.contains("background task") {
+	if lower.contains("restart")
+		|| lower.contains("connection")
+		|| lower.contains("closed")
+		|| lower.contains("background task")
+	{
 		chain.lost(message)
 	} else {
 		Error::Rejected(message)

@@ -163,8 +163,8 @@ pub fn from_file(path: &Path) -> Result<Vec<ReadingInput>, Error> {
 		return from_json_lines("stdin", std::io::stdin().lock());
 	}
 	let name = path.display().to_string();
-	let file = std::fs::File::open(path)
-		.map_err(|e| Error::Input(format!("cannot open {name}: {e}")))?;
+	let file =
+		std::fs::File::open(path).map_err(|e| Error::Input(format!("cannot open {name}: {e}")))?;
 	if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("csv")) {
 		from_csv(&name, file)
 	} else {

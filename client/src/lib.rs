@@ -77,8 +77,9 @@ pub enum Error {
 
 /// Parses a device id: 32 bytes as `0x`-hex.
 pub fn parse_device(text: &str) -> Result<DeviceId, Error> {
-	let bytes = hex::decode(text.trim_start_matches("0x"))
-		.map_err(|e| Error::Input(format!("`{text}` is not a device id (0x + 64 hex digits): {e}")))?;
+	let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|e| {
+		Error::Input(format!("`{text}` is not a device id (0x + 64 hex digits): {e}"))
+	})?;
 	bytes
 		.try_into()
 		.map_err(|_| Error::Input(format!("`{text}` is not a device id: it needs 32 bytes")))

@@ -193,7 +193,9 @@ impl core::fmt::Debug for KeyPair {
 }
 
 /// The signature schemes a key may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
 	/// Schnorrkel/Ristretto.

@@ -8,7 +8,10 @@
 //! readings generated, anchored, finalized and rejected, and the latency of transactions from
 //! submission to a block and to finality (p50, p99).
 
-use crate::{commands::{open_store, say}, Account};
+use crate::{
+	commands::{open_store, say},
+	Account,
+};
 use anyhow::Result;
 use clap::Args;
 use provena_client::{
@@ -84,7 +87,10 @@ impl SimDevice {
 }
 
 fn now_ms() -> u64 {
-	SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+	SystemTime::now()
+		.duration_since(SystemTime::UNIX_EPOCH)
+		.map(|d| d.as_millis() as u64)
+		.unwrap_or(0)
 }
 
 fn percentile(values: &mut [Duration], p: f64) -> f64 {
@@ -110,8 +116,9 @@ pub async fn run(
 	// Fresh devices, registered by the gateway in batches of 100.
 	let mut devices: Vec<SimDevice> = (0..args.devices)
 		.map(|i| {
-			let key = KeyPair::from_uri(Scheme::Sr25519, &format!("//provena-sim//{run_seed}//{i}"))
-				.expect("a valid derivation");
+			let key =
+				KeyPair::from_uri(Scheme::Sr25519, &format!("//provena-sim//{run_seed}//{i}"))
+					.expect("a valid derivation");
 			let start = match i % 3 {
 				0 => [5.0, 60.0],
 				1 => [72.0, 97.0],
@@ -131,12 +138,15 @@ pub async fn run(
 					api::runtime_types::pallet_device_registry::pallet::Call::register {
 						device: d.id,
 						key: recode(&d.key.key())?,
-						metadata: api::runtime_types::pallet_device_registry::types::MetadataInput {
-							kind: ["thermometer", "heart-monitor", "tracker"][d.kind].as_bytes().to_vec(),
-							model: b"provena-sim".to_vec(),
-							firmware: None,
-							location: Vec::new(),
-						},
+						metadata:
+							api::runtime_types::pallet_device_registry::types::MetadataInput {
+								kind: ["thermometer", "heart-monitor", "tracker"][d.kind]
+									.as_bytes()
+									.to_vec(),
+								model: b"provena-sim".to_vec(),
+								firmware: None,
+								location: Vec::new(),
+							},
 					},
 				))
 			})
@@ -186,12 +196,28 @@ pub async fn run(
 			for (index, inputs) in by_device {
 				let device = &devices[index];
 				gateway::import(chain, &mut store, device.id, &inputs).await?;
-				gateway::seal(&mut store, device.id, &device.key, genesis, args.batch_size, None, usize::MAX)?;
+				gateway::seal(
+					&mut store,
+					device.id,
+					&device.key,
+					genesis,
+					args.batch_size,
+					None,
+					usize::MAX,
+				)?;
 			}
 		} else {
 			// Flush the remainder, even short batches.
 			for device in &devices {
-				gateway::seal(&mut store, device.id, &device.key, genesis, args.batch_size, None, usize::MAX)?;
+				gateway::seal(
+					&mut store,
+					device.id,
+					&device.key,
+					genesis,
+					args.batch_size,
+					None,
+					usize::MAX,
+				)?;
 			}
 		}
 		let delivery = gateway::deliver(chain, &mut store, &gateway, options, |_| {}).await?;

@@ -182,9 +182,8 @@ impl Store {
 				Error::Store(format!("cannot create the store's folder {}: {e}", dir.display()))
 			})?;
 		}
-		let db = Connection::open(path).map_err(|e| {
-			Error::Store(format!("cannot open the store {}: {e}", path.display()))
-		})?;
+		let db = Connection::open(path)
+			.map_err(|e| Error::Store(format!("cannot open the store {}: {e}", path.display())))?;
 		db.busy_timeout(std::time::Duration::from_secs(10)).map_err(store_err)?;
 		db.pragma_update(None, "journal_mode", "WAL").map_err(store_err)?;
 		db.pragma_update(None, "synchronous", "FULL").map_err(store_err)?;
@@ -218,9 +217,11 @@ impl Store {
 	/// The highest stored sequence number of `device`.
 	pub fn last_seq(&self, device: &DeviceId) -> Result<Option<Seq>, Error> {
 		self.db
-			.query_row("SELECT MAX(seq) FROM readings WHERE device = ?1", [device.to_vec()], |row| {
-				row.get::<_, Option<i64>>(0)
-			})
+			.query_row(
+				"SELECT MAX(seq) FROM readings WHERE device = ?1",
+				[device.to_vec()],
+				|row| row.get::<_, Option<i64>>(0),
+			)
 			.map(|seq| seq.map(|s| s as Seq))
 			.map_err(store_err)
 	}
@@ -235,10 +236,8 @@ impl Store {
 		inputs: &[crate::input::ReadingInput],
 		chain_next_seq: Seq,
 	) -> Result<(u64, u64), Error> {
-		let tx = self
-			.db
-			.transaction_with_behavior(TransactionBehavior::Immediate)
-			.map_err(store_err)?;
+		let tx =
+			self.db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_err)?;
 		let last: Option<i64> = tx
 			.query_row("SELECT MAX(seq) FROM readings WHERE device = ?1", [device.to_vec()], |r| {
 				r.get(0)
@@ -328,9 +327,8 @@ impl Store {
 				"SELECT reading FROM readings WHERE device = ?1 AND anchor_id IS NULL ORDER BY seq",
 			)
 			.map_err(store_err)?;
-		let rows = stmt
-			.query_map([device.to_vec()], |r| r.get::<_, Vec<u8>>(0))
-			.map_err(store_err)?;
+		let rows =
+			stmt.query_map([device.to_vec()], |r| r.get::<_, Vec<u8>>(0)).map_err(store_err)?;
 		rows.map(|bytes| {
 			let bytes = bytes.map_err(store_err)?;
 			Reading::decode(&mut &bytes[..]).map_err(|e| Error::Store(e.to_string()))
@@ -391,15 +389,18 @@ impl Store {
 		))
 	}
 
-	fn anchors_where(&self, clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<StoredAnchor>, Error> {
+	fn anchors_where(
+		&self,
+		clause: &str,
+		args: &[&dyn rusqlite::ToSql],
+	) -> Result<Vec<StoredAnchor>, Error> {
 		let sql = format!(
 			"SELECT id, device, first_seq, count, root, anchor, payload, status, block_number, \
 			 error FROM anchors WHERE {clause} ORDER BY device, first_seq"
 		);
 		let mut stmt = self.db.prepare(&sql).map_err(store_err)?;
 		let rows = stmt.query_map(args, Self::anchor_from_row).map_err(store_err)?;
-		rows.map(|row| row.map_err(store_err).and_then(|(row, ())| row.into_anchor()))
-			.collect()
+		rows.map(|row| row.map_err(store_err).and_then(|(row, ())| row.into_anchor())).collect()
 	}
 
 	/// Anchors not final and not failed: what a run still has to deliver.
@@ -481,7 +482,9 @@ impl Store {
 			.prepare("SELECT status, COUNT(*), SUM(count) FROM anchors GROUP BY status")
 			.map_err(store_err)?;
 		let rows = stmt
-			.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+			.query_map([], |r| {
+				Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+			})
 			.map_err(store_err)?;
 		for row in rows {
 			let (status, anchors, readings) = row.map_err(store_err)?;
@@ -518,12 +521,19 @@ impl Store {
 	}
 
 	/// The data key new payloads of `device` use, if this store has one.
-	pub fn current_data_key(&self, device: &DeviceId) -> Result<Option<crate::crypto::DataKey>, Error> {
+	pub fn current_data_key(
+		&self,
+		device: &DeviceId,
+	) -> Result<Option<crate::crypto::DataKey>, Error> {
 		self.data_key_where(device, "current = 1", None)
 	}
 
 	/// The data key with `key_id`, if this store has it.
-	pub fn data_key(&self, device: &DeviceId, key_id: [u8; 8]) -> Result<Option<crate::crypto::DataKey>, Error> {
+	pub fn data_key(
+		&self,
+		device: &DeviceId,
+		key_id: [u8; 8],
+	) -> Result<Option<crate::crypto::DataKey>, Error> {
 		self.data_key_where(device, "key_id = ?2", Some(key_id.to_vec()))
 	}
 

@@ -4,7 +4,10 @@
 mod common;
 
 use common::{fails, json, ok, provena, Node};
-use std::{path::Path, time::{Duration, Instant}};
+use std::{
+	path::Path,
+	time::{Duration, Instant},
+};
 
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
@@ -50,28 +53,58 @@ fn owner_gateway_and_reader_journey() {
 
 	// The owner registers a cold-chain thermometer and sets its alert rule.
 	let (key, device) = device_key(&url, owner_home.path(), "thermo.key");
-	let registered = json(&mut alice(&["device", "register", "--device-key", &key, "--kind", "thermometer"]));
+	let registered =
+		json(&mut alice(&["device", "register", "--device-key", &key, "--kind", "thermometer"]));
 	assert_eq!(registered["device"], device.as_str());
 	let shown = json(provena(&url, owner_home.path()).args(["device", "show", &device]));
 	assert_eq!(shown["status"], "Active");
 	assert_eq!(shown["kind"], "thermometer");
-	ok(&mut alice(&["rule", "set", "--device", &device, "--metric", "temperature", "--min", "2", "--max", "8"]));
+	ok(&mut alice(&[
+		"rule",
+		"set",
+		"--device",
+		&device,
+		"--metric",
+		"temperature",
+		"--min",
+		"2",
+		"--max",
+		"8",
+	]));
 	let rules = json(provena(&url, owner_home.path()).args(["rule", "list", "--device", &device]));
 	assert_eq!(rules["rules"][0]["max"], 8_000);
 
 	// Bob, a gateway, may not submit before he holds a grant.
-	let (_, err) = fails(&mut bob(&["submit", "--device", &device, "--device-key", &key, "--value", "temperature=4"]));
+	let (_, err) = fails(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--value",
+		"temperature=4",
+	]));
 	assert!(err.contains("may not submit") && err.contains("grant add"), "{err}");
 
 	// Bob publishes his encryption key; Alice grants him SUBMIT and READ.
 	ok(&mut bob(&["encryption-key", "publish"]));
 	ok(&mut alice(&["grant", "add", "--device", &device, "--to", BOB, "--submit", "--read"]));
-	let grants = json(provena(&url, owner_home.path()).args(["grant", "list", "--device", &device]));
+	let grants =
+		json(provena(&url, owner_home.path()).args(["grant", "list", "--device", &device]));
 	assert_eq!(grants["grants"][0]["permissions"], "SUBMIT|READ");
 	assert_eq!(grants["grants"][0]["sealed_key"], true);
 
 	// A single reading through the gateway, encrypted with the key Bob's grant holds.
-	let single = json(&mut bob(&["submit", "--device", &device, "--device-key", &key, "--value", "temperature=4.2", "--encrypt"]));
+	let single = json(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--value",
+		"temperature=4.2",
+		"--encrypt",
+	]));
 	assert_eq!(single["anchored"], 1);
 	assert_eq!(single["readings_anchored"], 1);
 
@@ -79,56 +112,118 @@ fn owner_gateway_and_reader_journey() {
 	let file = owner_home.path().join("readings.jsonl");
 	readings(&file, 5..45, |seq| if seq == 18 { 9.5 } else { 4.0 });
 	let batch = json(&mut bob(&[
-		"submit", "--device", &device, "--device-key", &key, "--file", file.to_str().unwrap(),
-		"--batch-size", "8", "--anchors-per-tx", "2", "--encrypt",
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--file",
+		file.to_str().unwrap(),
+		"--batch-size",
+		"8",
+		"--anchors-per-tx",
+		"2",
+		"--encrypt",
 	]));
 	assert_eq!(batch["anchored"], 5, "{batch}");
 	assert_eq!(batch["readings_anchored"], 40);
 	let events = batch["events"].as_array().unwrap();
-	assert!(events.iter().any(|e| e["event"] == "sequence_gap" && e["from"] == 1 && e["to"] == 4), "{batch}");
-	assert!(events.iter().any(|e| e["event"] == "alert_raised" && e["seq"] == 18 && e["value"] == 9_500), "{batch}");
+	assert!(
+		events.iter().any(|e| e["event"] == "sequence_gap" && e["from"] == 1 && e["to"] == 4),
+		"{batch}"
+	);
+	assert!(
+		events
+			.iter()
+			.any(|e| e["event"] == "alert_raised" && e["seq"] == 18 && e["value"] == 9_500),
+		"{batch}"
+	);
 
 	// The same file again stores and sends nothing.
-	let again = json(&mut bob(&["submit", "--device", &device, "--device-key", &key, "--file", file.to_str().unwrap(), "--encrypt"]));
+	let again = json(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--file",
+		file.to_str().unwrap(),
+		"--encrypt",
+	]));
 	assert_eq!(again["stored"], 0);
 	assert_eq!(again["skipped"], 40);
 	assert_eq!(again["transactions"], 0);
 
 	// Verify a reading from the store and from a receipt; a tampered receipt fails.
-	let verified = json(provena(&url, bob_home.path()).args(["verify", "--device", &device, "--seq", "20"]));
+	let verified =
+		json(provena(&url, bob_home.path()).args(["verify", "--device", &device, "--seq", "20"]));
 	assert_eq!(verified["verified"], true);
 	assert_eq!(verified["first_seq"], 13);
-	let receipt = ok(provena(&url, bob_home.path()).args(["proof", "--device", &device, "--seq", "20"]));
+	let receipt =
+		ok(provena(&url, bob_home.path()).args(["proof", "--device", &device, "--seq", "20"]));
 	let good = owner_home.path().join("good.json");
 	std::fs::write(&good, &receipt).unwrap();
-	let audited = json(provena(&url, owner_home.path()).args(["verify", "--receipt", good.to_str().unwrap()]));
+	let audited = json(provena(&url, owner_home.path()).args([
+		"verify",
+		"--receipt",
+		good.to_str().unwrap(),
+	]));
 	assert_eq!(audited["verified"], true);
 	let tampered = owner_home.path().join("tampered.json");
-	std::fs::write(&tampered, receipt.replace("\"temperature\":4.0", "\"temperature\":3.0")).unwrap();
+	std::fs::write(&tampered, receipt.replace("\"temperature\":4.0", "\"temperature\":3.0"))
+		.unwrap();
 	assert_ne!(std::fs::read_to_string(&tampered).unwrap(), receipt, "the receipt changed");
-	let (code, out) = fails(provena(&url, owner_home.path()).args(["verify", "--receipt", tampered.to_str().unwrap()]));
+	let (code, out) = fails(provena(&url, owner_home.path()).args([
+		"verify",
+		"--receipt",
+		tampered.to_str().unwrap(),
+	]));
 	assert_eq!(code, 2);
 	assert!(out.contains("ProofMismatch"), "{out}");
 
 	// History shows the anchors in order.
 	let history = json(provena(&url, owner_home.path()).args(["history", "--device", &device]));
-	let firsts: Vec<u64> = history["anchors"].as_array().unwrap().iter().map(|a| a["first_seq"].as_u64().unwrap()).collect();
+	let firsts: Vec<u64> = history["anchors"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|a| a["first_seq"].as_u64().unwrap())
+		.collect();
 	assert_eq!(firsts, vec![0, 5, 13, 21, 29, 37]);
 
 	// A reader with a fresh store decrypts with the key sealed in his grant.
 	let reader_home = tempfile::tempdir().unwrap();
-	let opened = json(provena(&url, reader_home.path()).args(["decrypt", "--device", &device, "--seq", "18", "--suri", "//Bob"]));
+	let opened = json(
+		provena(&url, reader_home.path())
+			.args(["decrypt", "--device", &device, "--seq", "18", "--suri", "//Bob"]),
+	);
 	let rows = opened["readings"].as_array().unwrap();
 	assert_eq!(rows.len(), 8);
 	assert_eq!(rows[5]["seq"], 18);
 	assert_eq!(rows[5]["values"]["temperature"], 9.5);
 	// Charlie holds no grant: nothing to open with.
-	let (_, err) = fails(provena(&url, reader_home.path()).args(["decrypt", "--device", &device, "--seq", "18", "--suri", "//Charlie"]));
+	let (_, err) = fails(provena(&url, reader_home.path()).args([
+		"decrypt",
+		"--device",
+		&device,
+		"--seq",
+		"18",
+		"--suri",
+		"//Charlie",
+	]));
 	assert!(err.contains("no READ grant"), "{err}");
 
 	// After revoking Bob, the data key is rotated: his old key no longer opens new payloads.
 	ok(&mut alice(&["revoke", "--device", &device, "--to", BOB]));
-	let (_, err) = fails(&mut bob(&["submit", "--device", &device, "--device-key", &key, "--value", "temperature=4"]));
+	let (_, err) = fails(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--value",
+		"temperature=4",
+	]));
 	assert!(err.contains("may not submit"), "{err}");
 	drop(node);
 }
@@ -139,18 +234,37 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 	let base = home.path().join("chain");
 	let node = Node::start(Some(&base), home.path());
 	let (key, device) = device_key(&node.url(), home.path(), "meter.key");
-	ok(provena(&node.url(), home.path()).args(["device", "register", "--suri", "//Alice", "--device-key", &key]));
+	ok(provena(&node.url(), home.path()).args([
+		"device",
+		"register",
+		"--suri",
+		"//Alice",
+		"--device-key",
+		&key,
+	]));
 
 	// 120 readings, 4 per anchor, one anchor per transaction, two in flight: many blocks' work.
 	let file = home.path().join("meter.jsonl");
 	readings(&file, 0..120, |seq| 20.0 + seq as f64 / 100.0);
 	let submit = |url: &str| {
 		let mut c = provena(url, home.path());
-		c.args(["submit", "--suri", "//Alice", "--device", &device, "--device-key", &key])
-			.args(["--file", file.to_str().unwrap(), "--batch-size", "4", "--anchors-per-tx", "1", "--max-in-flight", "2"]);
+		c.args(["submit", "--suri", "//Alice", "--device", &device, "--device-key", &key]).args([
+			"--file",
+			file.to_str().unwrap(),
+			"--batch-size",
+			"4",
+			"--anchors-per-tx",
+			"1",
+			"--max-in-flight",
+			"2",
+		]);
 		c
 	};
-	let running = submit(&node.url()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+	let running = submit(&node.url())
+		.stdout(std::process::Stdio::piped())
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
 
 	// Kill the node once some anchors are final and others are not.
 	let store = home.path().to_path_buf();
@@ -161,7 +275,11 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 			assert!(finalized < 30, "the submit finished before the node could be killed");
 			break;
 		}
-		assert!(started.elapsed() < Duration::from_secs(180), "nothing was finalized:\n{}", node.log_tail());
+		assert!(
+			started.elapsed() < Duration::from_secs(180),
+			"nothing was finalized:\n{}",
+			node.log_tail()
+		);
 		std::thread::sleep(Duration::from_millis(200));
 	}
 	node.kill();
@@ -175,7 +293,8 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 	let done = json(&mut submit(&node.url()));
 	assert_eq!(done["stored"], 0, "{done}");
 	assert_eq!(done["rejected"], 0, "{done}");
-	let anchored_before = 30 - done["anchored"].as_u64().unwrap() - done["already_anchored"].as_u64().unwrap();
+	let anchored_before =
+		30 - done["anchored"].as_u64().unwrap() - done["already_anchored"].as_u64().unwrap();
 	assert!(anchored_before >= 2, "{done}");
 
 	// The chain holds each of the 120 readings exactly once, in 30 anchors, with no gap.
@@ -185,7 +304,13 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 	assert_eq!(state["missing"], 0, "{state}");
 	assert_eq!(state["next_seq"], 120, "{state}");
 	for seq in [0u64, 1, 57, 119] {
-		let verified = json(provena(&node.url(), home.path()).args(["verify", "--device", &device, "--seq", &seq.to_string()]));
+		let verified = json(provena(&node.url(), home.path()).args([
+			"verify",
+			"--device",
+			&device,
+			"--seq",
+			&seq.to_string(),
+		]));
 		assert_eq!(verified["verified"], true, "{verified}");
 	}
 	let status = json(provena(&node.url(), home.path()).args(["status"]));
@@ -206,7 +331,9 @@ fn count_finalized(home: &Path) -> i64 {
 		return 0;
 	};
 	rusqlite::Connection::open(db)
-		.and_then(|c| c.query_row("SELECT COUNT(*) FROM anchors WHERE status = 'finalized'", [], |r| r.get(0)))
+		.and_then(|c| {
+			c.query_row("SELECT COUNT(*) FROM anchors WHERE status = 'finalized'", [], |r| r.get(0))
+		})
 		.unwrap_or(0)
 }
 
@@ -216,7 +343,14 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 	let node = Node::start(None, home.path());
 	let url = node.url();
 	let (key, device) = device_key(&url, home.path(), "d.key");
-	ok(provena(&url, home.path()).args(["device", "register", "--suri", "//Alice", "--device-key", &key]));
+	ok(provena(&url, home.path()).args([
+		"device",
+		"register",
+		"--suri",
+		"//Alice",
+		"--device-key",
+		&key,
+	]));
 	let submit = |extra: &[&str]| {
 		let mut c = provena(&url, home.path());
 		c.args(["submit", "--suri", "//Alice", "--device-key", &key]).args(extra);
@@ -246,12 +380,36 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 
 	// The wrong key file for the device: another key, a damaged file, a file others can read.
 	let (other, _) = device_key(&url, home.path(), "other.key");
-	let (_, err) = fails(provena(&url, home.path()).args(["submit", "--suri", "//Alice", "--device-key", &other, "--device", &device, "--value", "t=1"]));
+	let (_, err) = fails(provena(&url, home.path()).args([
+		"submit",
+		"--suri",
+		"//Alice",
+		"--device-key",
+		&other,
+		"--device",
+		&device,
+		"--value",
+		"t=1",
+	]));
 	assert!(err.contains("not the one registered"), "{err}");
 	let damaged = home.path().join("damaged.key");
 	std::fs::write(&damaged, "not a key").unwrap();
-	std::fs::set_permissions(&damaged, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-	let (_, err) = fails(provena(&url, home.path()).args(["submit", "--suri", "//Alice", "--device", &device, "--value", "t=1", "--device-key"]).arg(&damaged));
+	std::fs::set_permissions(&damaged, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+		.unwrap();
+	let (_, err) = fails(
+		provena(&url, home.path())
+			.args([
+				"submit",
+				"--suri",
+				"//Alice",
+				"--device",
+				&device,
+				"--value",
+				"t=1",
+				"--device-key",
+			])
+			.arg(&damaged),
+	);
 	assert!(err.contains("is not a Provena key file"), "{err}");
 	std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
 	let (_, err) = fails(provena(&url, home.path()).args(["key", "inspect", &other]));
@@ -264,7 +422,8 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 	assert!(err.contains("needs 32 bytes"), "{err}");
 
 	// A dispatch error comes back by name: Bob cannot suspend Alice's device.
-	let (_, err) = fails(provena(&url, home.path()).args(["device", "suspend", &device, "--suri", "//Bob"]));
+	let (_, err) =
+		fails(provena(&url, home.path()).args(["device", "suspend", &device, "--suri", "//Bob"]));
 	assert!(err.contains("DeviceRegistry.NotOwner"), "{err}");
 
 	// A dead node: what to do.

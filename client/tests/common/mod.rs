@@ -18,7 +18,8 @@ pub fn node_binary() -> PathBuf {
 	}
 	// Tests run from <target>/<profile>/deps/; the node binary sits in <target>/<profile>/.
 	let exe = std::env::current_exe().expect("the test binary's path");
-	let path = exe.parent().and_then(Path::parent).expect("<target>/<profile>").join("provena-node");
+	let path =
+		exe.parent().and_then(Path::parent).expect("<target>/<profile>").join("provena-node");
 	assert!(
 		path.exists(),
 		"{} is missing: build the node first (`cargo build --release -p provena-node`) or set PROVENA_NODE",
@@ -29,7 +30,10 @@ pub fn node_binary() -> PathBuf {
 
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("a free port")
 }
 
 /// A running dev node; killed when dropped.
@@ -127,7 +131,13 @@ pub fn provena(url: &str, home: &Path) -> Command {
 /// Runs a command, failing the test with its output unless it succeeds.
 pub fn ok(command: &mut Command) -> String {
 	let out = command.output().expect("run provena");
-	assert!(out.status.success(), "{command:?} failed ({}):\n{}\n{}", out.status, text(&out.stdout), text(&out.stderr));
+	assert!(
+		out.status.success(),
+		"{command:?} failed ({}):\n{}\n{}",
+		out.status,
+		text(&out.stdout),
+		text(&out.stderr)
+	);
 	text(&out.stdout)
 }
 
