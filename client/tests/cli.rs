@@ -10,6 +10,7 @@ use std::{
 };
 
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 
 /// A device key file in `dir`; returns (path, device id).
 fn device_key(url: &str, dir: &Path, name: &str) -> (String, String) {
@@ -190,6 +191,39 @@ fn owner_gateway_and_reader_journey() {
 		.map(|a| a["first_seq"].as_u64().unwrap())
 		.collect();
 	assert_eq!(firsts, vec![0, 5, 13, 21, 29, 37]);
+	// Over a sequence range, and over device time (reading 20 is at +20 s).
+	let ranged = json(provena(&url, owner_home.path()).args([
+		"history",
+		"--device",
+		&device,
+		"--from-seq",
+		"15",
+		"--to-seq",
+		"22",
+	]));
+	let firsts: Vec<u64> = ranged["anchors"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|a| a["first_seq"].as_u64().unwrap())
+		.collect();
+	assert_eq!(firsts, vec![13, 21]);
+	let timed = json(provena(&url, owner_home.path()).args([
+		"history",
+		"--device",
+		&device,
+		"--since-ms",
+		"1700000020000",
+		"--until-ms",
+		"1700000020000",
+	]));
+	let firsts: Vec<u64> = timed["anchors"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|a| a["first_seq"].as_u64().unwrap())
+		.collect();
+	assert_eq!(firsts, vec![13]);
 
 	// A reader with a fresh store decrypts with the key sealed in his grant.
 	let reader_home = tempfile::tempdir().unwrap();
@@ -213,8 +247,17 @@ fn owner_gateway_and_reader_journey() {
 	]));
 	assert!(err.contains("no READ grant"), "{err}");
 
-	// After revoking Bob, the data key is rotated: his old key no longer opens new payloads.
-	ok(&mut alice(&["revoke", "--device", &device, "--to", BOB]));
+	// Charlie becomes a reader too. Revoking Bob rotates the device's data key and re-seals
+	// the new one for Charlie only.
+	let charlie = |args: &[&str]| {
+		let mut c = provena(&url, reader_home.path());
+		c.args(args).args(["--suri", "//Charlie"]);
+		c
+	};
+	ok(&mut charlie(&["encryption-key", "publish"]));
+	ok(&mut alice(&["grant", "add", "--device", &device, "--to", CHARLIE, "--read"]));
+	let revoked = json(&mut alice(&["revoke", "--device", &device, "--to", BOB]));
+	assert_eq!(revoked["rotated_for"], 1, "{revoked}");
 	let (_, err) = fails(&mut bob(&[
 		"submit",
 		"--device",
@@ -225,6 +268,30 @@ fn owner_gateway_and_reader_journey() {
 		"temperature=4",
 	]));
 	assert!(err.contains("may not submit"), "{err}");
+
+	// The owner's next payload uses the new key: Charlie opens it, Bob cannot, and Charlie's
+	// new key does not open the payloads from before the rotation.
+	let after = json(&mut alice(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--value",
+		"temperature=5.5",
+		"--encrypt",
+	]));
+	assert_eq!(after["anchored"], 1, "{after}");
+	let opened = json(&mut charlie(&["decrypt", "--device", &device, "--seq", "45"]));
+	assert_eq!(opened["readings"][0]["values"]["temperature"], 5.5);
+	let (_, err) = fails(&mut charlie(&["decrypt", "--device", &device, "--seq", "18"]));
+	assert!(err.contains("rotated"), "{err}");
+	let fresh = tempfile::tempdir().unwrap();
+	let (_, err) = fails(
+		provena(&url, fresh.path())
+			.args(["decrypt", "--device", &device, "--seq", "45", "--suri", "//Bob"]),
+	);
+	assert!(err.contains("no READ grant"), "{err}");
 	drop(node);
 }
 
@@ -430,4 +497,101 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 	let dead = format!("ws://127.0.0.1:{}", common::free_port());
 	let (_, err) = fails(provena(&dead, home.path()).args(["device", "show", &device]));
 	assert!(err.contains("cannot reach the node") && err.contains("scripts/start.sh"), "{err}");
+}
+
+#[test]
+fn devices_groups_rules_watch_and_simulate() {
+	let home = tempfile::tempdir().unwrap();
+	let node = Node::start(None, home.path());
+	let url = node.url();
+	let run = |args: &[&str], suri: &str| {
+		let mut c = provena(&url, home.path());
+		c.args(args).args(["--suri", suri]);
+		c
+	};
+	let (key, device) = device_key(&url, home.path(), "pump.key");
+	ok(&mut run(&["device", "register", "--device-key", &key, "--kind", "pump"], "//Alice"));
+	let listed = json(&mut run(&["device", "list"], "//Alice"));
+	assert!(listed["devices"].as_array().unwrap().iter().any(|d| d == device.as_str()), "{listed}");
+	ok(&mut run(
+		&["device", "update", &device, "--kind", "infusion-pump", "--location", "Ward 3"],
+		"//Alice",
+	));
+	let shown = json(provena(&url, home.path()).args(["device", "show", &device]));
+	assert_eq!(shown["kind"], "infusion-pump");
+	assert_eq!(shown["location"], "Ward 3");
+
+	// Watch finalized blocks while a rule is set and cleared.
+	let watcher = provena(&url, home.path())
+		.args(["watch", "--blocks", "8", "--json"])
+		.stdout(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+	ok(&mut run(
+		&["rule", "set", "--device", &device, "--metric", "flow", "--max", "120"],
+		"//Alice",
+	));
+	let rules = json(provena(&url, home.path()).args(["rule", "list", "--device", &device]));
+	assert_eq!(rules["rules"][0]["metric"], "flow");
+	ok(&mut run(&["rule", "clear", "--device", &device, "--metric", "flow"], "//Alice"));
+	let rules = json(provena(&url, home.path()).args(["rule", "list", "--device", &device]));
+	assert_eq!(rules["rules"].as_array().unwrap().len(), 0);
+	let watched = String::from_utf8(watcher.wait_with_output().unwrap().stdout).unwrap();
+	let set = watched
+		.lines()
+		.map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+		.find(|e| e["event"] == "AlertRuleSet")
+		.unwrap_or_else(|| panic!("no AlertRuleSet in:\n{watched}"));
+	assert_eq!(set["fields"]["device"], device.as_str());
+	assert_eq!(set["fields"]["rule"]["metric"], "flow");
+
+	// A group grant lets Dave submit until the device leaves the group.
+	const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
+	let created = json(&mut run(&["group", "create", "ward-3"], "//Alice"));
+	let group = created["group"].to_string();
+	ok(&mut run(&["group", "add", &group, &device], "//Alice"));
+	ok(&mut run(&["grant", "add", "--group", &group, "--to", DAVE, "--submit"], "//Alice"));
+	let submit = |suri: &str, key: &str| {
+		let mut c = run(&["submit", "--device", &device, "--value", "flow=80"], suri);
+		c.args(["--device-key", key]);
+		c
+	};
+	ok(&mut submit("//Dave", &key));
+	ok(&mut run(&["group", "remove", &group, &device], "//Alice"));
+	let (_, err) = fails(&mut submit("//Dave", &key));
+	assert!(err.contains("may not submit"), "{err}");
+
+	// A rotated key: the old key file is refused, the new one anchors.
+	let (new_key, _) = device_key(&url, home.path(), "pump-2.key");
+	ok(&mut run(&["device", "rotate-key", &device, "--device-key", &new_key], "//Alice"));
+	let (_, err) = fails(&mut submit("//Alice", &key));
+	assert!(err.contains("not the one registered"), "{err}");
+	ok(&mut submit("//Alice", &new_key));
+
+	// Suspended devices do not anchor; resumed ones do.
+	ok(&mut run(&["device", "suspend", &device], "//Alice"));
+	let (_, err) = fails(&mut submit("//Alice", &new_key));
+	assert!(err.contains("Suspended"), "{err}");
+	ok(&mut run(&["device", "resume", &device], "//Alice"));
+	ok(&mut submit("//Alice", &new_key));
+
+	// A transfer needs the new owner's acceptance.
+	ok(&mut run(&["device", "transfer", &device, "--to", BOB], "//Alice"));
+	ok(&mut run(&["device", "accept", &device], "//Bob"));
+	let shown = json(provena(&url, home.path()).args(["device", "show", &device]));
+	assert_eq!(shown["owner"], BOB);
+	let bobs = json(provena(&url, home.path()).args(["device", "list", "--owner", BOB]));
+	assert!(bobs["devices"].as_array().unwrap().iter().any(|d| d == device.as_str()));
+	ok(&mut run(&["device", "decommission", &device], "//Bob"));
+	let shown = json(provena(&url, home.path()).args(["device", "show", &device]));
+	assert_eq!(shown["status"], "Decommissioned");
+
+	// The simulator registers its devices and gets every reading it made finalized.
+	let report = json(&mut run(
+		&["simulate", "--devices", "3", "--rate", "3", "--duration", "6", "--batch-size", "2"],
+		"//Ferdie",
+	));
+	assert!(report["readings_generated"].as_u64().unwrap() >= 15, "{report}");
+	assert_eq!(report["readings_finalized"], report["readings_generated"], "{report}");
+	assert_eq!(report["anchors_rejected"], 0, "{report}");
 }
