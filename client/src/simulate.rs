@@ -177,6 +177,7 @@ pub async fn run(
 	// Rounds: produce what is due, sign it, send it and follow it to finality.
 	loop {
 		let producing = last < end;
+		let sealing: Vec<usize>;
 		if producing {
 			// Readings due up to now, and never past the end: the last round flushes them.
 			let now = Instant::now().min(end);
@@ -193,32 +194,18 @@ pub async fn run(
 				due -= 1.0;
 				generated += 1;
 			}
-			for (index, inputs) in by_device {
-				let device = &devices[index];
-				gateway::import(chain, &mut store, device.id, &inputs).await?;
-				gateway::seal(
-					&mut store,
-					device.id,
-					&device.key,
-					genesis,
-					args.batch_size,
-					None,
-					usize::MAX,
-				)?;
+			for (index, inputs) in &by_device {
+				gateway::import(chain, &mut store, devices[*index].id, inputs).await?;
 			}
+			sealing = by_device.into_keys().collect();
 		} else {
 			// Flush the remainder, even short batches.
-			for device in &devices {
-				gateway::seal(
-					&mut store,
-					device.id,
-					&device.key,
-					genesis,
-					args.batch_size,
-					None,
-					usize::MAX,
-				)?;
-			}
+			sealing = (0..devices.len()).collect();
+		}
+		for index in sealing {
+			let device = &devices[index];
+			let (id, key) = (device.id, &device.key);
+			gateway::seal(&mut store, id, key, genesis, args.batch_size, None, usize::MAX)?;
 		}
 		let delivery = gateway::deliver(chain, &mut store, &gateway, options, |_| {}).await?;
 		anchored += delivery.anchored;
@@ -246,9 +233,6 @@ pub async fn run(
 	if let Some(bar) = &bar {
 		bar.finish_and_clear();
 	}
-	// Readings still waiting for a full batch were flushed above; whatever is left unbatched
-	// belongs to no anchor.
-	let _ = &mut devices;
 	let elapsed = started.elapsed().as_secs_f64();
 	let report = json!({
 		"devices": args.devices,

@@ -54,6 +54,11 @@ fn owner_gateway_and_reader_journey() {
 
 	// The owner registers a cold-chain thermometer and sets its alert rule.
 	let (key, device) = device_key(&url, owner_home.path(), "thermo.key");
+	let bob_submits = |args: &[&str]| {
+		let mut c = bob(&["submit", "--device", &device, "--device-key", &key]);
+		c.args(args);
+		c
+	};
 	let registered =
 		json(&mut alice(&["device", "register", "--device-key", &key, "--kind", "thermometer"]));
 	assert_eq!(registered["device"], device.as_str());
@@ -76,15 +81,7 @@ fn owner_gateway_and_reader_journey() {
 	assert_eq!(rules["rules"][0]["max"], 8_000);
 
 	// Bob, a gateway, may not submit before he holds a grant.
-	let (_, err) = fails(&mut bob(&[
-		"submit",
-		"--device",
-		&device,
-		"--device-key",
-		&key,
-		"--value",
-		"temperature=4",
-	]));
+	let (_, err) = fails(&mut bob_submits(&["--value", "temperature=4"]));
 	assert!(err.contains("may not submit") && err.contains("grant add"), "{err}");
 
 	// Bob publishes his encryption key; Alice grants him SUBMIT and READ.
@@ -258,15 +255,7 @@ fn owner_gateway_and_reader_journey() {
 	ok(&mut alice(&["grant", "add", "--device", &device, "--to", CHARLIE, "--read"]));
 	let revoked = json(&mut alice(&["revoke", "--device", &device, "--to", BOB]));
 	assert_eq!(revoked["rotated_for"], 1, "{revoked}");
-	let (_, err) = fails(&mut bob(&[
-		"submit",
-		"--device",
-		&device,
-		"--device-key",
-		&key,
-		"--value",
-		"temperature=4",
-	]));
+	let (_, err) = fails(&mut bob_submits(&["--value", "temperature=4"]));
 	assert!(err.contains("may not submit"), "{err}");
 
 	// The owner's next payload uses the new key: Charlie opens it, Bob cannot, and Charlie's
