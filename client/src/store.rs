@@ -7,7 +7,8 @@
 //! at any point resends exactly what the chain does not have yet, byte for byte: nothing is
 //! anchored twice and no sequence number is skipped.
 //!
-//! A store belongs to one chain: it records the genesis hash and refuses another.
+//! A store belongs to one chain: it records the genesis hash and refuses another. It holds the
+//! device data keys an owner made, so the file is kept readable by its owner only (0600).
 
 use crate::{readings::SignedAnchor, Error};
 use codec::{Decode, Encode};
@@ -154,6 +155,24 @@ pub struct Store {
 	db: Connection,
 }
 
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::os::unix::fs::PermissionsExt;
+
+	#[test]
+	fn a_store_is_owner_only_and_bound_to_its_chain() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("sub").join("gateway.db");
+		drop(Store::open(&path, H256::repeat_byte(1)).unwrap());
+		let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+		assert_eq!(mode, 0o600);
+		assert!(Store::open(&path, H256::repeat_byte(1)).is_ok());
+		let err = Store::open(&path, H256::repeat_byte(2)).err().unwrap().to_string();
+		assert!(err.contains("belongs to the chain"), "{err}");
+	}
+}
+
 fn store_err(e: rusqlite::Error) -> Error {
 	Error::Store(e.to_string())
 }
@@ -184,6 +203,10 @@ impl Store {
 		}
 		let db = Connection::open(path)
 			.map_err(|e| Error::Store(format!("cannot open the store {}: {e}", path.display())))?;
+		// The store holds device data keys: owner-only, like a key file (SQLite gives its
+		// journal files the database's mode).
+		std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+			.map_err(|e| Error::Store(format!("cannot restrict {}: {e}", path.display())))?;
 		db.busy_timeout(std::time::Duration::from_secs(10)).map_err(store_err)?;
 		db.pragma_update(None, "journal_mode", "WAL").map_err(store_err)?;
 		db.pragma_update(None, "synchronous", "FULL").map_err(store_err)?;
