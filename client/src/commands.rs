@@ -865,28 +865,22 @@ async fn revoke(
 	let grantee = subxt::utils::AccountId32(parse_account(&args.to)?);
 	let scope = args.scope.scope()?;
 	let device = args.scope.device.as_deref().map(parse_device).transpose()?;
-	// Which grants could read before: their holders get the new key.
-	let readers: Vec<_> = match device {
-		Some(device) => chain
-			.grants(device)
-			.await?
-			.into_iter()
-			.filter(|(s, who, g)| {
-				matches!(s, api::runtime_types::pallet_access_control::types::Scope::Device(_))
-					&& *who != grantee
-					&& g.permissions.0 & 2 != 0
-			})
-			.collect(),
+	// Who could read before: the revoked grantee decides whether to rotate, the others get
+	// the new key.
+	let grants = match device {
+		Some(device) => chain.grants(device).await?,
 		None => Vec::new(),
 	};
-	let could_read = match device {
-		Some(device) => chain
-			.grants(device)
-			.await?
-			.iter()
-			.any(|(_, who, g)| *who == grantee && g.permissions.0 & 2 != 0),
-		None => false,
-	};
+	let can_read = |g: &provena_client::chain::Grant<_, _, _>| g.permissions.0 & 2 != 0;
+	let could_read = grants.iter().any(|(_, who, g)| *who == grantee && can_read(g));
+	let readers: Vec<_> = grants
+		.into_iter()
+		.filter(|(s, who, g)| {
+			matches!(s, api::runtime_types::pallet_access_control::types::Scope::Device(_))
+				&& *who != grantee
+				&& can_read(g)
+		})
+		.collect();
 	let f = chain
 		.submit(&api::transactions().access_control().revoke(scope, grantee.clone()), &signer)
 		.await?;
