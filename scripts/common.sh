@@ -7,6 +7,7 @@ PROVENA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Builds go to CARGO_TARGET_DIR when it is set (CI keeps one warm under ~/.cache), else target/.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PROVENA_ROOT/target}
 PROVENA_NODE="$CARGO_TARGET_DIR/release/provena-node"
+PROVENA_CLI="$CARGO_TARGET_DIR/release/provena"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -47,6 +48,48 @@ build_node_if_needed() {
 	fi
 	say "Building provena-node (release). A cold build takes about 40 minutes on 2 cores."
 	(cd "$PROVENA_ROOT" && cargo build --release -p provena-node) || die "The node build failed."
+}
+
+# Builds the release `provena` client unless it is newer than every source file it uses.
+build_client_if_needed() {
+	local newer
+	if [ -x "$PROVENA_CLI" ]; then
+		newer=$(cd "$PROVENA_ROOT" && find Cargo.toml Cargo.lock client primitives -newer "$PROVENA_CLI" -type f \
+			2>/dev/null | head -1)
+		[ -z "$newer" ] && return 0
+	fi
+	say "Building the provena client (release)."
+	(cd "$PROVENA_ROOT" && cargo build --release -p provena-client) || die "The client build failed."
+}
+
+# Whether something listens on 127.0.0.1:PORT.
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A TCP port nobody listens on right now.
+free_port() {
+	node -e 'const s = require("node:net").createServer();
+		s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+# The Polkadot.js Apps link for a node's WebSocket RPC URL.
+apps_link() {
+	printf 'https://polkadot.js.org/apps/?rpc=%s#/explorer' "$1"
+}
+
+# The number of the finalized head of the node at a ws:// URL, or nothing if it does not answer.
+finalized_number() {
+	node -e '
+		const url = process.argv[1].replace(/^ws/, "http");
+		const call = (method, params = []) => fetch(url, {
+			method: "POST", headers: { "content-type": "application/json" },
+			body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+			signal: AbortSignal.timeout(2000),
+		}).then((r) => r.json()).then((b) => b.result);
+		call("chain_getFinalizedHead").then((h) => call("chain_getHeader", [h]))
+			.then((header) => console.log(parseInt(header.number, 16)), () => {});
+	' "$1"
 }
 
 # Installs Node.js and npm when missing (as root or with sudo), or says what to install.
