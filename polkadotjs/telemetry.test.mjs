@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
-import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { blake2AsHex, blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { readingLeaf, registerReadingTypes, signedReading } from './lib/anchor.mjs';
 import { sendAndFinalize, startDevNode } from './lib/node.mjs';
 
 let node;
@@ -17,17 +18,7 @@ before(async () => {
   await cryptoWaitReady();
   node = await startDevNode();
   api = node.api;
-  // The off-chain reading (provena_primitives::telemetry::Reading), field for field.
-  api.registry.register({
-    ProvenaMeasurement: { metric: 'Bytes', value: 'i64' },
-    ProvenaReading: {
-      device: '[u8; 32]',
-      seq: 'u64',
-      timestampMs: 'u64',
-      values: 'Vec<ProvenaMeasurement>',
-      payloadHash: 'Option<[u8; 32]>',
-    },
-  });
+  registerReadingTypes(api);
 });
 
 after(async () => {
@@ -62,25 +53,8 @@ test('a reading signed in Polkadot.js is anchored, and verify_reading proves it'
   const device = blake2AsHex('provena-demo:cold-chain-thermometer-1', 256);
   const now = Date.now();
 
-  // The reading and its leaf: blake2-256 of its SCALE encoding.
-  const reading = api.createType('ProvenaReading', {
-    device, seq: 0, timestampMs: now - 2_000,
-    values: [{ metric: 'temp_c', value: 4_250 }], payloadHash: null,
-  });
-  const leaf = blake2AsU8a(reading.toU8a(), 256);
-
-  // The statement, typed from the call's metadata; the device signs
-  // blake2-256(tag ++ genesis hash ++ SCALE(statement)).
-  const anchorType = api.tx.telemetry.anchor.meta.args[0].type.toString();
-  const statement = {
-    device, firstSeq: 0, count: 1, root: leaf,
-    time: { firstMs: now - 2_000, lastMs: now - 2_000 },
-    values: [{ seq: 0, metric: 'temp_c', value: 4_250 }],
-  };
-  const unsigned = api.createType(anchorType, { statement, signature: { Sr25519: new Uint8Array(64) } });
-  const signingHash = blake2AsU8a(
-    u8aConcat(stringToU8a('provena:anchor:1'), api.genesisHash.toU8a(), unsigned.statement.toU8a()), 256);
-  const anchor = { statement, signature: { Sr25519: deviceKey.sign(signingHash) } };
+  const { anchor, leaf } = signedReading(api, deviceKey,
+    { device, seq: 0, timestampMs: now - 2_000, values: { temp_c: 4_250 } });
 
   const { events } = await sendAndFinalize(api, api.tx.telemetry.anchor(anchor, null), alice);
   const anchored = events.find(({ event }) => api.events.telemetry.Anchored.is(event));
@@ -95,11 +69,9 @@ test('a reading signed in Polkadot.js is anchored, and verify_reading proves it'
   assert.ok(verified.asOk.anchor.chainTimeMs.toNumber() > now - 60_000);
 
   // A tampered reading does not verify.
-  const tampered = api.createType('ProvenaReading', {
-    device, seq: 0, timestampMs: now - 2_000,
-    values: [{ metric: 'temp_c', value: 4_251 }], payloadHash: null,
-  });
-  const refused = await api.call.telemetryApi.verifyReading(device, 0, blake2AsU8a(tampered.toU8a(), 256), []);
+  const tampered = readingLeaf(api,
+    { device, seq: 0, timestampMs: now - 2_000, values: { temp_c: 4_251 } });
+  const refused = await api.call.telemetryApi.verifyReading(device, 0, tampered, []);
   assert.ok(refused.isErr);
   assert.equal(refused.asErr.toString(), 'ProofMismatch');
 
