@@ -163,6 +163,9 @@ pub async fn run(
 		);
 		bar
 	});
+	// Without a terminal (a log file, a service), a progress line every 30 s instead of a bar.
+	let log_progress = !json_out && bar.is_none();
+	let mut next_log = Instant::now() + Duration::from_secs(30);
 	let options = DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: 64 };
 	let started = Instant::now();
 	let end = started + Duration::from_secs(args.duration);
@@ -222,6 +225,13 @@ pub async fn run(
 		if let Some(bar) = &bar {
 			bar.set_position(started.elapsed().as_secs().min(args.duration));
 			bar.set_message(format!("{generated} generated, {readings_anchored} finalized"));
+		}
+		if log_progress && Instant::now() >= next_log {
+			next_log += Duration::from_secs(30);
+			eprintln!(
+				"{:>6} s: {generated} readings generated, {readings_anchored} finalized in {anchored} anchors, {alerts} alerts, {rejected} rejected",
+				started.elapsed().as_secs()
+			);
 		}
 		if !producing && store.tally()?.pending == 0 {
 			break;
