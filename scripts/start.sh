@@ -105,7 +105,8 @@ done
 # One line per node: name, RPC URL, log file.
 nodes=$(node -e '
 	const net = require(process.argv[1]);
-	for (const n of net.relay) console.log(`${n.name} ${n.wsUri} ${net.tmpDir}/${n.name}.log`);
+	const byName = [...net.relay].sort((a, b) => a.name.localeCompare(b.name));
+	for (const n of byName) console.log(`${n.name} ${n.wsUri} ${net.tmpDir}/${n.name}.log`);
 ' "$dir/zombie.json")
 say "Waiting for the first finalized block..."
 until [ "$(finalized_number "$rpc")" -ge 1 ] 2>/dev/null; do

@@ -24,7 +24,10 @@ async fn the_checked_in_metadata_is_what_the_runtime_serves() {
 	let served: Option<Vec<u8>> = Decode::decode(&mut &reply[..]).unwrap();
 	let served = served.unwrap_or_else(|| panic!("the runtime serves no v{VERSION} metadata"));
 
-	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("metadata/provena.scale");
+	// Read at run time (cargo test sets it): the binary may come from another checkout that
+	// shares the target directory.
+	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+	let path = Path::new(&manifest).join("metadata/provena.scale");
 	if std::env::var_os("PROVENA_BLESS").is_some() {
 		std::fs::write(&path, &served).unwrap();
 		eprintln!("wrote {} ({} bytes)", path.display(), served.len());

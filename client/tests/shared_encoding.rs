@@ -17,7 +17,13 @@ use sp_core::H256;
 /// The fixture: (genesis hash, device key, readings, signed anchor, proof of each reading).
 type Fixture = (H256, DeviceKey, Vec<Reading>, SignedAnchor, Vec<Vec<H256>>);
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/client-batch.hex");
+/// The fixture's path. `cargo test` sets `CARGO_MANIFEST_DIR` when it runs the test; read at run
+/// time, it names this checkout even when the binary was built in another one sharing the
+/// target directory (CI and a developer's tree do).
+fn fixture_path() -> std::path::PathBuf {
+	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+	std::path::Path::new(&manifest).join("../fixtures/client-batch.hex")
+}
 
 /// The genesis hash the fixture is signed for; the pallet's test chain is given the same.
 fn genesis() -> H256 {
@@ -56,10 +62,12 @@ fn build() -> Fixture {
 fn the_committed_fixture_is_what_the_client_builds() {
 	let built = hex::encode(build().encode());
 	if std::env::var_os("PROVENA_BLESS").is_some() {
-		std::fs::write(FIXTURE, format!("{built}\n")).unwrap();
+		std::fs::write(fixture_path(), format!("{built}\n")).unwrap();
 	}
-	let committed = std::fs::read_to_string(FIXTURE)
-		.unwrap_or_else(|e| panic!("{FIXTURE}: {e}; run with PROVENA_BLESS=1 to create it"));
+	let path = fixture_path();
+	let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+		panic!("{}: {e}; run with PROVENA_BLESS=1 to create it", path.display())
+	});
 	assert_eq!(
 		committed.trim(),
 		built,
