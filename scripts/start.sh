@@ -78,6 +78,8 @@ stop() {
 		wait "$zombienet_pid" 2>/dev/null || true
 	fi
 	wait 2>/dev/null || true
+	# zombienet kills its nodes as it exits; make sure none of this network's outlives us.
+	[ -n "$dir" ] && pkill -KILL -f -- "--base-path $dir/" 2>/dev/null || true
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
