@@ -64,6 +64,7 @@ if [ -z "$dir" ]; then
 	rmdir "$dir" # zombienet creates it, and refuses to reuse one without asking
 fi
 [ -e "$dir" ] && die "$dir exists: give --dir a new directory"
+dir=$(realpath -m "$dir")
 mkdir -p "$(dirname "$dir")"
 parent_log="$dir.zombienet.log"
 
