@@ -112,8 +112,13 @@ nodes=$(node -e '
 	for (const n of byName) console.log(`${n.name} ${n.wsUri} ${net.tmpDir}/${n.name}.log`);
 ' "$dir/zombie.json")
 say "Waiting for the first finalized block..."
+waited=$SECONDS
 until [ "$(finalized_number "$rpc")" -ge 1 ] 2>/dev/null; do
 	kill -0 "$zombienet_pid" 2>/dev/null || die "zombienet stopped (its log: $parent_log)"
+	if ((SECONDS - waited >= 30)); then
+		say "... no finalized block yet after $((SECONDS - started)) s; Alice's log: $dir/alice.log"
+		waited=$SECONDS
+	fi
 	sleep 2
 done
 

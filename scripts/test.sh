@@ -30,11 +30,17 @@ zn_work=$(mktemp -d "${TMPDIR:-/tmp}/provena-zombienet.XXXXXX")
 if (cd zombienet && PROVENA_NODE="$PROVENA_NODE" PROVENA_CLI="$PROVENA_CLI" PROVENA_ZN_WORK="$zn_work" \
 	PROVENA_RPC_PORT=$(free_port) node_modules/.bin/zombienet --provider native --logType text \
 	--dir "$zn_work/network" test provena-testnet.zndsl </dev/null); then
-	rm -rf "$zn_work"
+	zn_status=0
 else
+	zn_status=$?
+fi
+# zombienet kills its nodes when it ends; make sure none of them outlives it.
+pkill -KILL -f -- "--base-path $zn_work/network/" 2>/dev/null || true
+if [ "$zn_status" != 0 ]; then
 	say "The zombienet tests failed; node logs in $zn_work/network, client output in $zn_work/*.log"
 	exit 1
 fi
+rm -rf "$zn_work"
 
 say "Polkadot.js checks against $PROVENA_NODE"
 npm_install polkadotjs
