@@ -35,6 +35,12 @@ fn readings(path: &Path, seqs: impl Iterator<Item = u64>, temp: impl Fn(u64) -> 
 	std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
 
+/// The `first_seq` of each anchor in `provena --json history` output, in order.
+fn first_seqs(history: &serde_json::Value) -> Vec<u64> {
+	let anchors = history["anchors"].as_array().expect("history lists anchors");
+	anchors.iter().map(|a| a["first_seq"].as_u64().expect("a first_seq")).collect()
+}
+
 #[test]
 fn owner_gateway_and_reader_journey() {
 	let owner_home = tempfile::tempdir().unwrap();
@@ -181,12 +187,7 @@ fn owner_gateway_and_reader_journey() {
 
 	// History shows the anchors in order.
 	let history = json(provena(&url, owner_home.path()).args(["history", "--device", &device]));
-	let firsts: Vec<u64> = history["anchors"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|a| a["first_seq"].as_u64().unwrap())
-		.collect();
+	let firsts = first_seqs(&history);
 	assert_eq!(firsts, vec![0, 5, 13, 21, 29, 37]);
 	// Over a sequence range, and over device time (reading 20 is at +20 s).
 	let ranged = json(provena(&url, owner_home.path()).args([
@@ -198,12 +199,7 @@ fn owner_gateway_and_reader_journey() {
 		"--to-seq",
 		"22",
 	]));
-	let firsts: Vec<u64> = ranged["anchors"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|a| a["first_seq"].as_u64().unwrap())
-		.collect();
+	let firsts = first_seqs(&ranged);
 	assert_eq!(firsts, vec![13, 21]);
 	let timed = json(provena(&url, owner_home.path()).args([
 		"history",
@@ -214,12 +210,7 @@ fn owner_gateway_and_reader_journey() {
 		"--until-ms",
 		"1700000020000",
 	]));
-	let firsts: Vec<u64> = timed["anchors"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|a| a["first_seq"].as_u64().unwrap())
-		.collect();
+	let firsts = first_seqs(&timed);
 	assert_eq!(firsts, vec![13]);
 
 	// A reader with a fresh store decrypts with the key sealed in his grant.
