@@ -81,18 +81,11 @@ apps_link() {
 	printf 'https://polkadot.js.org/apps/?rpc=%s#/explorer' "$1"
 }
 
-# The number of the finalized head of the node at a ws:// URL, or nothing if it does not answer.
+# The number of the finalized head of the node at a ws:// URL, or nothing if it does not answer
+# (zombienet/steps/lib.js asks over plain JSON-RPC).
 finalized_number() {
-	node -e '
-		const url = process.argv[1].replace(/^ws/, "http");
-		const call = (method, params = []) => fetch(url, {
-			method: "POST", headers: { "content-type": "application/json" },
-			body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-			signal: AbortSignal.timeout(2000),
-		}).then((r) => r.json()).then((b) => b.result);
-		call("chain_getFinalizedHead").then((h) => call("chain_getHeader", [h]))
-			.then((header) => console.log(parseInt(header.number, 16)), () => {});
-	' "$1"
+	node -e 'require(process.argv[1]).finalizedNumber(process.argv[2]).then(console.log, () => {})' \
+		"$PROVENA_ROOT/zombienet/steps/lib.js" "$1"
 }
 
 # Installs Node.js and npm when missing (as root or with sudo), or says what to install.

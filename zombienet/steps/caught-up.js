@@ -18,6 +18,11 @@ function auraSlot(api, header) {
   throw new Error(`block #${header.number} has no Aura digest`);
 }
 
+/** The height of the node's finalized head. */
+async function finalizedHeight(api) {
+  return (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+}
+
 async function run(nodeName, networkInfo) {
   if (nodeName === 'alice') throw new Error('caught-up compares a node with alice: run it on another node');
   await zombie.util.cryptoWaitReady();
@@ -25,9 +30,9 @@ async function run(nodeName, networkInfo) {
   const node = await connect(networkInfo, nodeName);
   try {
     // 1. Catch up with what Alice has finalized now.
-    const target = (await alice.rpc.chain.getHeader(await alice.rpc.chain.getFinalizedHead())).number.toNumber();
+    const target = await finalizedHeight(alice);
     await eventually(150_000, 2_000, async (why) => {
-      const mine = (await node.rpc.chain.getHeader(await node.rpc.chain.getFinalizedHead())).number.toNumber();
+      const mine = await finalizedHeight(node);
       if (mine >= target) return mine;
       why(`${nodeName} finalized #${mine}, Alice #${target}`);
       return undefined;
@@ -48,7 +53,7 @@ async function run(nodeName, networkInfo) {
     if (index < 0) throw new Error(`${nodeName} (${own}) is not an Aura authority`);
     let next = target + 1;
     const authored = await eventually(120_000, 3_000, async (why) => {
-      const finalized = (await node.rpc.chain.getHeader(await node.rpc.chain.getFinalizedHead())).number.toNumber();
+      const finalized = await finalizedHeight(node);
       for (; next <= finalized; next += 1) {
         const header = await node.rpc.chain.getHeader(await node.rpc.chain.getBlockHash(next));
         if (Number(auraSlot(node, header) % BigInt(authorities.length)) === index) return next;

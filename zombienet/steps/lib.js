@@ -1,6 +1,6 @@
 // Helpers shared by the zombienet js-script steps. Zombienet loads each step with require() and
 // calls its `run(nodeName, networkInfo, args)`; the global `zombie` holds its Polkadot.js
-// (ApiPromise, WsProvider, Keyring).
+// (ApiPromise, WsProvider, Keyring). scripts/start.sh uses finalizedNumber too.
 
 const fs = require('node:fs');
 const path = require('node:path');

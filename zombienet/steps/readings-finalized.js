@@ -12,17 +12,16 @@ async function run(nodeName, networkInfo, args) {
   const device = probeDevice();
   const api = await connect(networkInfo, nodeName);
   try {
-    const finalized = await eventually(120_000, 2_000, async (why) => {
+    const { at, finalized, state } = await eventually(120_000, 2_000, async (why) => {
       const hash = await api.rpc.chain.getFinalizedHead();
-      const state = await (await api.at(hash)).query.telemetry.deviceStates(device);
-      const readings = state.isSome ? state.unwrap().readings.toNumber() : 0;
-      if (readings >= expected) return hash;
+      const atHash = await api.at(hash);
+      const found = await atHash.query.telemetry.deviceStates(device);
+      const readings = found.isSome ? found.unwrap().readings.toNumber() : 0;
+      if (readings >= expected) return { at: atHash, finalized: hash, state: found.unwrap() };
       why(`${nodeName} has ${readings} of ${expected} readings finalized`);
       return undefined;
     });
-    const at = await api.at(finalized);
     const finalizedNumber = (await api.rpc.chain.getHeader(finalized)).number.toNumber();
-    const state = (await at.query.telemetry.deviceStates(device)).unwrap();
     if (state.readings.toNumber() !== expected || state.missing.toNumber() !== 0) {
       throw new Error(`${nodeName}: device state ${state.toString()}, expected ${expected} readings and none missing`);
     }
