@@ -10,7 +10,7 @@
 //!
 //! The command:
 //! ```text
-//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_access_control --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --template scripts/weight-template.hbs --header scripts/weight-header.txt --output pallets/access-control/src/weights.rs 
+//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_access_control --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --header scripts/weight-header.txt --template scripts/weight-template.hbs --output pallets/access-control/src/weights.rs 
 //! ```
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
@@ -45,8 +45,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	fn create_group() -> Weight {
 		// Proof size: measured 162 bytes, estimated 3593 bytes.
-		// Fastest run: 57_295 ns.
-		Weight::from_parts(60_670_000, 3593)
+		// Fastest run: 58_036 ns.
+		Weight::from_parts(89_593_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -62,8 +62,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn add_to_group() -> Weight {
 		// Proof size: measured 10467 bytes, estimated 11785 bytes.
-		// Fastest run: 129_773 ns.
-		Weight::from_parts(157_734_000, 11785)
+		// Fastest run: 162_091 ns.
+		Weight::from_parts(232_025_000, 11785)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
 	fn remove_from_group() -> Weight {
 		// Proof size: measured 9475 bytes, estimated 11785 bytes.
-		// Fastest run: 99_528 ns.
-		Weight::from_parts(112_868_000, 11785)
+		// Fastest run: 117_395 ns.
+		Weight::from_parts(181_981_000, 11785)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -95,10 +95,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `m` ranges over `[0, 256]`.
 	fn dissolve_group(m: u32, ) -> Weight {
 		// Proof size: measured 369 bytes, estimated 11785 bytes.
-		// Fastest run: 55_582 ns.
-		Weight::from_parts(43_340_585, 11785)
-			// Standard error: 78_530
-			.saturating_add(Weight::from_parts(5_960_796, 0).saturating_mul(m.into()))
+		// Fastest run: 78_327 ns.
+		Weight::from_parts(126_437_364, 11785)
+			// Standard error: 107_283
+			.saturating_add(Weight::from_parts(7_136_915, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 2556).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
@@ -119,8 +119,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn grant() -> Weight {
 		// Proof size: measured 1918 bytes, estimated 87350 bytes.
-		// Fastest run: 182_822 ns.
-		Weight::from_parts(189_582_000, 87350)
+		// Fastest run: 185_376 ns.
+		Weight::from_parts(288_549_000, 87350)
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -140,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn revoke() -> Weight {
 		// Proof size: measured 1841 bytes, estimated 87350 bytes.
-		// Fastest run: 139_467 ns.
-		Weight::from_parts(148_031_000, 87350)
+		// Fastest run: 142_522 ns.
+		Weight::from_parts(222_371_000, 87350)
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -155,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn remove_expired() -> Weight {
 		// Proof size: measured 768 bytes, estimated 3907 bytes.
-		// Fastest run: 62_353 ns.
-		Weight::from_parts(65_548_000, 3907)
+		// Fastest run: 62_683 ns.
+		Weight::from_parts(98_947_000, 3907)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -164,8 +164,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn publish_encryption_key() -> Weight {
 		// Proof size: measured 0 bytes, estimated 0 bytes.
-		// Fastest run: 7_131 ns.
-		Weight::from_parts(8_733_000, 0)
+		// Fastest run: 6_971 ns.
+		Weight::from_parts(14_932_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -173,23 +173,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn create_group() -> Weight {
-		Weight::from_parts(60_670_000, 3593)
+		Weight::from_parts(89_593_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn add_to_group() -> Weight {
-		Weight::from_parts(157_734_000, 11785)
+		Weight::from_parts(232_025_000, 11785)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_from_group() -> Weight {
-		Weight::from_parts(112_868_000, 11785)
+		Weight::from_parts(181_981_000, 11785)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn dissolve_group(m: u32, ) -> Weight {
-		Weight::from_parts(43_340_585, 11785)
-			.saturating_add(Weight::from_parts(5_960_796, 0).saturating_mul(m.into()))
+		Weight::from_parts(126_437_364, 11785)
+			.saturating_add(Weight::from_parts(7_136_915, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 2556).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
@@ -197,22 +197,22 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 	}
 	fn grant() -> Weight {
-		Weight::from_parts(189_582_000, 87350)
+		Weight::from_parts(288_549_000, 87350)
 			.saturating_add(ParityDbWeight::get().reads(24_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(148_031_000, 87350)
+		Weight::from_parts(222_371_000, 87350)
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_expired() -> Weight {
-		Weight::from_parts(65_548_000, 3907)
+		Weight::from_parts(98_947_000, 3907)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn publish_encryption_key() -> Weight {
-		Weight::from_parts(8_733_000, 0)
+		Weight::from_parts(14_932_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

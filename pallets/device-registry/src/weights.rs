@@ -10,7 +10,7 @@
 //!
 //! The command:
 //! ```text
-//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_device_registry --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --template scripts/weight-template.hbs --header scripts/weight-header.txt --output pallets/device-registry/src/weights.rs 
+//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_device_registry --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --header scripts/weight-header.txt --template scripts/weight-template.hbs --output pallets/device-registry/src/weights.rs 
 //! ```
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
@@ -41,13 +41,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::DevicesByOwner` (r:0 w:1)
 	/// Proof: `DeviceRegistry::DevicesByOwner` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size: measured 292 bytes, estimated 3830 bytes.
-		// Fastest run: 65_136 ns.
-		Weight::from_parts(83_575_000, 3830)
+		// Fastest run: 66_569 ns.
+		Weight::from_parts(100_790_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -56,11 +56,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn update_metadata() -> Weight {
 		// Proof size: measured 476 bytes, estimated 3830 bytes.
-		// Fastest run: 64_796 ns.
-		Weight::from_parts(72_919_000, 3830)
+		// Fastest run: 67_620 ns.
+		Weight::from_parts(103_684_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -68,8 +68,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size: measured 507 bytes, estimated 3830 bytes.
-		// Fastest run: 16_434 ns.
-		Weight::from_parts(31_878_000, 3830)
+		// Fastest run: 16_665 ns.
+		Weight::from_parts(28_632_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
 	fn suspend() -> Weight {
 		// Proof size: measured 507 bytes, estimated 3830 bytes.
-		// Fastest run: 16_224 ns.
-		Weight::from_parts(25_398_000, 3830)
+		// Fastest run: 16_805 ns.
+		Weight::from_parts(30_585_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -86,8 +86,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured 507 bytes, estimated 3830 bytes.
-		// Fastest run: 15_964 ns.
-		Weight::from_parts(31_928_000, 3830)
+		// Fastest run: 16_334 ns.
+		Weight::from_parts(25_167_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -96,13 +96,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::PendingTransfers` (r:0 w:1)
 	/// Proof: `DeviceRegistry::PendingTransfers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn decommission() -> Weight {
 		// Proof size: measured 737 bytes, estimated 3830 bytes.
-		// Fastest run: 57_385 ns.
-		Weight::from_parts(73_589_000, 3830)
+		// Fastest run: 59_067 ns.
+		Weight::from_parts(91_817_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -112,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::PendingTransfers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn offer_transfer() -> Weight {
 		// Proof size: measured 507 bytes, estimated 3830 bytes.
-		// Fastest run: 15_914 ns.
-		Weight::from_parts(23_094_000, 3830)
+		// Fastest run: 16_114 ns.
+		Weight::from_parts(28_803_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -124,13 +124,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::DevicesByOwner` (r:0 w:2)
 	/// Proof: `DeviceRegistry::DevicesByOwner` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn accept_transfer() -> Weight {
 		// Proof size: measured 945 bytes, estimated 6196 bytes.
-		// Fastest run: 112_747 ns.
-		Weight::from_parts(159_137_000, 6196)
+		// Fastest run: 116_393 ns.
+		Weight::from_parts(174_300_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -140,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::PendingTransfers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn cancel_transfer() -> Weight {
 		// Proof size: measured 609 bytes, estimated 3830 bytes.
-		// Fastest run: 18_557 ns.
-		Weight::from_parts(28_993_000, 3830)
+		// Fastest run: 18_888 ns.
+		Weight::from_parts(34_432_000, 3830)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -150,47 +150,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(83_575_000, 3830)
+		Weight::from_parts(100_790_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn update_metadata() -> Weight {
-		Weight::from_parts(72_919_000, 3830)
+		Weight::from_parts(103_684_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn rotate_key() -> Weight {
-		Weight::from_parts(31_878_000, 3830)
+		Weight::from_parts(28_632_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn suspend() -> Weight {
-		Weight::from_parts(25_398_000, 3830)
+		Weight::from_parts(30_585_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(31_928_000, 3830)
+		Weight::from_parts(25_167_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn decommission() -> Weight {
-		Weight::from_parts(73_589_000, 3830)
+		Weight::from_parts(91_817_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn offer_transfer() -> Weight {
-		Weight::from_parts(23_094_000, 3830)
+		Weight::from_parts(28_803_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_transfer() -> Weight {
-		Weight::from_parts(159_137_000, 6196)
+		Weight::from_parts(174_300_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(28_993_000, 3830)
+		Weight::from_parts(34_432_000, 3830)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -10,7 +10,7 @@
 //!
 //! The command:
 //! ```text
-//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_telemetry --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --template scripts/weight-template.hbs --header scripts/weight-header.txt --output pallets/telemetry/src/weights.rs 
+//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_telemetry --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --header scripts/weight-header.txt --template scripts/weight-template.hbs --output pallets/telemetry/src/weights.rs 
 //! ```
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
@@ -52,10 +52,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `v` ranges over `[0, 16]`.
 	fn anchor(v: u32, ) -> Weight {
 		// Proof size: measured 2093 bytes, estimated 87350 bytes.
-		// Fastest run: 167_479 ns.
-		Weight::from_parts(204_921_916, 87350)
-			// Standard error: 209_936
-			.saturating_add(Weight::from_parts(4_798_154, 0).saturating_mul(v.into()))
+		// Fastest run: 170_854 ns.
+		Weight::from_parts(205_370_754, 87350)
+			// Standard error: 266_394
+			.saturating_add(Weight::from_parts(7_324_170, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -78,10 +78,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[1, 256]`.
 	fn anchor_batch(n: u32, ) -> Weight {
 		// Proof size: measured 901 bytes, estimated 3509 bytes.
-		// Fastest run: 179_087 ns.
-		Weight::from_parts(197_043_000, 3509)
-			// Standard error: 1_392_611
-			.saturating_add(Weight::from_parts(217_118_676, 0).saturating_mul(n.into()))
+		// Fastest run: 214_359 ns.
+		Weight::from_parts(228_499_000, 3509)
+			// Standard error: 1_444_034
+			.saturating_add(Weight::from_parts(232_965_423, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 86360).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((20_u64).saturating_mul(n.into())))
@@ -99,8 +99,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
 	fn set_alert_rule() -> Weight {
 		// Proof size: measured 1805 bytes, estimated 87350 bytes.
-		// Fastest run: 96_604 ns.
-		Weight::from_parts(147_660_000, 87350)
+		// Fastest run: 99_357 ns.
+		Weight::from_parts(161_210_000, 87350)
 			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -116,8 +116,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
 	fn clear_alert_rule() -> Weight {
 		// Proof size: measured 1848 bytes, estimated 87350 bytes.
-		// Fastest run: 97_935 ns.
-		Weight::from_parts(142_612_000, 87350)
+		// Fastest run: 101_621 ns.
+		Weight::from_parts(163_933_000, 87350)
 			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -126,26 +126,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn anchor(v: u32, ) -> Weight {
-		Weight::from_parts(204_921_916, 87350)
-			.saturating_add(Weight::from_parts(4_798_154, 0).saturating_mul(v.into()))
+		Weight::from_parts(205_370_754, 87350)
+			.saturating_add(Weight::from_parts(7_324_170, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn anchor_batch(n: u32, ) -> Weight {
-		Weight::from_parts(197_043_000, 3509)
-			.saturating_add(Weight::from_parts(217_118_676, 0).saturating_mul(n.into()))
+		Weight::from_parts(228_499_000, 3509)
+			.saturating_add(Weight::from_parts(232_965_423, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 86360).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((20_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 	}
 	fn set_alert_rule() -> Weight {
-		Weight::from_parts(147_660_000, 87350)
+		Weight::from_parts(161_210_000, 87350)
 			.saturating_add(ParityDbWeight::get().reads(20_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn clear_alert_rule() -> Weight {
-		Weight::from_parts(142_612_000, 87350)
+		Weight::from_parts(163_933_000, 87350)
 			.saturating_add(ParityDbWeight::get().reads(20_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
