@@ -5,7 +5,9 @@
 #
 #   - Provena's pallets -> pallets/<dir>/src/weights.rs (Provena's template: a `WeightInfo`
 #     trait, the benchmarked impl, and `()` priced with ParityDB's database weights);
-#   - the SDK pallets the runtime uses -> runtime/src/weights/<pallet>.rs;
+#   - the SDK pallets the runtime uses, and the checks every signed transaction goes through
+#     (`frame_system_extensions`, and `pallet_transaction_payment`'s fee charge)
+#     -> runtime/src/weights/<pallet>.rs;
 #   - `overhead`: the base weight of a block and of an extrinsic, measured by building blocks of
 #     signed remarks on a ParityDB database -> runtime/src/weights/{block,extrinsic}_weights.rs.
 #
@@ -18,7 +20,8 @@ cd "$PROVENA_ROOT"
 
 steps=${STEPS:-50}
 repeat=${REPEAT:-20}
-sdk_pallets=(frame_system pallet_balances pallet_timestamp pallet_sudo pallet_utility)
+sdk_pallets=(frame_system frame_system_extensions pallet_balances pallet_timestamp pallet_sudo
+	pallet_utility pallet_transaction_payment)
 what=("$@")
 if [ ${#what[@]} -eq 0 ]; then
 	what=($(cd pallets && ls -d */ | tr -d /) "${sdk_pallets[@]}" overhead)

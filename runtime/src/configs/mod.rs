@@ -91,6 +91,8 @@ impl frame_system::Config for Runtime {
 	type SS58Prefix = SS58Prefix;
 	/// Weights of `frame_system`'s calls, benchmarked on this runtime.
 	type SystemWeightInfo = crate::weights::frame_system::WeightInfo<Runtime>;
+	/// Weights of the checks of every signed transaction, benchmarked on this runtime.
+	type ExtensionsWeightInfo = crate::weights::frame_system_extensions::WeightInfo<Runtime>;
 	/// Providers and consumers an account may have at most.
 	type MaxConsumers = ConstU32<16>;
 }
@@ -157,7 +159,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
-	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_transaction_payment::WeightInfo<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {

@@ -4,14 +4,17 @@
 //! - `block_weights`, `extrinsic_weights`: `benchmark overhead`, which builds and executes
 //!   blocks of signed remarks on a ParityDB database: the base weight of a block and of every
 //!   extrinsic ([`RuntimeBlockWeights`](crate::configs::RuntimeBlockWeights) uses them);
-//! - one file per SDK pallet in the runtime: `benchmark pallet` on this runtime.
+//! - one file per SDK pallet in the runtime, and `frame_system_extensions` for the checks every
+//!   signed transaction goes through: `benchmark pallet` on this runtime.
 //!
 //! Provena's own pallets keep their weights next to their code (`pallets/*/src/weights.rs`).
 
 pub mod block_weights;
 pub mod extrinsic_weights;
 pub mod frame_system;
+pub mod frame_system_extensions;
 pub mod pallet_balances;
 pub mod pallet_sudo;
 pub mod pallet_timestamp;
+pub mod pallet_transaction_payment;
 pub mod pallet_utility;
