@@ -91,6 +91,35 @@ pub struct Finalized {
 	pub events: subxt::extrinsics::ExtrinsicEvents<ProvenaConfig>,
 }
 
+/// The client at one block: typed storage, constants, runtime APIs and transaction building.
+pub type AtBlock =
+	subxt::client::ClientAtBlock<ProvenaConfig, subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>>;
+
+/// A signed transaction, ready to submit.
+pub type Signed = subxt::transactions::SubmittableTransaction<
+	ProvenaConfig,
+	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
+>;
+
+/// Signs `call` with `signer` at `nonce`, mortal for 64 blocks from the block `at` is at. Needs
+/// no round trip to the node, so a sender of many transactions keeps one `at` for a while.
+pub fn sign_at<Call: Payload>(
+	at: &AtBlock,
+	call: &Call,
+	signer: &AccountKey,
+	nonce: u64,
+) -> Result<Signed, Error> {
+	let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
+		.nonce(nonce)
+		.mortal_from_unchecked(64, at.block_number(), at.block_hash())
+		.build();
+	let mut signable = at
+		.transactions()
+		.create_signable_offline(call, params)
+		.map_err(|e| Error::Metadata(e.to_string()))?;
+	signable.sign(signer).map_err(|e| Error::Metadata(e.to_string()))
+}
+
 /// A connection to a Provena node.
 #[derive(Clone)]
 pub struct Chain {
@@ -122,15 +151,7 @@ impl Chain {
 	}
 
 	/// The client at the latest finalized block.
-	pub async fn finalized(
-		&self,
-	) -> Result<
-		subxt::client::ClientAtBlock<
-			ProvenaConfig,
-			subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
-		>,
-		Error,
-	> {
+	pub async fn finalized(&self) -> Result<AtBlock, Error> {
 		self.client.at_current_block().await.map_err(|e| self.lost(e))
 	}
 
@@ -150,23 +171,8 @@ impl Chain {
 		call: &Call,
 		signer: &AccountKey,
 		nonce: u64,
-	) -> Result<
-		subxt::transactions::SubmittableTransaction<
-			ProvenaConfig,
-			subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
-		>,
-		Error,
-	> {
-		let at = self.finalized().await?;
-		let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
-			.nonce(nonce)
-			.mortal_from_unchecked(64, at.block_number(), at.block_hash())
-			.build();
-		let mut signable = at
-			.transactions()
-			.create_signable_offline(call, params)
-			.map_err(|e| Error::Metadata(e.to_string()))?;
-		signable.sign(signer).map_err(|e| Error::Metadata(e.to_string()))
+	) -> Result<Signed, Error> {
+		sign_at(&self.finalized().await?, call, signer, nonce)
 	}
 
 	/// Signs and submits `call` from `signer` and waits for it to be finalized and successful;

@@ -570,6 +570,7 @@ async fn online(
 		Command::Simulate(args) => {
 			return crate::simulate::run(&chain, &store_path, json, args).await
 		},
+		Command::Bench(args) => return crate::bench::run(&chain, json, args).await,
 	}
 	Ok(ExitCode::SUCCESS)
 }

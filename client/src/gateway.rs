@@ -448,10 +448,7 @@ async fn reconcile(
 	Ok(to_send)
 }
 
-type Submittable = subxt::transactions::SubmittableTransaction<
-	ProvenaConfig,
-	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
->;
+type Submittable = chain::Signed;
 
 /// Signs the call carrying `group` at `nonce`.
 async fn send(

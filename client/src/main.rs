@@ -1,5 +1,6 @@
 //! `provena`: the Provena device client for owners, devices, gateways and auditors.
 
+mod bench;
 mod commands;
 mod simulate;
 
@@ -95,6 +96,9 @@ pub enum Command {
 	Decrypt(DecryptArgs),
 	/// Simulated devices sending readings through one gateway; also the load generator.
 	Simulate(simulate::SimulateArgs),
+	/// Throughput benchmark on a development chain: remarks vs. single, gateway and Merkle
+	/// anchors (`scripts/bench.sh` runs it against a fresh node).
+	Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The throughput benchmark, as BENCHMARKS.md reports it. One run:
+#   1. starts a fresh `provena-node --dev` (its own temporary chain, ParityDB, free ports) and
+#      runs `provena bench` against it: remark_with_event (the baseline), single device-signed
+#      anchors, gateway batches and Merkle batches, each warmed up and then measured;
+#   2. starts the four-validator testnet (scripts/start.sh) and measures single anchors there.
+# Builds the node and the client first if needed; stops every process it started.
+#
+# Usage: scripts/bench.sh [--dev-only] [--warmup S] [--duration S] [--out DIR]
+#   --dev-only    skip the testnet run
+#   --warmup S    seconds of load before measuring, per scenario (default 30)
+#   --duration S  seconds measured, per scenario (default 60)
+#   --out DIR     where results and logs go (default bench-results/<UTC date and time>)
+# The results: DIR/dev.json and DIR/testnet.json (every figure), DIR/results.md (the tables).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+warmup=30
+duration=60
+testnet=true
+out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--dev-only) testnet=false; shift ;;
+	--warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
+	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
+	--out) out=${2:?--out needs a directory}; shift 2 ;;
+	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown option $1 (see --help)" ;;
+	esac
+done
+[[ $warmup =~ ^[0-9]+$ && $duration =~ ^[0-9]+$ ]] || die "--warmup and --duration take whole seconds"
+out=$(realpath -m "${out:-$PROVENA_ROOT/bench-results/$(date -u +%Y%m%d-%H%M%S)}")
+mkdir -p "$out"
+
+ensure_build_deps
+ensure_node_js
+build_node_if_needed
+build_client_if_needed
+
+node_pid=
+start_pid=
+stop() {
+	trap - INT TERM EXIT
+	[ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+	[ -n "$start_pid" ] && kill -TERM "$start_pid" 2>/dev/null && wait "$start_pid" 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+# The node keeps a pool large enough for two blocks of the smallest transactions (a default
+# pool holds 8,192), so the load generator, not the pool, decides what waits.
+rpc_port=$(free_port)
+say "Starting a fresh dev node (RPC $rpc_port); log $out/dev-node.log"
+"$PROVENA_NODE" --dev --tmp --rpc-port "$rpc_port" --port "$(free_port)" \
+	--prometheus-port "$(free_port)" --no-telemetry \
+	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 \
+	>"$out/dev-node.log" 2>&1 </dev/null &
+node_pid=$!
+until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do
+	kill -0 "$node_pid" 2>/dev/null || die "the dev node stopped (its log: $out/dev-node.log)"
+	sleep 1
+done
+
+say "Benchmarking the dev node: 4 scenarios, ${warmup} s warm-up + ${duration} s measured each"
+"$PROVENA_CLI" bench --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
+	--warmup "$warmup" --duration "$duration" --max-in-flight 30000 --out "$out/dev.json" \
+	</dev/null | tee "$out/dev.md"
+kill "$node_pid" && wait "$node_pid" 2>/dev/null || true
+node_pid=
+
+if $testnet; then
+	rpc_port=$(free_port)
+	say "Starting the 4-validator testnet (RPC $rpc_port); log $out/testnet-start.log"
+	"$PROVENA_ROOT/scripts/start.sh" --dir "$out/testnet" --rpc-port "$rpc_port" \
+		>"$out/testnet-start.log" 2>&1 </dev/null &
+	start_pid=$!
+	until grep -q "4 validators, finalizing" "$out/testnet-start.log" 2>/dev/null; do
+		kill -0 "$start_pid" 2>/dev/null || { tail -n 20 "$out/testnet-start.log" >&2; die "the testnet did not start"; }
+		sleep 2
+	done
+	alice=$(pgrep -f -- "provena-node.*--rpc-port $rpc_port" | head -1 || true)
+	say "Benchmarking single anchors on the testnet (Alice's node, pid ${alice:-unknown})"
+	# zombienet's nodes keep the default pool (8,192 transactions): the window stays below it.
+	"$PROVENA_CLI" bench --url "ws://127.0.0.1:$rpc_port" ${alice:+--node-pid "$alice"} \
+		--scenarios single --warmup "$warmup" --duration "$duration" --max-in-flight 7000 \
+		--out "$out/testnet.json" </dev/null | tee "$out/testnet.md"
+fi
+
+{
+	printf '## Dev node (%s)\n\n' "$(date -u +%Y-%m-%d)"
+	cat "$out/dev.md"
+	if $testnet; then
+		printf '\n## 4-validator testnet, single anchors\n\n'
+		cat "$out/testnet.md"
+	fi
+} >"$out/results.md"
+say "Done: $out/results.md"
