@@ -11,9 +11,10 @@
 //! 4. `merkle`: one device-signed anchor per extrinsic committing a Merkle batch of readings.
 //!
 //! The load is closed-loop: at most a window of transactions is submitted and not yet in a
-//! block, and the window follows what the blocks take (one and a half times the largest of the
-//! last three), so the pool always holds more than the next block can carry, and latency shows
-//! what a device waits under full load rather than how long an unbounded queue grew.
+//! block, and the window follows what the blocks take: twice the most of the last three blocks
+//! while they are not full, a fifth more once they are. The pool always holds more than the
+//! next block can carry, and latency shows what a device waits under full load rather than how
+//! long an unbounded queue grew.
 //!
 //! Transactions go out with `author_submitExtrinsic`, signed against a cached block (no round
 //! trip per transaction). Every imported block is fetched once (body, events, `BlockWeight`);
@@ -597,7 +598,7 @@ async fn run_scenario(
 	}
 	.min(args.max_in_flight);
 	let mut window_size = min_window;
-	let mut recent_per_block: VecDeque<usize> = VecDeque::new();
+	let mut recent_per_block: VecDeque<(usize, bool)> = VecDeque::new();
 	let (mut refused_submits, mut dropped) = (0u64, 0u64);
 	let mut first_refusal: Option<String> = None;
 	let mut rss: Vec<(Instant, u64)> = Vec::new();
@@ -684,12 +685,16 @@ async fn run_scenario(
 				for (tx, ..) in &seen.extrinsics {
 					outstanding.remove(tx);
 				}
-				recent_per_block.push_back(ours);
+				let full = seen.weight_share >= 0.95 || seen.length_share >= 0.95;
+				recent_per_block.push_back((ours, full));
 				if recent_per_block.len() > 3 {
 					recent_per_block.pop_front();
 				}
-				let largest = recent_per_block.iter().copied().max().unwrap_or(0);
-				window_size = (largest + largest / 2).clamp(min_window, args.max_in_flight);
+				let largest = recent_per_block.iter().map(|(n, _)| *n).max().unwrap_or(0);
+				// Double while blocks take all they are offered; once they are full, keep a
+				// fifth more than they take, so the queue stays short.
+				let extra = if recent_per_block.iter().all(|(_, full)| *full) { largest / 5 } else { largest };
+				window_size = (largest + extra).clamp(min_window, args.max_in_flight);
 				blocks.insert(hash, seen);
 			},
 			_ = tick.tick() => {
