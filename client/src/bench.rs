@@ -155,7 +155,8 @@ impl Cast {
 	fn new(args: &BenchArgs, genesis: H256) -> Result<Cast> {
 		let seed = format!("{:x}", now_ms());
 		let from_uri = |uri: &str| {
-			KeyPair::from_uri(Scheme::Sr25519, uri).map_err(|e| anyhow!("bad secret URI {uri}: {e:?}"))
+			KeyPair::from_uri(Scheme::Sr25519, uri)
+				.map_err(|e| anyhow!("bad secret URI {uri}: {e:?}"))
 		};
 		if args.gateways.is_empty() {
 			bail!("--gateways needs at least one account");
@@ -353,7 +354,8 @@ impl Generator<'_> {
 			},
 			Scenario::Single | Scenario::Merkle => {
 				let device = turn % devices;
-				let count = if self.scenario == Scenario::Single { 1 } else { self.merkle_readings };
+				let count =
+					if self.scenario == Scenario::Single { 1 } else { self.merkle_readings };
 				let anchor = self.single_anchor(device, count)?;
 				let call = api::transactions().telemetry().anchor(recode(&anchor)?, None);
 				let key = &self.cast.devices[device];
@@ -591,7 +593,7 @@ async fn run_scenario(
 	let mut finalized_queue: VecDeque<(H256, Instant)> = VecDeque::new();
 	let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::unbounded_channel();
 	let mut submitting = FuturesUnordered::new();
-	let mut resend: VecDeque<(Made, H256)> = VecDeque::new();
+	let mut resend: VecDeque<(Instant, Made, H256)> = VecDeque::new();
 	let min_window = match scenario {
 		Scenario::Gateway => 8,
 		_ => 500,
@@ -624,7 +626,12 @@ async fn run_scenario(
 			&& submitting.len() < SUBMIT_CONCURRENCY
 		{
 			let (made, hash) = match resend.pop_front() {
-				Some(again) => again,
+				// A full pool gets a second before the same transaction comes again.
+				Some((due, made, hash)) if due > Instant::now() => {
+					resend.push_front((due, made, hash));
+					break;
+				},
+				Some((_, made, hash)) => (made, hash),
 				None => {
 					let made = generator.next(&at)?;
 					let hash = made.tx.hash();
@@ -655,8 +662,8 @@ async fn run_scenario(
 							|| message.contains("Immediately Dropped")
 							|| message.contains("Too low priority")
 						{
-							// The pool is full: send the same transaction again shortly.
-							resend.push_back((made, hash));
+							// The pool is full: send the same transaction again in a second.
+							resend.push_back((Instant::now() + Duration::from_secs(1), made, hash));
 						} else {
 							refused_submits += 1;
 							first_refusal.get_or_insert(message);
@@ -805,8 +812,11 @@ async fn run_scenario(
 	let measured_sent =
 		sent.values().filter(|s| s.at >= measure_from && s.at <= measure_to).count() as u64;
 	let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-	let in_window: Vec<u64> =
-		rss.iter().filter(|(t, _)| *t >= measure_from && *t <= measure_to).map(|(_, b)| *b).collect();
+	let in_window: Vec<u64> = rss
+		.iter()
+		.filter(|(t, _)| *t >= measure_from && *t <= measure_to)
+		.map(|(_, b)| *b)
+		.collect();
 	let readings_per_tx = match scenario {
 		Scenario::Remark | Scenario::Single => 1,
 		Scenario::Gateway => args.gateway_batch.min(cast.fleets[0].len() as u32),

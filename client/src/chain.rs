@@ -92,8 +92,10 @@ pub struct Finalized {
 }
 
 /// The client at one block: typed storage, constants, runtime APIs and transaction building.
-pub type AtBlock =
-	subxt::client::ClientAtBlock<ProvenaConfig, subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>>;
+pub type AtBlock = subxt::client::ClientAtBlock<
+	ProvenaConfig,
+	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
+>;
 
 /// A signed transaction, ready to submit.
 pub type Signed = subxt::transactions::SubmittableTransaction<

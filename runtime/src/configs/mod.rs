@@ -1,6 +1,7 @@
 //! The configuration of every pallet in the runtime: one `impl Config` each, overriding only
 //! what differs from the pallet's default configuration.
 
+use crate::weights::{block_weights::BlockExecutionWeight, extrinsic_weights::ExtrinsicBaseWeight};
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
@@ -11,7 +12,6 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
-use crate::weights::{block_weights::BlockExecutionWeight, extrinsic_weights::ExtrinsicBaseWeight};
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -29,7 +29,8 @@ use super::{
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
 /// Two seconds of compute per six-second block; proof size is not limited on a solochain.
-const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
+const MAXIMUM_BLOCK_WEIGHT: Weight =
+	Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
 
 parameter_types! {
 	/// How many recent block hashes are kept (mortal transactions refer to them).
