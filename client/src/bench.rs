@@ -21,7 +21,7 @@
 //! a transaction counts from the moment it was sent to the import and the finality of its block.
 //! Readings count only from successful extrinsics, minus anchors a batch refused.
 
-use crate::commands::say;
+use crate::commands::{now_ms, percentile, say};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use codec::{Compact, Decode, Encode};
@@ -41,11 +41,11 @@ use std::{
 	collections::{HashMap, HashSet, VecDeque},
 	path::PathBuf,
 	process::ExitCode,
-	time::{Duration, Instant, SystemTime},
+	time::{Duration, Instant},
 };
 use subxt::{
 	config::Header as _,
-	transactions::{Signer, TransactionStatus},
+	transactions::Signer,
 	utils::{AccountId32, MultiAddress},
 };
 
@@ -130,13 +130,6 @@ const DROP_AFTER: Duration = Duration::from_secs(90);
 /// After the measured time, how long to wait for the measured transactions to be finalized.
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
-fn now_ms() -> u64 {
-	SystemTime::now()
-		.duration_since(SystemTime::UNIX_EPOCH)
-		.map(|d| d.as_millis() as u64)
-		.unwrap_or(0)
-}
-
 fn account_of(key: &KeyPair) -> AccountId32 {
 	Signer::<provena_client::chain::ProvenaConfig>::account_id(key)
 }
@@ -188,22 +181,7 @@ async fn send_all<Call: subxt::transactions::Payload>(
 	for call in &calls {
 		let tx = sign_at(&at, call, signer, nonce)?;
 		nonce += 1;
-		watching.push(async move {
-			let mut progress = tx.submit_and_watch().await.map_err(|e| anyhow!("refused: {e}"))?;
-			while let Some(status) = progress.next().await {
-				match status.map_err(|e| anyhow!("{e}"))? {
-					TransactionStatus::InFinalizedBlock(block) => {
-						block.wait_for_success().await.map_err(|e| anyhow!("failed: {e}"))?;
-						return Ok(());
-					},
-					TransactionStatus::Error { message }
-					| TransactionStatus::Invalid { message }
-					| TransactionStatus::Dropped { message } => bail!("refused: {message}"),
-					_ => {},
-				}
-			}
-			Err::<(), _>(anyhow!("the node closed the transaction's status stream"))
-		});
+		watching.push(chain.submit_signed(tx));
 	}
 	while let Some(result) = watching.next().await {
 		result?;
@@ -509,15 +487,6 @@ fn rss_of(pid: u32) -> Option<u64> {
 	Some(kib * 1024)
 }
 
-fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
-	if values.is_empty() {
-		return None;
-	}
-	values.sort_by(f64::total_cmp);
-	let rank = ((p / 100.0) * (values.len() - 1) as f64).round() as usize;
-	Some(values[rank])
-}
-
 /// Readings per second between the first and the last of `events` (time, readings) inside
 /// `window`: the readings after the first event over the time between them, so the rate does
 /// not depend on how many block times fall into the window.
@@ -607,6 +576,8 @@ async fn run_scenario(
 	let mut tick = tokio::time::interval(Duration::from_secs(1));
 	let mut next_report = started + Duration::from_secs(15);
 	let mut drained = false;
+	// Transactions sent while measuring whose block is not finalized yet.
+	let mut awaiting_final: HashSet<H256> = HashSet::new();
 
 	let spawn_fetch = |hash: H256, announced: Instant, fetching: &mut HashSet<H256>| {
 		if fetching.insert(hash) {
@@ -638,9 +609,13 @@ async fn run_scenario(
 					(made, hash)
 				},
 			};
+			let sent_at = Instant::now();
+			if sent_at >= measure_from {
+				awaiting_final.insert(hash);
+			}
 			sent.insert(
 				hash,
-				Sent { at: Instant::now(), readings: made.readings, per_anchor: made.per_anchor },
+				Sent { at: sent_at, readings: made.readings, per_anchor: made.per_anchor },
 			);
 			let rpc = chain.rpc.clone();
 			submitting.push(async move {
@@ -658,6 +633,7 @@ async fn run_scenario(
 					Err(error) => {
 						let message = error.to_string();
 						sent.remove(&hash);
+						awaiting_final.remove(&hash);
 						if message.contains("pool") && message.contains("full")
 							|| message.contains("Immediately Dropped")
 							|| message.contains("Too low priority")
@@ -719,15 +695,8 @@ async fn run_scenario(
 				if now >= measure_to && submitting.is_empty() {
 					// Drained when the pool holds nothing of ours and every transaction sent
 					// while measuring is in a finalized block (or the drain took too long).
-					let finalized: HashSet<&H256> = blocks
-						.values()
-						.filter(|b| b.finalized.is_some())
-						.flat_map(|b| b.extrinsics.iter().map(|(tx, ..)| tx))
-						.collect();
-					let waiting = sent.iter().any(|(tx, s)| {
-						s.at >= measure_from && s.at <= measure_to && !finalized.contains(tx)
-					});
-					drained = (outstanding.is_empty() && !waiting) || now > measure_to + DRAIN_LIMIT;
+					drained = (outstanding.is_empty() && awaiting_final.is_empty())
+						|| now > measure_to + DRAIN_LIMIT;
 				}
 				if !quiet && now >= next_report {
 					next_report += Duration::from_secs(15);
@@ -765,6 +734,9 @@ async fn run_scenario(
 			for hash in &path {
 				if let Some(seen) = blocks.get_mut(hash) {
 					seen.finalized.get_or_insert(when);
+					for (tx, ..) in &seen.extrinsics {
+						awaiting_final.remove(tx);
+					}
 				}
 			}
 			if let Some(seen) = blocks.get(&head) {

@@ -185,7 +185,12 @@ impl Chain {
 		signer: &AccountKey,
 	) -> Result<Finalized, Error> {
 		let nonce = self.next_nonce(&Signer::<ProvenaConfig>::account_id(signer)).await?;
-		let tx = self.sign(call, signer, nonce).await?;
+		self.submit_signed(self.sign(call, signer, nonce).await?).await
+	}
+
+	/// Submits a signed transaction and waits for it to be finalized and successful; a
+	/// dispatch error comes back as [`Error::Dispatch`] with the pallet's name and docs.
+	pub async fn submit_signed(&self, tx: Signed) -> Result<Finalized, Error> {
 		let tx_hash = tx.hash();
 		let mut progress = tx.submit_and_watch().await.map_err(|e| rejected(&e.to_string()))?;
 		while let Some(status) = progress.next().await {

@@ -68,11 +68,22 @@ impl ScopeArgs {
 	}
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch, by this machine's clock.
+pub(crate) fn now_ms() -> u64 {
 	SystemTime::now()
 		.duration_since(SystemTime::UNIX_EPOCH)
 		.map(|d| d.as_millis() as u64)
 		.unwrap_or_default()
+}
+
+/// The `p`th percentile of `values` (sorted in place, nearest rank); `None` when empty.
+pub(crate) fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
+	if values.is_empty() {
+		return None;
+	}
+	values.sort_by(f64::total_cmp);
+	let rank = ((p / 100.0) * (values.len() - 1) as f64).round() as usize;
+	Some(values[rank])
 }
 
 /// The store for this chain: `--store`, or one file per chain under `PROVENA_HOME`.

@@ -9,7 +9,7 @@
 //! submission to a block and to finality (p50, p99).
 
 use crate::{
-	commands::{open_store, say},
+	commands::{now_ms, open_store, percentile, say},
 	Account,
 };
 use anyhow::Result;
@@ -26,7 +26,7 @@ use std::{
 	collections::BTreeMap,
 	path::PathBuf,
 	process::ExitCode,
-	time::{Duration, Instant, SystemTime},
+	time::{Duration, Instant},
 };
 
 #[derive(Args, Debug)]
@@ -84,22 +84,6 @@ impl SimDevice {
 		}
 		ReadingInput { origin: "simulator".into(), seq: None, timestamp_ms: now_ms, values }
 	}
-}
-
-fn now_ms() -> u64 {
-	SystemTime::now()
-		.duration_since(SystemTime::UNIX_EPOCH)
-		.map(|d| d.as_millis() as u64)
-		.unwrap_or(0)
-}
-
-fn percentile(values: &mut [Duration], p: f64) -> f64 {
-	if values.is_empty() {
-		return 0.0;
-	}
-	values.sort();
-	let rank = ((p / 100.0) * (values.len() - 1) as f64).round() as usize;
-	values[rank].as_secs_f64()
 }
 
 pub async fn run(
@@ -215,8 +199,8 @@ pub async fn run(
 		readings_anchored += delivery.readings_anchored;
 		rejected += delivery.rejected;
 		txs += delivery.transactions;
-		to_block.extend(delivery.to_in_block);
-		to_final.extend(delivery.to_finalized);
+		to_block.extend(delivery.to_in_block.iter().map(Duration::as_secs_f64));
+		to_final.extend(delivery.to_finalized.iter().map(Duration::as_secs_f64));
 		alerts += delivery
 			.events
 			.iter()
@@ -254,10 +238,10 @@ pub async fn run(
 		"transactions": txs,
 		"alerts": alerts,
 		"readings_per_second_finalized": readings_anchored as f64 / elapsed,
-		"submit_to_block_p50_s": percentile(&mut to_block, 50.0),
-		"submit_to_block_p99_s": percentile(&mut to_block, 99.0),
-		"submit_to_final_p50_s": percentile(&mut to_final, 50.0),
-		"submit_to_final_p99_s": percentile(&mut to_final, 99.0),
+		"submit_to_block_p50_s": percentile(&mut to_block, 50.0).unwrap_or(0.0),
+		"submit_to_block_p99_s": percentile(&mut to_block, 99.0).unwrap_or(0.0),
+		"submit_to_final_p50_s": percentile(&mut to_final, 50.0).unwrap_or(0.0),
+		"submit_to_final_p99_s": percentile(&mut to_final, 99.0).unwrap_or(0.0),
 	});
 	let human = format!(
 		"Simulated {} devices for {:.0} s\n  readings generated  {}\n  readings finalized  {} ({:.1}/s) in {} anchors, {} transactions\n  anchors rejected    {}\n  submit → block      p50 {:.1} s, p99 {:.1} s\n  submit → finalized  p50 {:.1} s, p99 {:.1} s",
