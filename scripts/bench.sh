@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The throughput benchmark, as BENCHMARKS.md reports it. One run:
 #   1. starts a fresh `provena-node --dev` (its own temporary chain, ParityDB, free ports) and
-#      runs `provena bench` against it: remark_with_event (the baseline), single device-signed
+#      runs `provena-bench` against it: remark_with_event (the baseline), single device-signed
 #      anchors, gateway batches and Merkle batches, each warmed up and then measured;
 #   2. starts the four-validator testnet (scripts/start.sh) and measures single anchors there.
 # Builds the node and the client first if needed; stops every process it started.
@@ -38,6 +38,10 @@ ensure_node_js
 build_node_if_needed
 build_client_if_needed
 
+# Both chains fund the well-known development accounts: Alice pays the run's accounts, and
+# Bob, Charlie, Dave and Eve are the gateways.
+dev_keys="--funder //Alice --gateways //Bob,//Charlie,//Dave,//Eve"
+
 node_pid=
 start_pid=
 stop() {
@@ -63,7 +67,7 @@ until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do
 done
 
 say "Benchmarking the dev node: 4 scenarios, ${warmup} s warm-up + ${duration} s measured each"
-"$PROVENA_CLI" bench --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
+"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" $dev_keys \
 	--warmup "$warmup" --duration "$duration" --max-in-flight 30000 --out "$out/dev.json" \
 	</dev/null | tee "$out/dev.md"
 kill "$node_pid" && wait "$node_pid" 2>/dev/null || true
@@ -82,7 +86,7 @@ if $testnet; then
 	alice=$(pgrep -f -- "provena-node.*--rpc-port $rpc_port" | head -1 || true)
 	say "Benchmarking single anchors on the testnet (Alice's node, pid ${alice:-unknown})"
 	# zombienet's nodes keep the default pool (8,192 transactions): the window stays below it.
-	"$PROVENA_CLI" bench --url "ws://127.0.0.1:$rpc_port" ${alice:+--node-pid "$alice"} \
+	"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" ${alice:+--node-pid "$alice"} $dev_keys \
 		--scenarios single --warmup "$warmup" --duration "$duration" --max-in-flight 7000 \
 		--out "$out/testnet.json" </dev/null | tee "$out/testnet.md"
 fi

@@ -8,6 +8,7 @@ PROVENA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PROVENA_ROOT/target}
 PROVENA_NODE="$CARGO_TARGET_DIR/release/provena-node"
 PROVENA_CLI="$CARGO_TARGET_DIR/release/provena"
+PROVENA_BENCH="$CARGO_TARGET_DIR/release/provena-bench"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -33,9 +34,43 @@ ensure_build_deps() {
 	command -v protoc >/dev/null ||
 		apt_install "protoc, which the networking crates need" protobuf-compiler ||
 		die "protoc is missing: install protobuf-compiler (Debian/Ubuntu) or protobuf (others)."
-	# rustup reads rust-toolchain.toml here and installs the pinned toolchain and WASM target.
-	(cd "$PROVENA_ROOT" && rustup show active-toolchain >/dev/null) ||
-		die "rustup could not install the toolchain in rust-toolchain.toml."
+	ensure_toolchain
+}
+
+# The toolchain rust-toolchain.toml pins, with its targets and components. rustup installs
+# them on its own only when it installs the toolchain itself; a machine that already has the
+# same version (a base image, an earlier project) gets neither the WASM target nor clippy, and
+# the runtime's build would fail after most of an hour. So add them here, before any build.
+ensure_toolchain() {
+	local file="$PROVENA_ROOT/rust-toolchain.toml" channel targets components
+	channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$file")
+	targets=$(sed -n 's/^targets *= *\[\(.*\)\]/\1/p' "$file" | tr -d '",')
+	components=$(sed -n 's/^components *= *\[\(.*\)\]/\1/p' "$file" | tr -d '",')
+	[ -n "$channel" ] || die "rust-toolchain.toml names no channel."
+	# `rustup toolchain install` is a no-op when the toolchain is there, and installs it (with
+	# the minimal profile) when it is not.
+	rustup toolchain install "$channel" --profile minimal --no-self-update >/dev/null 2>&1 ||
+		die "rustup could not install the Rust toolchain $channel."
+	local missing_t="" missing_c="" t c
+	for t in $targets; do
+		rustup target list --toolchain "$channel" --installed 2>/dev/null | grep -qx "$t" || missing_t+=" $t"
+	done
+	for c in $components; do
+		rustup component list --toolchain "$channel" --installed 2>/dev/null | grep -q "^$c-" ||
+			missing_c+=" $c"
+	done
+	if [ -n "$missing_t" ]; then
+		say "Adding the Rust target(s)$missing_t to toolchain $channel"
+		# shellcheck disable=SC2086
+		rustup target add --toolchain "$channel" $missing_t >/dev/null ||
+			die "rustup could not add the target(s)$missing_t; run: rustup target add --toolchain $channel$missing_t"
+	fi
+	if [ -n "$missing_c" ]; then
+		say "Adding the Rust component(s)$missing_c to toolchain $channel"
+		# shellcheck disable=SC2086
+		rustup component add --toolchain "$channel" $missing_c >/dev/null ||
+			die "rustup could not add the component(s)$missing_c; run: rustup component add --toolchain $channel$missing_c"
+	fi
 }
 
 # Builds the release node unless it is newer than every source file.
@@ -52,17 +87,18 @@ build_node_if_needed() {
 	touch "$PROVENA_NODE"
 }
 
-# Builds the release `provena` client unless it is newer than every source file it uses.
+# Builds the release `provena` and `provena-bench` binaries unless both are newer than every
+# source file they use.
 build_client_if_needed() {
 	local newer
-	if [ -x "$PROVENA_CLI" ]; then
+	if [ -x "$PROVENA_CLI" ] && [ -x "$PROVENA_BENCH" ]; then
 		newer=$(cd "$PROVENA_ROOT" && find Cargo.toml Cargo.lock client primitives -newer "$PROVENA_CLI" -type f \
 			2>/dev/null | head -1)
 		[ -z "$newer" ] && return 0
 	fi
-	say "Building the provena client (release)."
-	(cd "$PROVENA_ROOT" && cargo build --release -p provena-client) || die "The client build failed."
-	touch "$PROVENA_CLI"
+	say "Building the provena client and provena-bench (release)."
+	(cd "$PROVENA_ROOT" && cargo build --release -p provena-client --bins) || die "The client build failed."
+	touch "$PROVENA_CLI" "$PROVENA_BENCH"
 }
 
 # Whether something listens on 127.0.0.1:PORT.

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test in the project and exits non-zero on any failure:
-#  1. cargo test: the pallets' and primitives' unit tests, and the node's integration tests,
-#     which start the real provena-node;
-#  2. the zombienet tests (zombienet/provena-testnet.zndsl): the four-validator testnet, really
-#     launched, anchoring readings from the provena client, losing a validator and getting it
-#     back;
-#  3. the Polkadot.js checks (node --test), which start the real node and talk to it with
-#     @polkadot/api.
-# Each runner ends with its own summary lines. Nothing prompts, ports are free ones, and every
-# process a test starts is stopped by it.
+# Runs every test in the project and exits non-zero on any failure. Usage:
+#
+#   scripts/test.sh [STAGE...]     STAGE: check, rust, zombienet, polkadotjs (default: all, in
+#                                  this order)
+#
+#  check       the fast check lane (scripts/check.sh): formatting, TOML, features, the
+#              dependency arrows, clippy and docs with warnings denied;
+#  rust        cargo test: the pallets', primitives' and runtime's tests, and the node's and the
+#              client's integration tests, which start the real provena-node;
+#  zombienet   zombienet/provena-testnet.zndsl: the four-validator testnet, really launched,
+#              anchoring readings from the provena client, losing a validator and getting it
+#              back;
+#  polkadotjs  the Polkadot.js checks (node --test), which start the real node and talk to it
+#              with @polkadot/api.
+#
+# Each runner prints its own summary; the script ends with every stage's duration and result.
+# Nothing prompts, ports are free ones, and every process a test starts is stopped by it.
 #
 # Everything builds in the release profile: the node the tests start must be an optimised
 # build (a debug node needs a minute to author its first block), and one profile means one set
@@ -17,31 +24,80 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$PROVENA_ROOT"
 
-ensure_build_deps
-ensure_node_js
+all_stages=(check rust zombienet polkadotjs)
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
+for stage in "${stages[@]}"; do
+	case " ${all_stages[*]} " in
+	*" $stage "*) ;;
+	*) die "unknown stage '$stage': the stages are ${all_stages[*]}" ;;
+	esac
+done
 
-say "cargo test --release --workspace (target dir: $CARGO_TARGET_DIR)"
-cargo test --release --workspace --locked --no-fail-fast
+summary=()
+current=""
+started=0
+report() {
+	local status=$?
+	if [ -n "$current" ]; then
+		summary+=("$(printf '%-11s %5d s  FAILED' "$current" $(($(date +%s) - started)))")
+	fi
+	if [ ${#summary[@]} -gt 0 ]; then
+		say "Stages"
+		printf '  %s\n' "${summary[@]}" >&2
+	fi
+	exit "$status"
+}
+trap report EXIT
 
-say "Zombienet: zombienet/provena-testnet.zndsl (four validators, native provider)"
-npm_install zombienet
-[ -x "$PROVENA_CLI" ] || die "$PROVENA_CLI is missing: cargo test should have built it"
-zn_work=$(mktemp -d "${TMPDIR:-/tmp}/provena-zombienet.XXXXXX")
-if (cd zombienet && PROVENA_NODE="$PROVENA_NODE" PROVENA_CLI="$PROVENA_CLI" PROVENA_ZN_WORK="$zn_work" \
-	PROVENA_RPC_PORT=$(free_port) node_modules/.bin/zombienet --provider native --logType text \
-	--dir "$zn_work/network" test provena-testnet.zndsl </dev/null); then
-	zn_status=0
-else
-	zn_status=$?
-fi
-# zombienet kills its nodes when it ends; make sure none of them outlives it.
-pkill -KILL -f -- "--base-path $zn_work/network/" 2>/dev/null || true
-if [ "$zn_status" != 0 ]; then
-	say "The zombienet tests failed; node logs in $zn_work/network, client output in $zn_work/*.log"
-	exit 1
-fi
-rm -rf "$zn_work"
+stage_check() {
+	bash scripts/check.sh
+}
 
-say "Polkadot.js checks against $PROVENA_NODE"
-npm_install polkadotjs
-(cd polkadotjs && PROVENA_NODE="$PROVENA_NODE" node --test --test-concurrency=1 --test-reporter=tap)
+stage_rust() {
+	ensure_build_deps
+	say "cargo test --release --workspace (target dir: $CARGO_TARGET_DIR)"
+	cargo test --release --workspace --locked --no-fail-fast
+}
+
+stage_zombienet() {
+	ensure_build_deps
+	ensure_node_js
+	build_node_if_needed
+	build_client_if_needed
+	say "Zombienet: zombienet/provena-testnet.zndsl (four validators, native provider)"
+	npm_install zombienet
+	local zn_work zn_status
+	zn_work=$(mktemp -d "${TMPDIR:-/tmp}/provena-zombienet.XXXXXX")
+	if (cd zombienet && PROVENA_NODE="$PROVENA_NODE" PROVENA_CLI="$PROVENA_CLI" PROVENA_ZN_WORK="$zn_work" \
+		PROVENA_RPC_PORT=$(free_port) node_modules/.bin/zombienet --provider native --logType text \
+		--dir "$zn_work/network" test provena-testnet.zndsl </dev/null); then
+		zn_status=0
+	else
+		zn_status=$?
+	fi
+	# zombienet kills its nodes when it ends; make sure none of them outlives it.
+	pkill -KILL -f -- "--base-path $zn_work/network/" 2>/dev/null || true
+	if [ "$zn_status" != 0 ]; then
+		say "The zombienet tests failed; node logs in $zn_work/network, client output in $zn_work/*.log"
+		return 1
+	fi
+	rm -rf "$zn_work"
+}
+
+stage_polkadotjs() {
+	ensure_build_deps
+	ensure_node_js
+	build_node_if_needed
+	say "Polkadot.js checks against $PROVENA_NODE"
+	npm_install polkadotjs
+	(cd polkadotjs && PROVENA_NODE="$PROVENA_NODE" node --test --test-concurrency=1 --test-reporter=tap)
+}
+
+for stage in "${stages[@]}"; do
+	current=$stage
+	started=$(date +%s)
+	"stage_$stage"
+	summary+=("$(printf '%-11s %5d s  passed' "$stage" $(($(date +%s) - started)))")
+	current=""
+done

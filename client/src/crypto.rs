@@ -15,7 +15,7 @@
 //! recomputes the readings' Merkle root and compares it with the device-signed anchor: a payload
 //! a gateway swapped or altered is detected either way.
 
-use crate::Error;
+use crate::{error::CryptoError, Error};
 use chacha20poly1305::{
 	aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
 	XChaCha20Poly1305, XNonce,
@@ -67,12 +67,10 @@ impl DataKey {
 
 	/// Opens a sealed key with the recipient's secret.
 	pub fn open(sealed: &[u8], secret: &crypto_box::SecretKey) -> Result<DataKey, Error> {
-		let mut bytes = secret.unseal(sealed).map_err(|_| {
-			Error::Crypto("the sealed data key does not open with this account's key".into())
-		})?;
+		let mut bytes = secret.unseal(sealed).map_err(|_| CryptoError::SealedKeyDoesNotOpen)?;
 		let key = <[u8; 32]>::try_from(bytes.as_slice())
 			.map(DataKey)
-			.map_err(|_| Error::Crypto("a sealed data key must hold 32 bytes".into()));
+			.map_err(|_| CryptoError::BadKeyLength.into());
 		bytes.zeroize();
 		key
 	}
@@ -103,28 +101,25 @@ impl DataKey {
 	) -> Result<Vec<u8>, Error> {
 		let key_id = payload_key_id(payload)?;
 		if key_id != self.id() {
-			return Err(Error::Crypto(format!(
-				"the payload was encrypted with data key {}, this key is {} (the device's key \
-				 was rotated since; ask its owner for a grant with the older key)",
-				hex::encode(key_id),
-				hex::encode(self.id())
-			)));
+			return Err(CryptoError::OtherKey {
+				payload_key: hex::encode(key_id),
+				this_key: hex::encode(self.id()),
+			}
+			.into());
 		}
 		let cipher = XChaCha20Poly1305::new((&self.0).into());
 		let nonce = XNonce::from_slice(&payload[11..HEADER]);
 		let aad = aad(device, first_seq, count);
-		cipher.decrypt(nonce, Payload { msg: &payload[HEADER..], aad: &aad }).map_err(|_| {
-			Error::Crypto(
-				"the payload does not decrypt: altered, or made for another anchor".into(),
-			)
-		})
+		cipher
+			.decrypt(nonce, Payload { msg: &payload[HEADER..], aad: &aad })
+			.map_err(|_| CryptoError::Altered.into())
 	}
 }
 
 /// The id of the data key a payload was encrypted with.
 pub fn payload_key_id(payload: &[u8]) -> Result<[u8; 8], Error> {
 	if payload.len() < HEADER || &payload[..3] != MAGIC {
-		return Err(Error::Crypto("not a Provena encrypted payload (no PV1 header)".into()));
+		return Err(CryptoError::NotAPayload.into());
 	}
 	Ok(payload[3..11].try_into().expect("8 bytes"))
 }

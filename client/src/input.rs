@@ -12,11 +12,12 @@
 //! is imported; one with the same timestamp as a stored reading is the same reading again.
 
 use crate::Error;
+use provena_primitives::telemetry::{MAX_METRIC_NAME_LEN, VALUE_SCALE};
 use serde::Deserialize;
 use std::{collections::BTreeMap, io::BufRead, path::Path};
 
 /// The longest metric name the chain accepts (`MetricName`'s bound).
-pub const MAX_METRIC_LEN: usize = 32;
+pub const MAX_METRIC_LEN: usize = MAX_METRIC_NAME_LEN as usize;
 
 /// One reading as written, before it has a sequence number for sure.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,13 +40,18 @@ struct JsonReading {
 	values: BTreeMap<String, f64>,
 }
 
-/// A decimal value in thousandths, refusing what does not fit.
+/// A decimal value in the chain's fixed point (thousandths), refusing what does not fit.
 pub fn thousandths(value: f64) -> Result<i64, String> {
-	let scaled = (value * 1000.0).round();
+	let scaled = (value * VALUE_SCALE as f64).round();
 	if !scaled.is_finite() || scaled.abs() >= i64::MAX as f64 {
 		return Err(format!("{value} does not fit a reading value"));
 	}
 	Ok(scaled as i64)
+}
+
+/// A chain value (fixed point, thousandths) as the decimal it stands for.
+pub fn decimal(value: i64) -> f64 {
+	value as f64 / VALUE_SCALE as f64
 }
 
 fn check_metric(name: &str) -> Result<(), String> {
@@ -77,14 +83,14 @@ pub fn from_pairs(pairs: &[String], timestamp_ms: u64) -> Result<ReadingInput, E
 	for pair in pairs {
 		let (name, value) = pair
 			.split_once('=')
-			.ok_or_else(|| Error::Input(format!("`{pair}`: write a value as metric=number")))?;
+			.ok_or_else(|| Error::input(format!("`{pair}`: write a value as metric=number")))?;
 		let value: f64 = value
 			.trim()
 			.parse()
-			.map_err(|_| Error::Input(format!("`{pair}`: `{value}` is not a number")))?;
+			.map_err(|_| Error::input(format!("`{pair}`: `{value}` is not a number")))?;
 		values.insert(name.trim().to_string(), value);
 	}
-	let values = checked_values(values).map_err(Error::Input)?;
+	let values = checked_values(values).map_err(Error::input)?;
 	Ok(ReadingInput { origin: "command line".into(), seq: None, timestamp_ms, values })
 }
 
@@ -93,14 +99,14 @@ pub fn from_json_lines(name: &str, text: impl BufRead) -> Result<Vec<ReadingInpu
 	let mut readings = Vec::new();
 	for (index, line) in text.lines().enumerate() {
 		let origin = format!("{name}:{}", index + 1);
-		let line = line.map_err(|e| Error::Input(format!("{origin}: cannot read: {e}")))?;
+		let line = line.map_err(|e| Error::input_from(format!("{origin}: cannot read"), e))?;
 		if line.trim().is_empty() {
 			continue;
 		}
 		let parsed: JsonReading = serde_json::from_str(&line)
-			.map_err(|e| Error::Input(format!("{origin}: not a reading: {e}")))?;
+			.map_err(|e| Error::input_from(format!("{origin}: not a reading"), e))?;
 		let values =
-			checked_values(parsed.values).map_err(|e| Error::Input(format!("{origin}: {e}")))?;
+			checked_values(parsed.values).map_err(|e| Error::input(format!("{origin}: {e}")))?;
 		readings.push(ReadingInput {
 			origin,
 			seq: parsed.seq,
@@ -116,20 +122,20 @@ pub fn from_csv(name: &str, text: impl std::io::Read) -> Result<Vec<ReadingInput
 	let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text);
 	let header = reader
 		.headers()
-		.map_err(|e| Error::Input(format!("{name}:1: not a CSV header: {e}")))?
+		.map_err(|e| Error::input_from(format!("{name}:1: not a CSV header"), e))?
 		.clone();
 	let column = |wanted: &str| header.iter().position(|h| h == wanted);
 	let time_col = column("timestamp_ms")
-		.ok_or_else(|| Error::Input(format!("{name}:1: the header needs a timestamp_ms column")))?;
+		.ok_or_else(|| Error::input(format!("{name}:1: the header needs a timestamp_ms column")))?;
 	let seq_col = column("seq");
 	for metric in header.iter().filter(|h| *h != "timestamp_ms" && *h != "seq") {
-		check_metric(metric).map_err(|e| Error::Input(format!("{name}:1: {e}")))?;
+		check_metric(metric).map_err(|e| Error::input(format!("{name}:1: {e}")))?;
 	}
 
 	let mut readings = Vec::new();
 	for (index, record) in reader.records().enumerate() {
 		let origin = format!("{name}:{}", index + 2);
-		let bad = |e: String| Error::Input(format!("{origin}: {e}"));
+		let bad = |e: String| Error::input(format!("{origin}: {e}"));
 		let record = record.map_err(|e| bad(e.to_string()))?;
 		let number = |col: usize, what: &str| -> Result<u64, Error> {
 			let cell = record.get(col).unwrap_or_default();
@@ -163,8 +169,8 @@ pub fn from_file(path: &Path) -> Result<Vec<ReadingInput>, Error> {
 		return from_json_lines("stdin", std::io::stdin().lock());
 	}
 	let name = path.display().to_string();
-	let file =
-		std::fs::File::open(path).map_err(|e| Error::Input(format!("cannot open {name}: {e}")))?;
+	let file = std::fs::File::open(path)
+		.map_err(|e| Error::input_from(format!("cannot open {name}"), e))?;
 	if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("csv")) {
 		from_csv(&name, file)
 	} else {

@@ -62,7 +62,7 @@ impl KeyFile {
 	/// The key file for a secret URI of `scheme`.
 	pub fn from_uri(scheme: Scheme, uri: &str) -> Result<(KeyFile, KeyPair), Error> {
 		let pair = KeyPair::from_uri(scheme, uri)
-			.map_err(|e| Error::Key(format!("not a valid {scheme:?} secret: {e:?}")))?;
+			.map_err(|e| Error::key(format!("not a valid {scheme:?} secret: {e:?}")))?;
 		Ok((KeyFile::describe(scheme, uri.to_string(), &pair), pair))
 	}
 
@@ -84,10 +84,10 @@ impl KeyFile {
 			.create_new(true)
 			.mode(0o600)
 			.open(path)
-			.map_err(|e| Error::Key(format!("cannot create {}: {e}", path.display())))?;
+			.map_err(|e| Error::key_from(format!("cannot create {}", path.display()), e))?;
 		let written = file.write_all(json.as_bytes());
 		json.zeroize();
-		written.map_err(|e| Error::Key(format!("cannot write {}: {e}", path.display())))
+		written.map_err(|e| Error::key_from(format!("cannot write {}", path.display()), e))
 	}
 
 	/// Reads and checks a key file: owner-only permissions, known fields, and a public key that
@@ -95,29 +95,32 @@ impl KeyFile {
 	pub fn read(path: &Path) -> Result<(KeyFile, KeyPair), Error> {
 		let shown = path.display();
 		let meta = std::fs::metadata(path)
-			.map_err(|e| Error::Key(format!("cannot read key file {shown}: {e}")))?;
+			.map_err(|e| Error::key_from(format!("cannot read key file {shown}"), e))?;
 		if !meta.is_file() {
-			return Err(Error::Key(format!("{shown} is not a file")));
+			return Err(Error::key(format!("{shown} is not a file")));
 		}
 		let mode = meta.permissions().mode() & 0o777;
 		if mode & 0o077 != 0 {
-			return Err(Error::Key(format!(
+			return Err(Error::key(format!(
 				"key file {shown} is readable by others (mode {mode:o}); run `chmod 600 {shown}`"
 			)));
 		}
 		let text = std::fs::read_to_string(path)
-			.map_err(|e| Error::Key(format!("cannot read key file {shown}: {e}")))?;
+			.map_err(|e| Error::key_from(format!("cannot read key file {shown}"), e))?;
 		let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
-			Error::Key(format!(
-				"{shown} is not a Provena key file ({e}); create one with `provena key generate`"
-			))
+			Error::key_from(
+				format!(
+					"{shown} is not a Provena key file; create one with `provena key generate`"
+				),
+				e,
+			)
 		})?;
 		let pair = KeyPair::from_uri(file.scheme, &file.secret).map_err(|e| {
-			Error::Key(format!("{shown}: the secret is not a valid {:?} key: {e:?}", file.scheme))
+			Error::key(format!("{shown}: the secret is not a valid {:?} key: {e:?}", file.scheme))
 		})?;
 		let public = format!("0x{}", hex::encode(pair.public()));
 		if public != file.public {
-			return Err(Error::Key(format!(
+			return Err(Error::key(format!(
 				"{shown}: the secret gives public key {public}, not the {} the file states \
 				 (a damaged file, or a `scheme` that does not match the secret)",
 				file.public
@@ -136,14 +139,14 @@ pub fn ss58(public: [u8; 32]) -> String {
 pub fn parse_account(text: &str) -> Result<[u8; 32], Error> {
 	if let Some(hex_part) = text.strip_prefix("0x") {
 		let bytes = hex::decode(hex_part)
-			.map_err(|e| Error::Input(format!("{text} is not a hex account id: {e}")))?;
+			.map_err(|e| Error::input_from(format!("{text} is not a hex account id"), e))?;
 		return bytes
 			.try_into()
-			.map_err(|_| Error::Input(format!("{text}: an account id has 32 bytes")));
+			.map_err(|_| Error::input(format!("{text}: an account id has 32 bytes")));
 	}
 	sp_core::crypto::AccountId32::from_ss58check(text)
 		.map(|id| id.into())
-		.map_err(|e| Error::Input(format!("{text} is not an SS58 address: {e:?}")))
+		.map_err(|e| Error::input(format!("{text} is not an SS58 address: {e:?}")))
 }
 
 /// The x25519 secret an account opens sealed data keys with.

@@ -7,22 +7,20 @@
 
 use provena_primitives::{
 	telemetry::{
-		batch_proof, batch_root, Anchor, AnchorStatement, MetricName, PublicValue, Reading, Seq,
-		TimeRange,
+		batch_proof, batch_root, Anchor, AnchorStatement, MaxPublicValues, MetricName, PublicValue,
+		Reading, Seq, TimeRange, MAX_PUBLIC_VALUES,
 	},
 	DeviceId, DeviceKey,
 };
-use sp_core::{
-	crypto::SecretStringError, ed25519, hexdisplay::HexDisplay, sr25519, ConstU32, Pair, H256,
-};
+use sp_core::{crypto::SecretStringError, ed25519, hexdisplay::HexDisplay, sr25519, Pair, H256};
 use sp_runtime::{BoundedVec, MultiSignature};
 use std::collections::BTreeMap;
 
-/// The most public values an anchor carries: the runtime's `MaxPublicValues`.
-pub const MAX_PUBLIC_VALUES: u32 = 16;
-
 /// An anchor as the Provena runtime accepts it.
-pub type SignedAnchor = Anchor<ConstU32<MAX_PUBLIC_VALUES>>;
+pub type SignedAnchor = Anchor<MaxPublicValues>;
+
+/// What a device states in an anchor, before signing it.
+pub type Statement = AnchorStatement<MaxPublicValues>;
 
 /// Why readings cannot form a batch.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -153,7 +151,7 @@ impl Batch {
 	}
 
 	/// What the device states about this batch.
-	pub fn statement(&self) -> AnchorStatement<ConstU32<MAX_PUBLIC_VALUES>> {
+	pub fn statement(&self) -> Statement {
 		let times = self.readings.iter().map(|reading| reading.timestamp_ms);
 		AnchorStatement {
 			device: self.device(),

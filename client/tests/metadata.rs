@@ -2,8 +2,6 @@
 //! that file is not what the current runtime serves, so a runtime change cannot silently leave the
 //! client behind. `scripts/update-metadata.sh` (or `PROVENA_BLESS=1` on this test) rewrites it.
 
-mod common;
-
 use codec::{Decode, Encode};
 use std::path::Path;
 
@@ -12,8 +10,7 @@ const VERSION: u32 = 16;
 
 #[tokio::test]
 async fn the_checked_in_metadata_is_what_the_runtime_serves() {
-	let home = tempfile::tempdir().unwrap();
-	let node = common::Node::start(None, home.path());
+	let node = provena_test_utils::Node::dev();
 	let chain = provena_client::chain::Chain::connect(&node.url()).await.unwrap();
 	let at = chain.finalized().await.unwrap();
 	let reply = at

@@ -1,8 +1,6 @@
 //! The chain specs the node ships: the right validators in each, every well-known development
 //! account funded, and the token properties wallets read.
 
-mod common;
-
 use serde_json::Value;
 use std::process::Command;
 
@@ -14,7 +12,7 @@ fn build_spec(chain: &str) -> Value {
 		std::process::id(),
 		std::thread::current().id()
 	));
-	let output = Command::new(common::NODE)
+	let output = Command::new(provena_test_utils::node_binary())
 		.args(["build-spec", "--chain", chain, "--base-path"])
 		.arg(&base)
 		.output()

@@ -1,15 +1,13 @@
 //! The real node on a real dev chain: it starts, produces blocks, GRANDPA finalizes them, it
 //! reports the chain's token properties, and it stops cleanly on SIGTERM.
 
-mod common;
-
-use common::Node;
+use provena_test_utils::{parse_hex_u64, Node};
 use serde_json::json;
 use std::time::Duration;
 
 #[test]
 fn dev_node_finalizes_blocks_and_stops_cleanly() {
-	let mut node = Node::start(&["--dev", "--tmp"]);
+	let mut node = Node::dev();
 
 	// Three finalized blocks take about 18 s of 6 s slots, plus start-up; two minutes leaves
 	// room for a loaded CI machine.
@@ -20,7 +18,7 @@ fn dev_node_finalizes_blocks_and_stops_cleanly() {
 
 	// The best block is never behind the finalized one, and the chain is the dev chain.
 	let best = node.rpc("chain_getHeader", json!([])).expect("best header");
-	let best = common::parse_hex_u64(best["number"].as_str().expect("number")).expect("hex");
+	let best = parse_hex_u64(best["number"].as_str().expect("number")).expect("hex");
 	assert!(best >= finalized, "best #{best} is behind finalized #{finalized}");
 	assert_eq!(node.rpc("system_chain", json!([])).expect("chain name"), "Provena Development");
 

@@ -31,9 +31,14 @@ export function freePort() {
   });
 }
 
+/** What the node logs once its JSON-RPC server accepts connections: the readiness rule the
+ * Rust harness (test-utils) uses too. */
+export const READY_LINE = 'Running JSON-RPC server';
+
 /**
- * Starts `provena-node --dev --tmp` and connects an ApiPromise to it.
- * Returns { api, stop, log }; `stop` disconnects and kills the node.
+ * Starts `provena-node --dev --tmp` on free ports, waits until its log says the RPC server
+ * runs, and connects an ApiPromise to it. Returns { api, stop, log }; `stop` disconnects and
+ * kills the node. A node that exits or is not ready within 90 s fails with its log's tail.
  */
 export async function startDevNode() {
   const [rpc, p2p, prometheus] = [await freePort(), await freePort(), await freePort()];
@@ -41,7 +46,13 @@ export async function startDevNode() {
     '--prometheus-port', `${prometheus}`];
   const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const log = [];
-  child.stderr.on('data', (chunk) => log.push(...chunk.toString().split('\n')));
+  let ready;
+  const readySeen = new Promise((resolve) => { ready = resolve; });
+  child.stderr.on('data', (chunk) => {
+    const text = chunk.toString();
+    log.push(...text.split('\n'));
+    if (log.some((line) => line.includes(READY_LINE))) ready();
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
 
   const stop = async (api) => {
@@ -53,26 +64,28 @@ export async function startDevNode() {
       clearTimeout(timer);
     }
   };
+  const tail = () => log.slice(-30).join('\n');
 
-  // Wait until the RPC server answers, failing fast if the node dies.
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`provena-node exited with ${child.exitCode}:\n${log.slice(-30).join('\n')}`);
-    }
-    const provider = new WsProvider(`ws://127.0.0.1:${rpc}`, false);
-    try {
-      await provider.connect();
-      const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
-      return { api, stop: () => stop(api), log };
-    } catch (error) {
-      await provider.disconnect().catch(() => {});
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`provena-node RPC did not come up: ${error}\n${log.slice(-30).join('\n')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), 90_000); });
+  const outcome = await Promise.race([readySeen.then(() => 'ready'), exited.then(() => 'exited'), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'exited') {
+    throw new Error(`provena-node exited with ${child.exitCode}:\n${tail()}`);
+  }
+  if (outcome === 'timeout') {
+    await stop();
+    throw new Error(`provena-node did not open its RPC server within 90 s:\n${tail()}`);
+  }
+  const provider = new WsProvider(`ws://127.0.0.1:${rpc}`, false);
+  try {
+    await provider.connect();
+    const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+    return { api, stop: () => stop(api), log };
+  } catch (error) {
+    await provider.disconnect().catch(() => {});
+    await stop();
+    throw new Error(`cannot connect Polkadot.js to the node: ${error}\n${tail()}`);
   }
 }
 

@@ -12,9 +12,21 @@
 //!   depending on it.
 //! - [`DevicePermissions`]: how a pallet asks access control what an account may do with a
 //!   device.
+//! - [`permission`]: the bits of an access-control grant.
 //! - [`telemetry`]: readings, leaves, Merkle batches, anchors and the bytes a device signs.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Code that runs in a block must never panic (STYLE.md 12): outside tests, clippy refuses what
+// could (`scripts/check.sh`).
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 
 extern crate alloc;
 
@@ -139,6 +151,22 @@ pub trait DevicePermissions<AccountId> {
 	fn may_submit(who: &AccountId, device: &DeviceId) -> bool;
 	/// Whether `who` holds a live MANAGE grant for `device` (directly or through a group).
 	fn may_manage(who: &AccountId, device: &DeviceId) -> bool;
+}
+
+/// The permission bits of an access-control grant: the pallet's `Permissions` holds them, and
+/// the client builds and names them from here.
+pub mod permission {
+	/// Anchor readings for the device (a gateway's right).
+	pub const SUBMIT: u8 = 0b0001;
+	/// Read the device's data: the grant carries the data key, sealed to the grantee.
+	pub const READ: u8 = 0b0010;
+	/// Manage the scope on the owner's behalf: alert rules, SUBMIT and READ grants.
+	pub const MANAGE: u8 = 0b0100;
+	/// With MANAGE, also grant and revoke MANAGE. Only the owner can give it.
+	pub const DELEGATE: u8 = 0b1000;
+	/// Every defined bit with its name, lowest first.
+	pub const NAMED: [(u8, &str); 4] =
+		[(SUBMIT, "SUBMIT"), (READ, "READ"), (MANAGE, "MANAGE"), (DELEGATE, "DELEGATE")];
 }
 
 /// No grants at all: only owners (and devices themselves) act.

@@ -55,6 +55,13 @@ pub const MAX_METRIC_NAME_LEN: u32 = 32;
 /// UTF-8 by convention.
 pub type MetricName = BoundedVec<u8, ConstU32<MAX_METRIC_NAME_LEN>>;
 
+/// The most public values one anchor carries: the runtime's `MaxPublicValues`, and what the
+/// client makes public at most.
+pub const MAX_PUBLIC_VALUES: u32 = 16;
+
+/// [`MAX_PUBLIC_VALUES`] as the bound type of an anchor's values.
+pub type MaxPublicValues = ConstU32<MAX_PUBLIC_VALUES>;
+
 /// The factor between a value and its fixed-point integer: values carry three decimals.
 pub const VALUE_SCALE: i64 = 1_000;
 

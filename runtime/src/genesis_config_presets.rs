@@ -121,18 +121,15 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 		(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 	];
 	let (validators, devices) = match id.as_str() {
-		DEV_RUNTIME_PRESET => (&ALL[..1], demo_devices()),
-		LOCAL_TESTNET_RUNTIME_PRESET => (&ALL[..2], vec![]),
+		DEV_RUNTIME_PRESET => (ALL.get(..1)?, demo_devices()),
+		LOCAL_TESTNET_RUNTIME_PRESET => (ALL.get(..2)?, vec![]),
 		TESTNET_RUNTIME_PRESET => (&ALL[..], vec![]),
 		_ => return None,
 	};
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let patch = genesis(validators, dev_accounts(), alice, devices);
-	Some(
-		serde_json::to_string(&patch)
-			.expect("serializing a JSON value cannot fail; qed")
-			.into_bytes(),
-	)
+	// Serializing a JSON value cannot fail.
+	serde_json::to_string(&patch).ok().map(|json| json.into_bytes())
 }
 
 /// The names of all presets this runtime offers.

@@ -49,14 +49,14 @@ pub struct Permissions(pub u8);
 
 impl Permissions {
 	/// Anchor readings for the device (a gateway's right).
-	pub const SUBMIT: u8 = 0b0001;
+	pub const SUBMIT: u8 = provena_primitives::permission::SUBMIT;
 	/// Read the device's data: the grant carries the data key, sealed to the grantee.
-	pub const READ: u8 = 0b0010;
+	pub const READ: u8 = provena_primitives::permission::READ;
 	/// Manage the scope on the owner's behalf: set alert rules, grant and revoke SUBMIT and
 	/// READ.
-	pub const MANAGE: u8 = 0b0100;
+	pub const MANAGE: u8 = provena_primitives::permission::MANAGE;
 	/// With MANAGE, also grant and revoke MANAGE. Only the owner can give it.
-	pub const DELEGATE: u8 = 0b1000;
+	pub const DELEGATE: u8 = provena_primitives::permission::DELEGATE;
 	/// Every defined flag.
 	pub const ALL: u8 = Self::SUBMIT | Self::READ | Self::MANAGE | Self::DELEGATE;
 

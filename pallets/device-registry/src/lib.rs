@@ -33,6 +33,17 @@
 //!   its deposit, by accepting.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Code that runs in a block must never panic (STYLE.md 12): outside tests, clippy refuses what
+// could (`scripts/check.sh`).
+#![cfg_attr(
+	not(test),
+	deny(
+		clippy::unwrap_used,
+		clippy::expect_used,
+		clippy::indexing_slicing,
+		clippy::arithmetic_side_effects
+	)
+)]
 
 extern crate alloc;
 

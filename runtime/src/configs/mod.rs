@@ -205,7 +205,7 @@ impl pallet_telemetry::Config for Runtime {
 	type Permissions = AccessControl;
 	type UnixTime = Timestamp;
 	/// Enough for every measurement of a multi-sensor reading, or a batch's extremes.
-	type MaxPublicValues = ConstU32<16>;
+	type MaxPublicValues = provena_primitives::telemetry::MaxPublicValues;
 	/// 4 KiB of sealed data per anchor.
 	type MaxPayloadLen = ConstU32<4_096>;
 	/// A gateway's batch: up to 256 devices' anchors in one extrinsic.

@@ -20,6 +20,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sp_core::H256;
 use std::path::Path;
 
+mod data_keys;
+mod types;
+
+pub use types::{Status, StoredAnchor, StoredReading, Tally};
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
 	key TEXT PRIMARY KEY,
@@ -62,94 +67,6 @@ CREATE TABLE IF NOT EXISTS data_keys (
 );
 ";
 
-/// Where an anchor stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-	/// Signed and stored; not sent (or to be sent again).
-	Signed,
-	/// Sent to the node's pool.
-	Submitted,
-	/// In a block that is not final yet.
-	InBlock,
-	/// In a finalized block.
-	Finalized,
-	/// Refused by the chain; `error` says why.
-	Failed,
-}
-
-impl Status {
-	fn as_str(self) -> &'static str {
-		match self {
-			Status::Signed => "signed",
-			Status::Submitted => "submitted",
-			Status::InBlock => "in_block",
-			Status::Finalized => "finalized",
-			Status::Failed => "failed",
-		}
-	}
-
-	fn parse(text: &str) -> Status {
-		match text {
-			"submitted" => Status::Submitted,
-			"in_block" => Status::InBlock,
-			"finalized" => Status::Finalized,
-			"failed" => Status::Failed,
-			_ => Status::Signed,
-		}
-	}
-}
-
-/// An anchor as the store keeps it.
-#[derive(Clone, Debug)]
-pub struct StoredAnchor {
-	/// The store's id for it.
-	pub id: i64,
-	/// The device.
-	pub device: DeviceId,
-	/// Its first sequence number.
-	pub first_seq: Seq,
-	/// How many readings it commits.
-	pub count: u32,
-	/// Their root.
-	pub root: H256,
-	/// The signed anchor.
-	pub anchor: SignedAnchor,
-	/// Its encrypted payload, if any.
-	pub payload: Option<Vec<u8>>,
-	/// Where it stands.
-	pub status: Status,
-	/// The block it is in, once known.
-	pub block_number: Option<u64>,
-	/// Why the chain refused it.
-	pub error: Option<String>,
-}
-
-/// A stored reading with what proves it.
-#[derive(Clone, Debug)]
-pub struct StoredReading {
-	/// The reading.
-	pub reading: Reading,
-	/// Its leaf.
-	pub leaf: H256,
-	/// Its Merkle proof within its anchor, once anchored.
-	pub proof: Option<Vec<H256>>,
-	/// The anchor it belongs to, once batched.
-	pub anchor_id: Option<i64>,
-}
-
-/// Counts of anchors by status, for reports.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-	/// Not yet final.
-	pub pending: u64,
-	/// Final on chain.
-	pub finalized: u64,
-	/// Refused.
-	pub failed: u64,
-	/// Readings in finalized anchors.
-	pub readings_finalized: u64,
-}
-
 /// The gateway's store.
 pub struct Store {
 	db: Connection,
@@ -173,8 +90,8 @@ mod tests {
 	}
 }
 
-fn store_err(e: rusqlite::Error) -> Error {
-	Error::Store(e.to_string())
+pub(crate) fn store_err(e: rusqlite::Error) -> Error {
+	Error::store("SQLite", e)
 }
 
 fn to_h256(bytes: Vec<u8>) -> H256 {
@@ -198,15 +115,15 @@ impl Store {
 	pub fn open(path: &Path, genesis: H256) -> Result<Store, Error> {
 		if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
 			std::fs::create_dir_all(dir).map_err(|e| {
-				Error::Store(format!("cannot create the store's folder {}: {e}", dir.display()))
+				Error::store(format!("cannot create the store's folder {}", dir.display()), e)
 			})?;
 		}
 		let db = Connection::open(path)
-			.map_err(|e| Error::Store(format!("cannot open the store {}: {e}", path.display())))?;
+			.map_err(|e| Error::store(format!("cannot open the store {}", path.display()), e))?;
 		// The store holds device data keys: owner-only, like a key file (SQLite gives its
 		// journal files the database's mode).
 		std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-			.map_err(|e| Error::Store(format!("cannot restrict {}: {e}", path.display())))?;
+			.map_err(|e| Error::store(format!("cannot restrict {}", path.display()), e))?;
 		db.busy_timeout(std::time::Duration::from_secs(10)).map_err(store_err)?;
 		db.pragma_update(None, "journal_mode", "WAL").map_err(store_err)?;
 		db.pragma_update(None, "synchronous", "FULL").map_err(store_err)?;
@@ -225,7 +142,7 @@ impl Store {
 			},
 			Some(bytes) if bytes == genesis.0 => {},
 			Some(bytes) => {
-				return Err(Error::Store(format!(
+				return Err(Error::input(format!(
 					"the store {} belongs to the chain with genesis 0x{}, not this one (0x{}); \
 					 use another --store for this chain",
 					path.display(),
@@ -307,7 +224,7 @@ impl Store {
 			};
 			if let Some((_, bytes)) = existing {
 				if bytes != reading.encode() {
-					return Err(Error::Input(format!(
+					return Err(Error::input(format!(
 						"{}: reading {seq} is already stored with other values; a device's \
 						 reading cannot change",
 						input.origin
@@ -317,7 +234,7 @@ impl Store {
 				continue;
 			}
 			if seq < chain_next_seq {
-				return Err(Error::Input(format!(
+				return Err(Error::input(format!(
 					"{}: reading {seq} is below the device's next sequence number on chain \
 					 ({chain_next_seq}); the chain refuses replays",
 					input.origin
@@ -354,7 +271,8 @@ impl Store {
 			stmt.query_map([device.to_vec()], |r| r.get::<_, Vec<u8>>(0)).map_err(store_err)?;
 		rows.map(|bytes| {
 			let bytes = bytes.map_err(store_err)?;
-			Reading::decode(&mut &bytes[..]).map_err(|e| Error::Store(e.to_string()))
+			Reading::decode(&mut &bytes[..])
+				.map_err(|e| Error::store("a stored reading is damaged", e))
 		})
 		.collect()
 	}
@@ -488,7 +406,7 @@ impl Store {
 			.map(|(reading, leaf, proof, anchor_id)| {
 				Ok(StoredReading {
 					reading: Reading::decode(&mut &reading[..])
-						.map_err(|e| Error::Store(e.to_string()))?,
+						.map_err(|e| Error::store("a stored reading is damaged", e))?,
 					leaf: to_h256(leaf),
 					proof: proof.map(proof_from),
 					anchor_id,
@@ -522,62 +440,6 @@ impl Store {
 		}
 		Ok(tally)
 	}
-
-	/// Keeps a data key for `device`; `current` marks the one new payloads use.
-	pub fn put_data_key(
-		&mut self,
-		device: &DeviceId,
-		key: &crate::crypto::DataKey,
-		current: bool,
-	) -> Result<(), Error> {
-		let tx = self.db.transaction().map_err(store_err)?;
-		if current {
-			tx.execute("UPDATE data_keys SET current = 0 WHERE device = ?1", [device.to_vec()])
-				.map_err(store_err)?;
-		}
-		tx.execute(
-			"INSERT OR REPLACE INTO data_keys (device, key_id, key, current) VALUES (?1, ?2, ?3, ?4)",
-			params![device.to_vec(), key.id().to_vec(), key.0.to_vec(), current as i64],
-		)
-		.map_err(store_err)?;
-		tx.commit().map_err(store_err)
-	}
-
-	/// The data key new payloads of `device` use, if this store has one.
-	pub fn current_data_key(
-		&self,
-		device: &DeviceId,
-	) -> Result<Option<crate::crypto::DataKey>, Error> {
-		self.data_key_where(device, "current = 1", None)
-	}
-
-	/// The data key with `key_id`, if this store has it.
-	pub fn data_key(
-		&self,
-		device: &DeviceId,
-		key_id: [u8; 8],
-	) -> Result<Option<crate::crypto::DataKey>, Error> {
-		self.data_key_where(device, "key_id = ?2", Some(key_id.to_vec()))
-	}
-
-	fn data_key_where(
-		&self,
-		device: &DeviceId,
-		clause: &str,
-		key_id: Option<Vec<u8>>,
-	) -> Result<Option<crate::crypto::DataKey>, Error> {
-		let sql = format!("SELECT key FROM data_keys WHERE device = ?1 AND {clause}");
-		let device = device.to_vec();
-		let result = match key_id {
-			Some(id) => self.db.query_row(&sql, params![device, id], |r| r.get::<_, Vec<u8>>(0)),
-			None => self.db.query_row(&sql, params![device], |r| r.get::<_, Vec<u8>>(0)),
-		};
-		Ok(result
-			.optional()
-			.map_err(store_err)?
-			.and_then(|bytes| bytes.try_into().ok())
-			.map(crate::crypto::DataKey))
-	}
 }
 
 struct StoredAnchorRow {
@@ -602,7 +464,7 @@ impl StoredAnchorRow {
 			count: self.count as u32,
 			root: to_h256(self.root),
 			anchor: SignedAnchor::decode(&mut &self.anchor[..])
-				.map_err(|e| Error::Store(format!("anchor {} is damaged: {e}", self.id)))?,
+				.map_err(|e| Error::store(format!("anchor {} is damaged", self.id), e))?,
 			payload: self.payload,
 			status: Status::parse(&self.status),
 			block_number: self.block_number.map(|n| n as u64),

@@ -8,29 +8,36 @@
 //! readings generated, anchored, finalized and rejected, and the latency of transactions from
 //! submission to a block and to finality (p50, p99).
 
-use crate::{
-	commands::{now_ms, open_store, percentile, say},
-	Account,
-};
-use anyhow::Result;
+use super::Context;
+use crate::args::Account;
+use anyhow::{anyhow, Result};
 use clap::Args;
 use provena_client::{
-	chain::{api, recode, Chain},
-	gateway::{self, DeliverOptions},
+	chain::api::{
+		self,
+		runtime_types::{
+			pallet_device_registry::{pallet::Call as Registry, types::MetadataInput},
+			provena_runtime::RuntimeCall,
+		},
+	},
+	gateway::{self, ChainEvent, DeliverOptions},
 	input::ReadingInput,
 	keys::{KeyPair, Scheme},
+	report::{now_ms, percentile},
 	store::Store,
 };
+use provena_primitives::telemetry::VALUE_SCALE;
 use serde_json::json;
 use std::{
 	collections::BTreeMap,
-	path::PathBuf,
 	process::ExitCode,
 	time::{Duration, Instant},
 };
+use subxt::utils::Static;
 
+/// Simulated devices sending readings through one gateway.
 #[derive(Args, Debug)]
-pub struct SimulateArgs {
+pub struct Simulate {
 	/// How many devices.
 	#[arg(long, default_value_t = 10)]
 	pub devices: u32,
@@ -63,6 +70,9 @@ impl Noise {
 	}
 }
 
+/// The kinds of simulated device, by `SimDevice::kind`.
+const KINDS: [&str; 3] = ["thermometer", "heart-monitor", "tracker"];
+
 struct SimDevice {
 	id: [u8; 32],
 	key: KeyPair,
@@ -80,18 +90,16 @@ impl SimDevice {
 		let mut values = BTreeMap::new();
 		for i in 0..2 {
 			self.state[i] += noise.next() * steps[i];
-			values.insert(names[i].to_string(), (self.state[i] * 1000.0).round() as i64);
+			values
+				.insert(names[i].to_string(), (self.state[i] * VALUE_SCALE as f64).round() as i64);
 		}
 		ReadingInput { origin: "simulator".into(), seq: None, timestamp_ms: now_ms, values }
 	}
 }
 
-pub async fn run(
-	chain: &Chain,
-	store_path: &Option<PathBuf>,
-	json_out: bool,
-	args: SimulateArgs,
-) -> Result<ExitCode> {
+/// Runs `provena simulate`. Exit code 3 when the chain refused an anchor.
+pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
+	let chain = &ctx.connect().await?;
 	let gateway = args.account.load()?;
 	let genesis = chain.genesis_hash();
 	let mut noise = Noise(now_ms() | 1);
@@ -100,55 +108,49 @@ pub async fn run(
 	// Fresh devices, registered by the gateway in batches of 100.
 	let mut devices: Vec<SimDevice> = (0..args.devices)
 		.map(|i| {
-			let key =
-				KeyPair::from_uri(Scheme::Sr25519, &format!("//provena-sim//{run_seed}//{i}"))
-					.expect("a valid derivation");
+			let uri = format!("//provena-sim//{run_seed}//{i}");
+			let key = KeyPair::from_uri(Scheme::Sr25519, &uri)
+				.map_err(|e| anyhow!("cannot derive {uri}: {e:?}"))?;
 			let start = match i % 3 {
 				0 => [5.0, 60.0],
 				1 => [72.0, 97.0],
 				_ => [52.52, 13.40],
 			};
-			SimDevice { id: key.public(), key, kind: (i % 3) as usize, state: start }
+			Ok(SimDevice { id: key.public(), key, kind: (i % 3) as usize, state: start })
 		})
-		.collect();
-	if !json_out {
-		eprintln!("Registering {} simulated devices…", devices.len());
-	}
+		.collect::<Result<_>>()?;
+	ctx.out.note(format!("Registering {} simulated devices…", devices.len()));
 	for chunk in devices.chunks(100) {
 		let calls = chunk
 			.iter()
 			.map(|d| {
-				Ok(api::runtime_types::provena_runtime::RuntimeCall::DeviceRegistry(
-					api::runtime_types::pallet_device_registry::pallet::Call::register {
-						device: d.id,
-						key: recode(&d.key.key())?,
-						metadata:
-							api::runtime_types::pallet_device_registry::types::MetadataInput {
-								kind: ["thermometer", "heart-monitor", "tracker"][d.kind]
-									.as_bytes()
-									.to_vec(),
-								model: b"provena-sim".to_vec(),
-								firmware: None,
-								location: Vec::new(),
-							},
+				RuntimeCall::DeviceRegistry(Registry::register {
+					device: d.id,
+					key: Static(d.key.key()),
+					metadata: MetadataInput {
+						kind: KINDS[d.kind].as_bytes().to_vec(),
+						model: b"provena-sim".to_vec(),
+						firmware: None,
+						location: Vec::new(),
 					},
-				))
+				})
 			})
-			.collect::<Result<Vec<_>, provena_client::Error>>()?;
+			.collect();
 		chain.submit(&api::transactions().utility().batch_all(calls), &gateway).await?;
 	}
 
-	let mut store: Store = open_store(store_path, genesis)?;
-	let bar = (!json_out && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+	let mut store: Store = ctx.store(chain)?;
+	let bar = ctx.out.progress_bar().then(|| {
 		let bar = indicatif::ProgressBar::new(args.duration);
-		bar.set_style(
+		if let Ok(style) =
 			indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} s  {msg}")
-				.expect("a valid template"),
-		);
+		{
+			bar.set_style(style);
+		}
 		bar
 	});
 	// Without a terminal (a log file, a service), a progress line every 30 s instead of a bar.
-	let log_progress = !json_out && bar.is_none();
+	let log_progress = !ctx.out.json && bar.is_none();
 	let mut next_log = Instant::now() + Duration::from_secs(30);
 	let options = DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: 64 };
 	let started = Instant::now();
@@ -201,11 +203,9 @@ pub async fn run(
 		txs += delivery.transactions;
 		to_block.extend(delivery.to_in_block.iter().map(Duration::as_secs_f64));
 		to_final.extend(delivery.to_finalized.iter().map(Duration::as_secs_f64));
-		alerts += delivery
-			.events
-			.iter()
-			.filter(|e| matches!(e, gateway::ChainEvent::AlertRaised { .. }))
-			.count() as u64;
+		alerts +=
+			delivery.events.iter().filter(|e| matches!(e, ChainEvent::AlertRaised { .. })).count()
+				as u64;
 		if let Some(bar) = &bar {
 			bar.set_position(started.elapsed().as_secs().min(args.duration));
 			bar.set_message(format!("{generated} generated, {readings_anchored} finalized"));
@@ -258,6 +258,6 @@ pub async fn run(
 		report["submit_to_final_p50_s"].as_f64().unwrap_or_default(),
 		report["submit_to_final_p99_s"].as_f64().unwrap_or_default(),
 	);
-	say(json_out, report, human);
+	ctx.out.print(report, human);
 	Ok(if rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }

@@ -1,20 +1,46 @@
-//! Helpers for tests that run the real `provena-node` binary: free ports, a node process that is
-//! always stopped, and a minimal JSON-RPC client over HTTP.
-
-// Each test file compiles this module on its own and uses only part of it.
-#![allow(dead_code)]
+//! # Provena test utilities
+//!
+//! The one harness the node's and the client's integration tests start the real `provena-node`
+//! with (the Polkadot.js checks have a JavaScript starter with the same rules,
+//! `polkadotjs/lib/node.mjs`):
+//!
+//! - every port is a free one the OS hands out, so tests run side by side;
+//! - the node is ready when its own log says its JSON-RPC server is running;
+//! - its log goes to a file; a test that fails while the node runs prints the log's tail;
+//! - the node is killed when the [`Node`] is dropped, pass or fail.
 
 use serde_json::{json, Value};
 use std::{
-	io::{BufRead, BufReader, Read, Write},
+	io::{Read, Write},
 	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
 	process::{Child, Command, ExitStatus, Stdio},
-	sync::{Arc, Mutex},
 	time::{Duration, Instant},
 };
 
-/// The node binary cargo built for these tests.
-pub const NODE: &str = env!("CARGO_BIN_EXE_provena-node");
+/// What the node logs once its JSON-RPC server accepts connections.
+pub const READY_LINE: &str = "Running JSON-RPC server";
+
+/// How long a node may take to open its RPC server.
+const READY_WITHIN: Duration = Duration::from_secs(90);
+
+/// The node binary: `PROVENA_NODE`, else the `provena-node` cargo built next to the running
+/// test (tests run from `<target>/<profile>/deps/`).
+pub fn node_binary() -> PathBuf {
+	if let Some(path) = std::env::var_os("PROVENA_NODE") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("the test binary's path");
+	let profile = exe.parent().and_then(Path::parent).expect("<target>/<profile>");
+	let path = profile.join("provena-node");
+	assert!(
+		path.exists(),
+		"{} is missing: build the node first (`cargo build --release -p provena-node`) or set \
+		 PROVENA_NODE",
+		path.display()
+	);
+	path
+}
 
 /// A TCP port nobody listens on right now (the OS picks it).
 pub fn free_port() -> u16 {
@@ -29,50 +55,92 @@ pub struct Node {
 	child: Child,
 	/// The RPC port (HTTP and WebSocket) on 127.0.0.1.
 	pub rpc_port: u16,
-	/// Everything the node logged so far, for failure messages.
-	log: Arc<Mutex<Vec<String>>>,
+	log: PathBuf,
+	/// Holds the log file's folder for as long as the node lives.
+	_log_dir: tempfile::TempDir,
 }
 
 impl Node {
-	/// Starts `provena-node` with `args`, on free RPC, P2P and Prometheus ports.
+	/// Starts `provena-node` with `args` on free RPC, P2P and Prometheus ports, and waits until
+	/// it is ready (its log says the RPC server runs). Panics with the log's tail if it exits
+	/// or is not ready within 90 s.
 	pub fn start(args: &[&str]) -> Node {
+		let log_dir = tempfile::Builder::new()
+			.prefix("provena-node-log")
+			.tempdir()
+			.expect("a folder for the node's log");
 		let rpc_port = free_port();
-		let (p2p_port, prometheus_port) = (free_port(), free_port());
-		let mut child = Command::new(NODE)
+		let log = log_dir.path().join(format!("node-{rpc_port}.log"));
+		let log_file = std::fs::File::create(&log).expect("a log file");
+		let child = Command::new(node_binary())
 			.args(args)
 			.args(["--rpc-port", &rpc_port.to_string()])
-			.args(["--port", &p2p_port.to_string()])
-			.args(["--prometheus-port", &prometheus_port.to_string()])
+			.args(["--port", &free_port().to_string()])
+			.args(["--prometheus-port", &free_port().to_string()])
 			.arg("--no-telemetry")
 			.stdin(Stdio::null())
 			.stdout(Stdio::null())
-			.stderr(Stdio::piped())
+			.stderr(log_file)
 			.spawn()
-			.unwrap_or_else(|e| panic!("cannot start {NODE}: {e}"));
+			.unwrap_or_else(|e| panic!("cannot start {}: {e}", node_binary().display()));
+		let mut node = Node { child, rpc_port, log, _log_dir: log_dir };
+		node.wait_ready();
+		node
+	}
 
-		let log = Arc::new(Mutex::new(Vec::new()));
-		let stderr = child.stderr.take().expect("stderr is piped");
-		let sink = log.clone();
-		std::thread::spawn(move || {
-			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-				sink.lock().expect("log lock").push(line);
-			}
-		});
-		Node { child, rpc_port, log }
+	/// Starts a development node (`--dev`) on a temporary chain.
+	pub fn dev() -> Node {
+		Node::start(&["--dev", "--tmp"])
+	}
+
+	/// Starts a development node keeping its chain in `base`, so it survives a restart.
+	pub fn dev_at(base: &Path) -> Node {
+		let base = base.to_str().expect("a UTF-8 base path");
+		Node::start(&["--dev", "--base-path", base])
+	}
+
+	/// The node's process id.
+	pub fn pid(&self) -> u32 {
+		self.child.id()
+	}
+
+	/// The node's WebSocket URL.
+	pub fn url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
 	}
 
 	/// The last `n` lines the node logged.
 	pub fn log_tail(&self, n: usize) -> String {
-		let log = self.log.lock().expect("log lock");
-		log[log.len().saturating_sub(n)..].join("\n")
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(n)..].join("\n")
 	}
 
-	/// Calls an RPC method; `Err` while the node is not (yet) answering or returns an error.
+	fn wait_ready(&mut self) {
+		let start = Instant::now();
+		while start.elapsed() < READY_WITHIN {
+			if let Ok(Some(status)) = self.child.try_wait() {
+				panic!("the node exited ({status}):\n{}", self.log_tail(30));
+			}
+			let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+			if log.contains(READY_LINE) {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(250));
+		}
+		panic!(
+			"the node did not open its RPC port within {READY_WITHIN:?}:\n{}",
+			self.log_tail(30)
+		);
+	}
+
+	/// Calls an RPC method over HTTP; `Err` while the node does not answer or returns an error.
 	pub fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
 		rpc_call(self.rpc_port, method, params)
 	}
 
-	/// Polls `check` until it returns `Some`, failing the test with the node's log after `timeout`.
+	/// Polls `check` until it returns `Some`, failing the test with the node's log after
+	/// `timeout` or when the node exits.
 	pub fn wait_for<T>(
 		&mut self,
 		what: &str,
@@ -123,6 +191,12 @@ impl Node {
 			std::thread::sleep(Duration::from_millis(100));
 		}
 	}
+
+	/// Kills the node at once (SIGKILL), as a crash would.
+	pub fn kill(mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
 }
 
 impl Drop for Node {
@@ -130,6 +204,9 @@ impl Drop for Node {
 		if let Ok(None) = self.child.try_wait() {
 			let _ = self.child.kill();
 			let _ = self.child.wait();
+		}
+		if std::thread::panicking() {
+			eprintln!("--- the last lines provena-node logged ---\n{}", self.log_tail(40));
 		}
 	}
 }
@@ -152,7 +229,6 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 	stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
 	let mut response = String::new();
 	stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
-
 	// The body is one JSON object; taking it from the first `{` to the last `}` also skips the
 	// size lines of a chunked response.
 	let (start, end) = (response.find('{'), response.rfind('}'));

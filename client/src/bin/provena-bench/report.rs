@@ -1,0 +1,212 @@
+//! The benchmark's report: each scenario's figures from finalized blocks, the table with the
+//! ratios to the baseline, and the run that produces them.
+
+use crate::{
+	args::{BenchArgs, Scenario},
+	blocks::{rate, Limits},
+	cast::Cast,
+	load::{run_scenario, Load},
+};
+use anyhow::{anyhow, Context, Result};
+use provena_client::{
+	chain::{api, Chain},
+	report::percentile,
+};
+use serde_json::{json, Value};
+
+/// A scenario's figures, from finalized blocks only (a block on a dropped fork counts for
+/// nothing).
+fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Value {
+	let (measure_from, measure_to) = (load.measure_from, load.measure_to);
+	let window = (measure_from, measure_to);
+	// Figures from finalized blocks only (a block on a dropped fork counts for nothing).
+	let mut included = Vec::new();
+	let mut finalized = Vec::new();
+	let (mut to_block, mut to_final) = (Vec::new(), Vec::new());
+	let (mut weight_shares, mut length_shares) = (Vec::new(), Vec::new());
+	let mut measured_found = 0u64;
+	let mut extrinsics_in_window = 0u64;
+	for seen in load.blocks.values() {
+		let Some(final_at) = seen.finalized else { continue };
+		let mut readings = 0u64;
+		let mut ours = 0u64;
+		for (tx, ok, refused) in &seen.extrinsics {
+			let Some(s) = load.sent.get(tx) else { continue };
+			ours += 1;
+			if *ok {
+				readings += u64::from(s.readings.saturating_sub(refused * s.per_anchor));
+			}
+			if s.at >= measure_from && s.at <= measure_to {
+				measured_found += 1;
+				to_block.push((seen.imported - s.at).as_secs_f64());
+				to_final.push((final_at - s.at).as_secs_f64());
+			}
+		}
+		included.push((seen.imported, readings));
+		finalized.push((final_at, readings));
+		if seen.imported >= measure_from && seen.imported <= measure_to {
+			weight_shares.push(seen.weight_share);
+			length_shares.push(seen.length_share);
+			extrinsics_in_window += ours;
+		}
+	}
+	let measured_sent =
+		load.sent.values().filter(|s| s.at >= measure_from && s.at <= measure_to).count() as u64;
+	let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+	let in_window: Vec<u64> = load
+		.rss
+		.iter()
+		.filter(|(t, _)| *t >= measure_from && *t <= measure_to)
+		.map(|(_, b)| *b)
+		.collect();
+	let readings_per_tx = match scenario {
+		Scenario::Remark | Scenario::Single => 1,
+		Scenario::Gateway => args.gateway_batch.min(cast.fleets[0].len() as u32),
+		Scenario::Merkle => args.merkle_readings,
+	};
+	json!({
+		"scenario": scenario.key(),
+		"label": scenario.label(),
+		"readings_per_extrinsic": readings_per_tx,
+		"included_readings_per_s": rate(included, window),
+		"finalized_readings_per_s": rate(finalized, window),
+		"blocks_in_window": weight_shares.len(),
+		"extrinsics_per_block": (!weight_shares.is_empty()).then(|| extrinsics_in_window as f64 / weight_shares.len() as f64),
+		"submit_to_block_p50_s": percentile(&mut to_block, 50.0),
+		"submit_to_block_p99_s": percentile(&mut to_block, 99.0),
+		"submit_to_final_p50_s": percentile(&mut to_final, 50.0),
+		"submit_to_final_p99_s": percentile(&mut to_final, 99.0),
+		"block_weight_share_mean": mean(&weight_shares),
+		"block_length_share_mean": mean(&length_shares),
+		"node_rss_max_bytes": in_window.iter().max(),
+		"measured_sent": measured_sent,
+		"measured_finalized": measured_found,
+		"dropped": load.dropped,
+		"refused_at_submit": load.refused_submits,
+		"first_refusal": load.first_refusal,
+	})
+}
+
+fn cell(value: &Value, scale: f64, decimals: usize) -> String {
+	value.as_f64().map(|v| format!("{:.*}", decimals, v * scale)).unwrap_or_else(|| "–".into())
+}
+
+/// The results as a Markdown table, with the ratios to the baseline.
+fn table(results: &[Value]) -> String {
+	let mut out = String::from(
+		"| scenario | readings/tx | readings/s included | readings/s finalized | tx/block | submit→block p50 / p99 (s) | submit→final p50 / p99 (s) | block weight used | block length used | node RSS max (MiB) |\n\
+		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+	);
+	for r in results {
+		out += &format!(
+			"| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} % | {} % | {} |\n",
+			r["label"].as_str().unwrap_or_default(),
+			r["readings_per_extrinsic"],
+			cell(&r["included_readings_per_s"], 1.0, 0),
+			cell(&r["finalized_readings_per_s"], 1.0, 0),
+			cell(&r["extrinsics_per_block"], 1.0, 0),
+			cell(&r["submit_to_block_p50_s"], 1.0, 1),
+			cell(&r["submit_to_block_p99_s"], 1.0, 1),
+			cell(&r["submit_to_final_p50_s"], 1.0, 1),
+			cell(&r["submit_to_final_p99_s"], 1.0, 1),
+			cell(&r["block_weight_share_mean"], 100.0, 0),
+			cell(&r["block_length_share_mean"], 100.0, 0),
+			cell(&r["node_rss_max_bytes"], 1.0 / (1024.0 * 1024.0), 0),
+		);
+	}
+	out
+}
+
+/// Each scenario's finalized readings/s over the baseline's.
+fn ratios(results: &[Value]) -> Value {
+	let base = results
+		.iter()
+		.find(|r| r["scenario"] == "remark")
+		.and_then(|r| r["finalized_readings_per_s"].as_f64());
+	let mut ratios = serde_json::Map::new();
+	if let Some(base) = base.filter(|b| *b > 0.0) {
+		for r in results.iter().filter(|r| r["scenario"] != "remark") {
+			if let Some(v) = r["finalized_readings_per_s"].as_f64() {
+				ratios.insert(r["scenario"].as_str().unwrap_or_default().into(), json!(v / base));
+			}
+		}
+	}
+	Value::Object(ratios)
+}
+
+/// Runs the benchmark: sets up the cast, runs each scenario, prints and writes the report.
+pub async fn run(args: BenchArgs) -> Result<()> {
+	let quiet = args.json;
+	let chain = &Chain::connect(&args.url).await?;
+	let cast = Cast::new(&args, chain.genesis_hash())?;
+	let at = chain.finalized().await?;
+	let weights = at
+		.constants()
+		.entry(api::constants().system().block_weights())
+		.map_err(|e| anyhow!("System::BlockWeights: {e}"))?;
+	let length = at
+		.constants()
+		.entry(api::constants().system().block_length())
+		.map_err(|e| anyhow!("System::BlockLength: {e}"))?;
+	let limits = Limits {
+		normal_ref_time: weights
+			.per_class
+			.normal
+			.max_total
+			.map(|w| w.ref_time)
+			.unwrap_or(weights.max_block.ref_time),
+		normal_length: u64::from(length.max.normal),
+	};
+	cast.set_up(chain, quiet).await?;
+
+	let mut next_seq = vec![0u64; cast.devices.len()];
+	let mut results = Vec::new();
+	for &scenario in &args.scenarios {
+		if !quiet {
+			eprintln!(
+				"{}: {} s warm-up, {} s measured…",
+				scenario.label(),
+				args.warmup,
+				args.duration
+			);
+		}
+		let load =
+			run_scenario(chain, &cast, &args, scenario, &mut next_seq, limits, quiet).await?;
+		let result = figures(&load, &cast, &args, scenario);
+		if !quiet {
+			eprintln!(
+				"  finalized {} readings/s, p99 submit→final {} s",
+				cell(&result["finalized_readings_per_s"], 1.0, 0),
+				cell(&result["submit_to_final_p99_s"], 1.0, 1)
+			);
+		}
+		results.push(result);
+	}
+
+	let report = json!({
+		"url": chain.url,
+		"accounts": args.accounts,
+		"gateways": args.gateways.len(),
+		"warmup_s": args.warmup,
+		"duration_s": args.duration,
+		"results": results,
+		"ratios_to_remark": ratios(&results),
+		"table": table(&results),
+	});
+	if let Some(path) = &args.out {
+		std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+			.with_context(|| format!("writing {}", path.display()))?;
+	}
+	let mut human = table(&results);
+	if let Value::Object(ratios) = &report["ratios_to_remark"] {
+		for (name, ratio) in ratios {
+			human += &format!("\n{name}/remark: {:.2}", ratio.as_f64().unwrap_or_default());
+		}
+	}
+	if args.json {
+		println!("{report}");
+	} else {
+		println!("{human}");
+	}
+	Ok(())
+}

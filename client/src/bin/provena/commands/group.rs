@@ -1,0 +1,83 @@
+//! `provena group`: groups of devices, so that one grant covers many.
+
+use super::Context;
+use crate::args::{bounded, Account, Device};
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use provena_client::{chain::api, show_device};
+use serde_json::json;
+
+/// Groups of devices, for grants that cover many.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Create a group; prints its id.
+	Create {
+		/// Its name.
+		name: String,
+		#[command(flatten)]
+		account: Account,
+	},
+	/// Put one of your devices in a group.
+	Add {
+		/// The group id.
+		#[arg(long)]
+		group: u32,
+		#[command(flatten)]
+		device: Device,
+		#[command(flatten)]
+		account: Account,
+	},
+	/// Take a device out of a group.
+	Remove {
+		/// The group id.
+		#[arg(long)]
+		group: u32,
+		#[command(flatten)]
+		device: Device,
+		#[command(flatten)]
+		account: Account,
+	},
+	/// Dissolve a group without grants.
+	Dissolve {
+		/// The group id.
+		#[arg(long)]
+		group: u32,
+		#[command(flatten)]
+		account: Account,
+	},
+}
+
+/// Runs a `provena group` command.
+pub async fn run(ctx: &Context, command: Command) -> Result<()> {
+	let chain = ctx.connect().await?;
+	let access = api::transactions().access_control();
+	match command {
+		Command::Create { name, account } => {
+			let call = access.create_group(bounded(name.into_bytes()));
+			let f = chain.submit(&call, &account.load()?).await?;
+			let created = f
+				.events
+				.find_first::<api::access_control::events::GroupCreated>()
+				.ok_or_else(|| anyhow!("the chain emitted no GroupCreated event"))??;
+			let what = format!("Created group {}", created.group);
+			ctx.out.finalized(&what, &f, json!({ "group": created.group }));
+		},
+		Command::Add { group, device, account } => {
+			let f =
+				chain.submit(&access.add_to_group(group, device.device), &account.load()?).await?;
+			let what = format!("Device {} joined group {group}", show_device(&device.device));
+			ctx.out.finalized(&what, &f, json!({}));
+		},
+		Command::Remove { group, device, account } => {
+			let call = access.remove_from_group(group, device.device);
+			let f = chain.submit(&call, &account.load()?).await?;
+			let what = format!("Device {} left group {group}", show_device(&device.device));
+			ctx.out.finalized(&what, &f, json!({}));
+		},
+		Command::Dissolve { group, account } => {
+			let f = chain.submit(&access.dissolve_group(group), &account.load()?).await?;
+			ctx.out.finalized(&format!("Dissolved group {group}"), &f, json!({}));
+		},
+	}
+	Ok(())
+}

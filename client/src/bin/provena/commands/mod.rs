@@ -1,0 +1,139 @@
+//! The `provena` commands: the command line as a whole, and where each command goes.
+
+mod decrypt;
+mod device;
+mod encryption_key;
+mod grant;
+mod group;
+mod history;
+mod key;
+mod receipt;
+mod rule;
+mod simulate;
+mod submit;
+mod watch;
+
+use crate::output::Output;
+use anyhow::{anyhow, Result};
+use clap::{Parser, Subcommand};
+use provena_client::{chain::Chain, store::Store};
+use std::{path::PathBuf, process::ExitCode};
+
+/// Provena: tamper-evident, traceable and privately shared IoT data.
+///
+/// Keys are given as key files (`--key`, made by `provena key generate`) or secret URIs
+/// (`--suri`, e.g. `//Alice` on a development chain). Human output by default; `--json` for
+/// scripts. Confirmation means finalized.
+#[derive(Parser, Debug)]
+#[command(name = "provena", version, propagate_version = true)]
+pub struct Cli {
+	/// The node's WebSocket RPC URL.
+	#[arg(long, global = true, env = "PROVENA_URL", default_value = "ws://127.0.0.1:9944")]
+	pub url: String,
+	/// Print JSON instead of text.
+	#[arg(long, global = true)]
+	pub json: bool,
+	/// The gateway store (SQLite). Default: `$PROVENA_HOME/<genesis>.db`, one per chain, with
+	/// `PROVENA_HOME` defaulting to `~/.provena`.
+	#[arg(long, global = true, env = "PROVENA_STORE")]
+	pub store: Option<PathBuf>,
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// What `provena` can do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Generate or inspect keys.
+	#[command(subcommand)]
+	Key(key::Command),
+	/// Register and manage devices.
+	#[command(subcommand)]
+	Device(device::Command),
+	/// Groups of devices, for grants that cover many.
+	#[command(subcommand)]
+	Group(group::Command),
+	/// Give, list and revoke access.
+	#[command(subcommand)]
+	Grant(grant::Command),
+	/// Take a grant back: the same as `provena grant revoke`.
+	Revoke(grant::Revoke),
+	/// Publish this account's encryption key, so owners can seal data keys to it.
+	#[command(subcommand, name = "encryption-key")]
+	EncryptionKey(encryption_key::Command),
+	/// Alert bounds for a device's metrics.
+	#[command(subcommand)]
+	Rule(rule::Command),
+	/// Anchor readings: one from the command line, or a file as Merkle batches.
+	Submit(submit::Submit),
+	/// What the store holds and where its anchors stand.
+	Status,
+	/// Print a reading with its Merkle proof, as a receipt anyone can verify.
+	Proof(receipt::Proof),
+	/// Check a reading against the chain: where and when it was anchored, or why not.
+	Verify(receipt::Verify),
+	/// A device's anchors over a sequence or time range.
+	History(history::History),
+	/// Follow finalized blocks and print Provena events (alerts highlighted).
+	Watch(watch::Watch),
+	/// Open the encrypted payload of the anchor holding a reading.
+	Decrypt(decrypt::Decrypt),
+	/// Simulated devices sending readings through one gateway.
+	Simulate(simulate::Simulate),
+}
+
+/// What every command may need: where the node is, where the store is, how to speak.
+pub struct Context {
+	/// The node's URL.
+	pub url: String,
+	/// `--store`, if given.
+	pub store: Option<PathBuf>,
+	/// Text or JSON.
+	pub out: Output,
+}
+
+impl Context {
+	/// Connects to the node.
+	pub async fn connect(&self) -> Result<Chain> {
+		Ok(Chain::connect(&self.url).await?)
+	}
+
+	/// The store for `chain`: `--store`, or one file per chain under `PROVENA_HOME`.
+	pub fn store(&self, chain: &Chain) -> Result<Store> {
+		let genesis = chain.genesis_hash();
+		let path = match &self.store {
+			Some(path) => path.clone(),
+			None => {
+				let home = std::env::var_os("PROVENA_HOME")
+					.map(PathBuf::from)
+					.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".provena")))
+					.ok_or_else(|| anyhow!("set PROVENA_HOME or --store: there is no HOME"))?;
+				home.join(format!("{}.db", hex::encode(&genesis.0[..8])))
+			},
+		};
+		Ok(Store::open(&path, genesis)?)
+	}
+}
+
+/// Runs the command the command line names.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+	let ctx = Context { url: cli.url, store: cli.store, out: Output { json: cli.json } };
+	let done = |()| ExitCode::SUCCESS;
+	match cli.command {
+		Command::Key(command) => key::run(&ctx, command).map(done),
+		Command::Device(command) => device::run(&ctx, command).await.map(done),
+		Command::Group(command) => group::run(&ctx, command).await.map(done),
+		Command::Grant(command) => grant::run(&ctx, command).await.map(done),
+		Command::Revoke(args) => grant::revoke(&ctx, args).await.map(done),
+		Command::EncryptionKey(command) => encryption_key::run(&ctx, command).await.map(done),
+		Command::Rule(command) => rule::run(&ctx, command).await.map(done),
+		Command::Submit(args) => submit::run(&ctx, args).await,
+		Command::Status => submit::status(&ctx).await.map(done),
+		Command::Proof(args) => receipt::proof(&ctx, args).await.map(done),
+		Command::Verify(args) => receipt::verify(&ctx, args).await,
+		Command::History(args) => history::run(&ctx, args).await.map(done),
+		Command::Watch(args) => watch::run(&ctx, args).await.map(done),
+		Command::Decrypt(args) => decrypt::run(&ctx, args).await.map(done),
+		Command::Simulate(args) => simulate::run(&ctx, args).await,
+	}
+}

@@ -1,0 +1,89 @@
+//! `provena rule`: alert bounds on a device's public values.
+
+use super::Context;
+use crate::{
+	args::{bounded, Account, Device},
+	output::bound,
+};
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use provena_client::{chain::api, input::thousandths, show_device};
+use serde_json::{json, Value};
+
+/// Alert bounds for a device's metrics.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Set bounds for a metric; a public value outside them raises an alert.
+	Set {
+		#[command(flatten)]
+		device: Device,
+		/// The metric.
+		#[arg(long)]
+		metric: String,
+		/// The lowest allowed value.
+		#[arg(long, allow_negative_numbers = true)]
+		min: Option<f64>,
+		/// The highest allowed value.
+		#[arg(long, allow_negative_numbers = true)]
+		max: Option<f64>,
+		#[command(flatten)]
+		account: Account,
+	},
+	/// Remove a metric's bounds.
+	Clear {
+		#[command(flatten)]
+		device: Device,
+		/// The metric.
+		#[arg(long)]
+		metric: String,
+		#[command(flatten)]
+		account: Account,
+	},
+	/// List a device's rules.
+	List {
+		#[command(flatten)]
+		device: Device,
+	},
+}
+
+/// Runs a `provena rule` command.
+pub async fn run(ctx: &Context, command: Command) -> Result<()> {
+	let chain = ctx.connect().await?;
+	let telemetry = api::transactions().telemetry();
+	match command {
+		Command::Set { device, metric, min, max, account } => {
+			let min = min.map(thousandths).transpose().map_err(|e| anyhow!("--min: {e}"))?;
+			let max = max.map(thousandths).transpose().map_err(|e| anyhow!("--max: {e}"))?;
+			let name = bounded(metric.as_bytes().to_vec());
+			let call = telemetry.set_alert_rule(device.device, name, min, max);
+			let f = chain.submit(&call, &account.load()?).await?;
+			let what = format!("Alert rule set: {metric} in [{}, {}]", bound(min), bound(max));
+			ctx.out.finalized(&what, &f, json!({}));
+		},
+		Command::Clear { device, metric, account } => {
+			let call =
+				telemetry.clear_alert_rule(device.device, bounded(metric.as_bytes().to_vec()));
+			let f = chain.submit(&call, &account.load()?).await?;
+			ctx.out.finalized(&format!("Alert rule for {metric} cleared"), &f, json!({}));
+		},
+		Command::List { device } => {
+			let rules = chain.alert_rules(device.device).await?;
+			let name = |m: &[u8]| String::from_utf8_lossy(m).into_owned();
+			let rows: Vec<Value> = rules
+				.iter()
+				.map(|r| json!({ "metric": name(&r.metric.0), "min": r.min, "max": r.max }))
+				.collect();
+			let human = if rules.is_empty() {
+				"no alert rules".into()
+			} else {
+				let lines: Vec<String> = rules
+					.iter()
+					.map(|r| format!("{}  [{}, {}]", name(&r.metric.0), bound(r.min), bound(r.max)))
+					.collect();
+				lines.join("\n")
+			};
+			ctx.out.print(json!({ "device": show_device(&device.device), "rules": rows }), human);
+		},
+	}
+	Ok(())
+}

@@ -1,0 +1,234 @@
+//! `provena submit` and `provena status`: readings into the store, anchors onto the chain.
+
+use super::Context;
+use crate::{
+	args::{device_id, Account, DeviceKey},
+	output::bound,
+};
+use anyhow::{anyhow, Result};
+use clap::Args;
+use provena_client::{
+	chain::{account_of, Chain},
+	crypto::DataKey,
+	gateway::{self, ChainEvent, DeliverOptions, Delivery},
+	input::{self, decimal},
+	keys::{encryption_secret, ss58, KeyPair},
+	report::now_ms,
+	show_device,
+	store::Store,
+	Error,
+};
+use provena_primitives::DeviceId;
+use serde_json::json;
+use std::{path::PathBuf, process::ExitCode};
+
+/// Anchor readings: one from the command line, or a file as Merkle batches.
+#[derive(Args, Debug)]
+pub struct Submit {
+	/// The device the readings are from.
+	#[arg(long, value_parser = device_id)]
+	device: DeviceId,
+	#[command(flatten)]
+	device_key: DeviceKey,
+	/// The account that sends (the device's own, its owner's, or a gateway with SUBMIT).
+	#[command(flatten)]
+	account: Account,
+	/// One reading's values: `metric=value` (repeatable).
+	#[arg(long = "value", conflicts_with = "file")]
+	values: Vec<String>,
+	/// A file of readings: JSON Lines, CSV (`.csv`), or `-` for JSON Lines on stdin.
+	#[arg(long)]
+	file: Option<PathBuf>,
+	/// Readings per Merkle anchor.
+	#[arg(long, default_value_t = 16)]
+	batch_size: usize,
+	/// Anchors per transaction (more than 1 sends `anchor_batch`).
+	#[arg(long, default_value_t = 16)]
+	anchors_per_tx: usize,
+	/// Transactions in flight at once.
+	#[arg(long, default_value_t = 64)]
+	max_in_flight: usize,
+	/// Encrypt each anchor's readings into its payload for the device's READ grantees.
+	#[arg(long)]
+	encrypt: bool,
+	/// Only send what the store still has pending; read no new readings.
+	#[arg(long, conflicts_with_all = ["file", "values"])]
+	resume: bool,
+}
+
+/// Runs `provena submit`. Exit code 3 when the chain refused an anchor.
+pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
+	let device = args.device;
+	let account = args.account.load()?;
+	let device_key = args.device_key.load()?;
+	// Read and check all input before touching the chain or the store.
+	let inputs = match (&args.file, args.values.is_empty(), args.resume) {
+		(_, _, true) => Vec::new(),
+		(Some(path), _, _) => input::from_file(path)?,
+		(None, false, _) => vec![input::from_pairs(&args.values, now_ms())?],
+		(None, true, _) => {
+			anyhow::bail!(
+				"give readings: --value metric=number (repeatable), --file FILE, or --resume"
+			)
+		},
+	};
+	let chain = ctx.connect().await?;
+	gateway::check_submitter(&chain, device, &device_key, &account).await?;
+	let mut store = ctx.store(&chain)?;
+	let (stored, skipped) = gateway::import(&chain, &mut store, device, &inputs).await?;
+	let data_key = match args.encrypt {
+		true => Some(data_key_for(&chain, &store, device, &account).await?),
+		false => None,
+	};
+	let max_payload = chain.max_payload_len().await?;
+	let genesis = chain.genesis_hash();
+	let sealed = gateway::seal(
+		&mut store,
+		device,
+		&device_key,
+		genesis,
+		args.batch_size,
+		data_key.as_ref(),
+		max_payload,
+	)?;
+	ctx.out.note(format!(
+		"{stored} new readings stored ({skipped} already stored), {sealed} anchors signed"
+	));
+	let options =
+		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: args.max_in_flight };
+	let delivery = match deliver_with_progress(ctx, &chain, &mut store, &account, options).await {
+		Ok(delivery) => delivery,
+		Err(error @ Error::Unreachable { .. }) => {
+			let tally = store.tally()?;
+			return Err(anyhow::Error::new(error).context(format!(
+				"{} anchors are final, {} still pending in the store; run the same `provena \
+				 submit` again (or with --resume) once the node is back: nothing is sent twice",
+				tally.finalized, tally.pending
+			)));
+		},
+		Err(error) => return Err(error.into()),
+	};
+	report(ctx, &store, stored, skipped, sealed, &delivery)?;
+	Ok(if delivery.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// Delivers what the store holds, with a progress bar on a terminal.
+async fn deliver_with_progress(
+	ctx: &Context,
+	chain: &Chain,
+	store: &mut Store,
+	account: &KeyPair,
+	options: DeliverOptions,
+) -> Result<Delivery, Error> {
+	let bar = ctx.out.progress_bar().then(|| {
+		let bar = indicatif::ProgressBar::new(0);
+		if let Ok(style) = indicatif::ProgressStyle::with_template(
+			"{spinner} {msg} [{bar:30}] {pos}/{len} anchors final",
+		) {
+			bar.set_style(style);
+		}
+		bar
+	});
+	let result = gateway::deliver(chain, store, account, options, |tally| {
+		if let Some(bar) = &bar {
+			bar.set_length(tally.finalized + tally.pending + tally.failed);
+			bar.set_position(tally.finalized);
+		}
+	})
+	.await;
+	if let Some(bar) = &bar {
+		bar.finish_and_clear();
+	}
+	result
+}
+
+/// Prints what a submit did.
+fn report(
+	ctx: &Context,
+	store: &Store,
+	stored: u64,
+	skipped: u64,
+	sealed: u64,
+	delivery: &Delivery,
+) -> Result<()> {
+	let tally = store.tally()?;
+	let value = json!({
+		"stored": stored, "skipped": skipped, "anchors_signed": sealed,
+		"anchored": delivery.anchored, "readings_anchored": delivery.readings_anchored,
+		"already_anchored": delivery.already_anchored, "rejected": delivery.rejected,
+		"transactions": delivery.transactions, "events": delivery.events,
+		"store": { "finalized": tally.finalized, "pending": tally.pending, "failed": tally.failed },
+	});
+	let mut human = format!(
+		"{} anchors ({} readings) finalized in {} transactions; {} were already on chain; {} rejected",
+		delivery.anchored,
+		delivery.readings_anchored,
+		delivery.transactions,
+		delivery.already_anchored,
+		delivery.rejected
+	);
+	for event in &delivery.events {
+		let line =
+			match event {
+				ChainEvent::SequenceGap { device, from, to, block } => {
+					format!("GAP     device {device}: readings {from}..{to} never arrived (block #{block})")
+				},
+				ChainEvent::AlertRaised { device, seq, metric, value, min, max, block } => format!(
+				"ALERT   device {device}: {metric} = {} at reading {seq}, outside [{}, {}] (block #{block})",
+				decimal(*value),
+				bound(*min),
+				bound(*max)
+			),
+				ChainEvent::AnchorRejected { device, first_seq, error } => {
+					format!("REFUSED device {device}: anchor from reading {first_seq}: {error}")
+				},
+				ChainEvent::Anchored { .. } => continue,
+			};
+		human.push_str("\n  ");
+		human.push_str(&line);
+	}
+	ctx.out.print(value, human);
+	Ok(())
+}
+
+/// The data key to encrypt `device`'s payloads with: the store's own (owners), or the one
+/// sealed in the signing account's grant (gateways with READ).
+async fn data_key_for(
+	chain: &Chain,
+	store: &Store,
+	device: DeviceId,
+	account: &KeyPair,
+) -> Result<DataKey> {
+	if let Some(key) = store.current_data_key(&device)? {
+		return Ok(key);
+	}
+	let who = account_of(account);
+	let grants = chain.grants(device).await?;
+	let sealed = grants
+		.into_iter()
+		.filter(|(_, grantee, _)| *grantee == who)
+		.find_map(|(_, _, grant)| grant.sealed_key)
+		.ok_or_else(|| {
+			anyhow!(
+				"no data key for device {}: its owner grants it with `provena grant add --device {} --to {} --read`",
+				show_device(&device),
+				show_device(&device),
+				ss58(who.0)
+			)
+		})?;
+	Ok(DataKey::open(&sealed.0, &encryption_secret(account))?)
+}
+
+/// Runs `provena status`: the store's anchors by where they stand.
+pub async fn status(ctx: &Context) -> Result<()> {
+	let chain = ctx.connect().await?;
+	let tally = ctx.store(&chain)?.tally()?;
+	ctx.out.print(
+		json!({ "pending": tally.pending, "finalized": tally.finalized, "failed": tally.failed, "readings_finalized": tally.readings_finalized }),
+		format!(
+			"anchors: {} finalized ({} readings), {} pending, {} failed",
+			tally.finalized, tally.readings_finalized, tally.pending, tally.failed
+		),
+	);
+	Ok(())
+}

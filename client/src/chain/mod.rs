@@ -1,0 +1,339 @@
+//! The chain as the client sees it: the typed API subxt generates from the checked-in metadata,
+//! a config matching the runtime, account signing, and the queries every command needs.
+//!
+//! - [`tx`]: the one transaction pipeline: sign, submit, follow to finality, classify failures.
+//! - [`events`]: the Provena events of a transaction, decoded as the runtime's typed events.
+//!
+//! Everything here reads the finalized head: a query never reports what may still be reverted.
+
+pub mod events;
+pub mod tx;
+
+use crate::{error::BoxError, keys::AccountKey, Error};
+use provena_primitives::DeviceId;
+use subxt::{
+	config::{
+		substrate::{BlakeTwo256, SubstrateHeader},
+		DefaultTransactionExtensions, RpcConfigFor,
+	},
+	events::Events,
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	transactions::Signer,
+	utils::{AccountId32, MultiAddress, MultiSignature, H256},
+	OnlineClient,
+};
+
+pub use tx::{Finalized, Signed};
+
+/// The typed API of the Provena runtime, generated from `client/metadata/provena.scale`.
+///
+/// The types the client shares with the runtime through `provena-primitives` (device keys and
+/// signed anchors) are used as they are, byte for byte, instead of generated copies.
+/// Regenerate the metadata with `scripts/update-metadata.sh` after a runtime change; the
+/// `metadata` test fails while it differs from what the runtime produces.
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/provena.scale",
+	derive_for_all_types = "Clone, ::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
+	substitute_type(
+		path = "provena_primitives::DeviceKey",
+		with = "::subxt::utils::Static<::provena_primitives::DeviceKey>"
+	),
+	substitute_type(
+		path = "provena_primitives::telemetry::Anchor<V>",
+		with = "::subxt::utils::Static<crate::readings::SignedAnchor>"
+	)
+)]
+pub mod api {}
+
+pub use api::runtime_types::{
+	pallet_access_control::types::{Grant, Permissions, Scope},
+	pallet_device_registry::types::Device as ChainDevice,
+	pallet_telemetry::types::{
+		AlertRule, AnchorRecord, DeviceTelemetry, IndexedAnchor, VerifyError,
+	},
+};
+
+/// A device's record in the registry, as the chain returns it.
+pub type DeviceRecord = ChainDevice<AccountId32, u128, u32>;
+
+/// A grant on a device: its scope, the grantee and what it holds.
+pub type DeviceGrant = (Scope, AccountId32, Grant<AccountId32, u32, u128>);
+
+/// A bounded vector of the generated API (the chain checks the bound).
+pub use api::runtime_types::bounded_collections::bounded_vec::BoundedVec as Bounded;
+
+/// How the client describes the Provena chain to subxt: the runtime's account, address,
+/// signature, header and hashing types, and the standard transaction extensions it uses.
+#[derive(Debug, Clone, Default)]
+pub struct ProvenaConfig;
+
+impl subxt::Config for ProvenaConfig {
+	type AccountId = AccountId32;
+	// The runtime's `Address` is `MultiAddress<AccountId, ()>`: no account indices.
+	type Address = MultiAddress<AccountId32, ()>;
+	type Signature = MultiSignature;
+	type Header = SubstrateHeader<H256>;
+	type TransactionExtensions = DefaultTransactionExtensions<Self>;
+	type AssetId = u32;
+	type Hasher = BlakeTwo256;
+}
+
+impl Signer<ProvenaConfig> for AccountKey {
+	fn account_id(&self) -> AccountId32 {
+		AccountId32(self.public())
+	}
+
+	fn sign(&self, signer_payload: &[u8]) -> MultiSignature {
+		use sp_core::Pair;
+		match self {
+			AccountKey::Sr25519(pair) => MultiSignature::Sr25519(pair.sign(signer_payload).0),
+			AccountKey::Ed25519(pair) => MultiSignature::Ed25519(pair.sign(signer_payload).0),
+		}
+	}
+}
+
+/// The account id of a key.
+pub fn account_of(key: &AccountKey) -> AccountId32 {
+	Signer::<ProvenaConfig>::account_id(key)
+}
+
+/// The client at one block: typed storage, constants, runtime APIs and transaction building.
+pub type AtBlock = subxt::client::ClientAtBlock<
+	ProvenaConfig,
+	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
+>;
+
+/// A connection to a Provena node.
+#[derive(Clone)]
+pub struct Chain {
+	/// The subxt client (typed calls, storage, runtime APIs, blocks).
+	pub client: OnlineClient<ProvenaConfig>,
+	/// The node's legacy RPC methods (pool-aware nonces, raw submission, heads).
+	pub rpc: LegacyRpcMethods<RpcConfigFor<ProvenaConfig>>,
+	/// The URL it was reached at.
+	pub url: String,
+}
+
+impl Chain {
+	/// Connects to the node at `url` (`ws://…`): an error names the URL and says what to do.
+	pub async fn connect(url: &str) -> Result<Chain, Error> {
+		let unreachable = |source: BoxError| Error::Unreachable { url: url.to_string(), source };
+		let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(e.into()))?;
+		let client =
+			OnlineClient::<ProvenaConfig>::from_rpc_client_with_config(ProvenaConfig, rpc.clone())
+				.await
+				.map_err(|e| unreachable(e.into()))?;
+		let rpc = LegacyRpcMethods::new(rpc);
+		Ok(Chain { client, rpc, url: url.to_string() })
+	}
+
+	/// The chain's genesis hash (part of every device signature).
+	pub fn genesis_hash(&self) -> H256 {
+		self.client.genesis_hash()
+	}
+
+	/// Maps a failure to reach or ask the node to [`Error::Unreachable`].
+	pub fn lost(&self, e: impl Into<BoxError>) -> Error {
+		Error::Unreachable { url: self.url.clone(), source: e.into() }
+	}
+
+	/// The client at the latest finalized block.
+	pub async fn finalized(&self) -> Result<AtBlock, Error> {
+		self.client.at_current_block().await.map_err(|e| self.lost(e))
+	}
+
+	/// The next nonce of `who`, counting transactions waiting in the node's pool.
+	pub async fn next_nonce(&self, who: &AccountId32) -> Result<u64, Error> {
+		self.rpc.system_account_next_index(who).await.map_err(|e| self.lost(e))
+	}
+
+	/// The number of the block with `hash`.
+	pub async fn block_number(&self, hash: H256) -> Result<u64, Error> {
+		let at = self.client.at_block(hash).await.map_err(|e| self.lost(e))?;
+		Ok(at.block_number())
+	}
+
+	/// All events of the block with `hash`.
+	pub async fn events_at(&self, hash: H256) -> Result<Events<ProvenaConfig>, Error> {
+		let at = self.client.at_block(hash).await.map_err(|e| self.lost(e))?;
+		at.events().fetch().await.map_err(|e| self.lost(e))
+	}
+
+	/// A device's registry record at the finalized head.
+	pub async fn device(&self, device: DeviceId) -> Result<Option<DeviceRecord>, Error> {
+		let at = self.finalized().await?;
+		let value = at
+			.storage()
+			.try_fetch(api::storage().device_registry().devices(), (device,))
+			.await
+			.map_err(|e| self.lost(e))?;
+		value.map(|v| v.decode().map_err(|e| Error::metadata("a device record", e))).transpose()
+	}
+
+	/// A device's registry record, or [`Error::UnknownDevice`].
+	pub async fn known_device(&self, device: DeviceId) -> Result<DeviceRecord, Error> {
+		self.device(device).await?.ok_or(Error::UnknownDevice(device))
+	}
+
+	/// The devices `owner` owns, in id order.
+	pub async fn devices_of(&self, owner: AccountId32) -> Result<Vec<DeviceId>, Error> {
+		let at = self.finalized().await?;
+		let mut entries = at
+			.storage()
+			.iter(api::storage().device_registry().devices_by_owner(), (owner,))
+			.await
+			.map_err(|e| self.lost(e))?;
+		let mut devices = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(|e| self.lost(e))?;
+			let key = entry.key().map_err(|e| Error::metadata("a DevicesByOwner key", e))?;
+			let (_, device) =
+				key.decode().map_err(|e| Error::metadata("a DevicesByOwner key", e))?;
+			devices.push(device);
+		}
+		devices.sort();
+		Ok(devices)
+	}
+
+	/// A device's telemetry state at the finalized head (`None` before its first anchor).
+	pub async fn device_state(
+		&self,
+		device: DeviceId,
+	) -> Result<Option<DeviceTelemetry<u32>>, Error> {
+		let at = self.finalized().await?;
+		at.runtime_apis()
+			.call(api::runtime_apis().telemetry_api().device_state(device))
+			.await
+			.map_err(|e| self.lost(e))
+	}
+
+	/// The next sequence number the chain expects from `device` (0 before its first anchor).
+	pub async fn next_seq(&self, device: DeviceId) -> Result<u64, Error> {
+		Ok(self.device_state(device).await?.map(|s| s.next_seq).unwrap_or(0))
+	}
+
+	/// A device's anchors covering `from_seq..=to_seq` at the finalized head, at most `limit`.
+	pub async fn anchors(
+		&self,
+		device: DeviceId,
+		from_seq: u64,
+		to_seq: u64,
+		limit: u32,
+	) -> Result<Vec<IndexedAnchor<AccountId32, u32>>, Error> {
+		let at = self.finalized().await?;
+		at.runtime_apis()
+			.call(api::runtime_apis().telemetry_api().anchors(device, from_seq, to_seq, limit))
+			.await
+			.map_err(|e| self.lost(e))
+	}
+
+	/// The anchor of `device` that covers reading `seq`, if one does.
+	pub async fn anchor_covering(
+		&self,
+		device: DeviceId,
+		seq: u64,
+	) -> Result<Option<IndexedAnchor<AccountId32, u32>>, Error> {
+		let found = self.anchors(device, seq, seq, 1).await?;
+		Ok(found.into_iter().find(|a| {
+			a.anchor.first_seq <= seq && seq < a.anchor.first_seq + u64::from(a.anchor.count)
+		}))
+	}
+
+	/// Checks a reading's leaf and Merkle proof against the anchor covering `seq`.
+	pub async fn verify_reading(
+		&self,
+		device: DeviceId,
+		seq: u64,
+		leaf: H256,
+		proof: Vec<H256>,
+	) -> Result<Result<IndexedAnchor<AccountId32, u32>, VerifyError>, Error> {
+		let at = self.finalized().await?;
+		at.runtime_apis()
+			.call(api::runtime_apis().telemetry_api().verify_reading(device, seq, leaf, proof))
+			.await
+			.map_err(|e| self.lost(e))
+	}
+
+	/// A device's alert rules.
+	pub async fn alert_rules(&self, device: DeviceId) -> Result<Vec<AlertRule>, Error> {
+		let at = self.finalized().await?;
+		let value = at
+			.storage()
+			.try_fetch(api::storage().telemetry().alert_rules(), (device,))
+			.await
+			.map_err(|e| self.lost(e))?;
+		let rules = value
+			.map(|v| v.decode().map_err(|e| Error::metadata("a device's alert rules", e)))
+			.transpose()?;
+		Ok(rules.map(|rules| rules.0).unwrap_or_default())
+	}
+
+	/// The most bytes an anchor's encrypted payload may have (`Telemetry::MaxPayloadLen`).
+	pub async fn max_payload_len(&self) -> Result<usize, Error> {
+		let at = self.finalized().await?;
+		let max = at
+			.constants()
+			.entry(api::constants().telemetry().max_payload_len())
+			.map_err(|e| Error::metadata("Telemetry::MaxPayloadLen", e))?;
+		Ok(max as usize)
+	}
+
+	/// What `who` may do with `device` now (direct and group grants), as permission bits.
+	pub async fn permissions(&self, who: AccountId32, device: DeviceId) -> Result<u8, Error> {
+		let at = self.finalized().await?;
+		let bits = at
+			.runtime_apis()
+			.call(api::runtime_apis().access_control_api().permissions(who, device))
+			.await
+			.map_err(|e| self.lost(e))?;
+		Ok(bits.0)
+	}
+
+	/// The x25519 key `who` published for sealed data keys, if any.
+	pub async fn encryption_key(&self, who: AccountId32) -> Result<Option<[u8; 32]>, Error> {
+		let at = self.finalized().await?;
+		let value = at
+			.storage()
+			.try_fetch(api::storage().access_control().encryption_keys(), (who,))
+			.await
+			.map_err(|e| self.lost(e))?;
+		value.map(|v| v.decode().map_err(|e| Error::metadata("an encryption key", e))).transpose()
+	}
+
+	/// Every grant on `device`, directly and through its groups.
+	pub async fn grants(&self, device: DeviceId) -> Result<Vec<DeviceGrant>, Error> {
+		let at = self.finalized().await?;
+		at.runtime_apis()
+			.call(api::runtime_apis().access_control_api().grants(device))
+			.await
+			.map_err(|e| self.lost(e))
+	}
+
+	/// The encrypted payload that travelled with `device`'s anchor starting at `first_seq`,
+	/// read from the extrinsics of block `block` (payloads are never kept in state).
+	pub async fn anchor_payload(
+		&self,
+		device: DeviceId,
+		first_seq: u64,
+		block: u32,
+	) -> Result<Option<Vec<u8>>, Error> {
+		let at = self.client.at_block(u64::from(block)).await.map_err(|e| self.lost(e))?;
+		let extrinsics = at.extrinsics().fetch().await.map_err(|e| self.lost(e))?;
+		let ours = |anchor: &crate::readings::SignedAnchor| {
+			anchor.statement.device == device && anchor.statement.first_seq == first_seq
+		};
+		for call in extrinsics.find::<api::telemetry::calls::Anchor>() {
+			let call = call.map_err(|e| Error::metadata("a Telemetry.anchor call", e))?;
+			if ours(&call.anchor.0) {
+				return Ok(call.payload.map(|p| p.0));
+			}
+		}
+		for call in extrinsics.find::<api::telemetry::calls::AnchorBatch>() {
+			let call = call.map_err(|e| Error::metadata("a Telemetry.anchor_batch call", e))?;
+			if let Some(item) = call.items.0.into_iter().find(|item| ours(&item.anchor.0)) {
+				return Ok(item.payload.map(|p| p.0));
+			}
+		}
+		Ok(None)
+	}
+}

@@ -1,0 +1,268 @@
+//! The one transaction pipeline: sign, submit, follow to finality or failure, and classify.
+//!
+//! Every command, the gateway and the load generator send through here. Confirmation means
+//! finalized with the transaction's events in hand, never "the pool accepted it". A failure is
+//! classified from subxt's typed errors, the node's JSON-RPC error codes and the runtime's own
+//! validity verdict, never from the words of a message:
+//!
+//! - the transport broke or the node went away: [`Error::Unreachable`];
+//! - the pool did not take the transaction, or let it go: [`Error::Rejected`] with a
+//!   [`Rejection`] (for the pool's "invalid" code, the runtime's `validate_transaction` says
+//!   why: payment, nonce, signature…);
+//! - the block ran the call and it failed: [`Error::Dispatch`] with the pallet's error name.
+
+use super::{api, AtBlock, Chain, ProvenaConfig};
+use crate::{error::Rejection, keys::AccountKey, Error};
+use subxt::{
+	config::DefaultExtrinsicParamsBuilder,
+	error::{BackendError, ExtrinsicError, RpcError},
+	extrinsics::ExtrinsicEvents,
+	metadata::ArcMetadata,
+	transactions::{Payload, TransactionInvalid, TransactionStatus, ValidationResult},
+	utils::H256,
+};
+
+/// A signed transaction, ready to submit.
+pub type Signed = subxt::transactions::SubmittableTransaction<
+	ProvenaConfig,
+	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
+>;
+
+/// How long a transaction stays valid, in blocks from the block it was signed at.
+pub const MORTALITY: u64 = 64;
+
+/// The node's JSON-RPC error codes for pool refusals (`sc-rpc-api`'s author errors).
+mod code {
+	/// The runtime says the transaction is invalid.
+	pub const INVALID: i32 = 1010;
+	/// The pool banned the transaction for a while.
+	pub const BANNED: i32 = 1012;
+	/// The same transaction is already in the pool.
+	pub const ALREADY_IMPORTED: i32 = 1013;
+	/// Too low a priority to replace what the pool holds.
+	pub const TOO_LOW_PRIORITY: i32 = 1014;
+	/// Not taken because of the pool's limits.
+	pub const IMMEDIATELY_DROPPED: i32 = 1016;
+}
+
+/// A transaction in a finalized block: where it landed and what it emitted.
+pub struct Finalized {
+	/// The finalized block that includes it.
+	pub block_hash: H256,
+	/// That block's number.
+	pub block_number: u64,
+	/// The transaction's hash.
+	pub tx_hash: H256,
+	/// Its events.
+	pub events: ExtrinsicEvents<ProvenaConfig>,
+	/// The runtime's metadata at that block (to name errors inside events).
+	pub metadata: ArcMetadata,
+}
+
+impl Finalized {
+	/// The dispatch error, if the call failed (`System.ExtrinsicFailed`).
+	pub fn dispatch_error(&self) -> Result<Option<Error>, Error> {
+		match self.events.find_first::<api::system::events::ExtrinsicFailed>() {
+			None => Ok(None),
+			Some(failed) => {
+				let failed = failed.map_err(|e| Error::metadata("System.ExtrinsicFailed", e))?;
+				Ok(Some(dispatch_error(&self.metadata, &failed.dispatch_error)))
+			},
+		}
+	}
+
+	/// `self` if the call succeeded, else its dispatch error.
+	pub fn success(self) -> Result<Finalized, Error> {
+		match self.dispatch_error()? {
+			None => Ok(self),
+			Some(error) => Err(error),
+		}
+	}
+}
+
+/// Signs `call` with `signer` at `nonce`, mortal for [`MORTALITY`] blocks from the block `at`
+/// is at. Needs no round trip to the node, so a sender of many transactions keeps one `at` for
+/// a while.
+pub fn sign_at<Call: Payload>(
+	at: &AtBlock,
+	call: &Call,
+	signer: &AccountKey,
+	nonce: u64,
+) -> Result<Signed, Error> {
+	let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
+		.nonce(nonce)
+		.mortal_from_unchecked(MORTALITY, at.block_number(), at.block_hash())
+		.build();
+	let mut signable = at
+		.transactions()
+		.create_signable_offline(call, params)
+		.map_err(|e| Error::metadata("a call the chain's metadata does not know", e))?;
+	signable.sign(signer).map_err(|e| Error::metadata("signing a transaction", e))
+}
+
+impl Chain {
+	/// Signs `call` with `signer` at the account's next nonce (counting the pool), submits it,
+	/// and waits for it to be finalized and successful.
+	pub async fn submit<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &AccountKey,
+	) -> Result<Finalized, Error> {
+		let nonce = self.next_nonce(&super::account_of(signer)).await?;
+		let tx = sign_at(&self.finalized().await?, call, signer, nonce)?;
+		self.follow(tx, || {}).await?.success()
+	}
+
+	/// Submits a signed transaction and follows it until its block is finalized, calling
+	/// `in_block` each time it enters a best block. A call that failed in its block still
+	/// comes back as [`Finalized`]: [`Finalized::success`] turns that into its error.
+	pub async fn follow(&self, tx: Signed, mut in_block: impl FnMut()) -> Result<Finalized, Error> {
+		let tx_hash = tx.hash();
+		let mut progress = match tx.submit_and_watch().await {
+			Ok(progress) => progress,
+			Err(error) => return Err(self.refused(&tx, error).await),
+		};
+		while let Some(status) = progress.next().await {
+			match status.map_err(|e| self.lost(e))? {
+				TransactionStatus::InBestBlock(_) => in_block(),
+				TransactionStatus::InFinalizedBlock(included) => {
+					let at = included.at().await.map_err(|e| self.lost(e))?;
+					let events = included.fetch_events().await.map_err(|e| self.lost(e))?;
+					return Ok(Finalized {
+						block_hash: included.block_hash(),
+						block_number: at.block_number(),
+						tx_hash,
+						events,
+						metadata: at.metadata(),
+					});
+				},
+				TransactionStatus::Invalid { message } => {
+					let why = invalid_reason(&tx).await.unwrap_or(Rejection::Invalid(message));
+					return Err(Error::Rejected(why));
+				},
+				TransactionStatus::Dropped { message } => {
+					return Err(Error::Rejected(Rejection::Dropped(message)))
+				},
+				TransactionStatus::Error { message } => {
+					return Err(Error::Rejected(Rejection::Failed(message)))
+				},
+				TransactionStatus::Validated
+				| TransactionStatus::Broadcasted
+				| TransactionStatus::NoLongerInBestBlock => {},
+			}
+		}
+		Err(self.lost("the node closed the transaction's status stream"))
+	}
+
+	/// Classifies a failed submission: a refusal by the node (with its reason), or the node
+	/// out of reach.
+	async fn refused(&self, tx: &Signed, error: ExtrinsicError) -> Error {
+		match &error {
+			ExtrinsicError::ErrorSubmittingTransaction(BackendError::Rpc(
+				RpcError::ClientError(rpc),
+			)) => match pool_refusal(rpc) {
+				Some(Rejection::Invalid(message)) => {
+					Error::Rejected(invalid_reason(tx).await.unwrap_or(Rejection::Invalid(message)))
+				},
+				Some(rejection) => Error::Rejected(rejection),
+				None => self.lost(error),
+			},
+			_ => self.lost(error),
+		}
+	}
+}
+
+/// What a JSON-RPC error from the node's author API says about a transaction: `None` when the
+/// node did not answer (a transport failure), else the pool's refusal by its error code.
+pub fn pool_refusal(error: &subxt::rpcs::Error) -> Option<Rejection> {
+	let subxt::rpcs::Error::User(error) = error else { return None };
+	Some(match error.code {
+		code::INVALID => Rejection::Invalid(error.message.clone()),
+		code::BANNED => Rejection::Banned,
+		code::ALREADY_IMPORTED => Rejection::AlreadyImported,
+		code::TOO_LOW_PRIORITY | code::IMMEDIATELY_DROPPED => Rejection::PoolFull,
+		code => Rejection::Other { code, message: error.message.clone() },
+	})
+}
+
+/// Why the runtime calls `tx` invalid, by its `validate_transaction` at the block `tx` was
+/// signed at; `None` if it says valid or cannot be asked.
+async fn invalid_reason(tx: &Signed) -> Option<Rejection> {
+	match tx.validate().await.ok()? {
+		ValidationResult::Valid(_) => None,
+		ValidationResult::Unknown(unknown) => Some(Rejection::Invalid(format!("{unknown:?}"))),
+		ValidationResult::Invalid(invalid) => Some(match invalid {
+			TransactionInvalid::Payment => Rejection::Payment,
+			TransactionInvalid::Stale => Rejection::Stale,
+			TransactionInvalid::Future => Rejection::Future,
+			TransactionInvalid::BadProof => Rejection::BadProof,
+			TransactionInvalid::AncientBirthBlock => Rejection::Expired,
+			TransactionInvalid::ExhaustsResources => Rejection::ExhaustsResources,
+			other => Rejection::Invalid(format!("{other:?}")),
+		}),
+	}
+}
+
+/// A dispatch error as the runtime's metadata names it: [`Error::Dispatch`] with the pallet's
+/// name, the error's name and its docs.
+pub fn dispatch_error(
+	metadata: &ArcMetadata,
+	error: &api::runtime_types::sp_runtime::DispatchError,
+) -> Error {
+	use api::runtime_types::sp_runtime::DispatchError as E;
+	match error {
+		E::Module(module) => {
+			let index = module.error[0];
+			let named = metadata.pallet_by_error_index(module.index).and_then(|pallet| {
+				pallet.error_variant_by_index(index).map(|variant| Error::Dispatch {
+					pallet: pallet.name().to_string(),
+					error: variant.name.clone(),
+					docs: variant.docs.join(" ").trim().to_string(),
+				})
+			});
+			named.unwrap_or_else(|| Error::Dispatch {
+				pallet: format!("pallet #{}", module.index),
+				error: format!("error #{index}"),
+				docs: String::new(),
+			})
+		},
+		other => Error::Dispatch {
+			pallet: "System".into(),
+			error: format!("{other:?}"),
+			docs: String::new(),
+		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use subxt::rpcs::{Error as RpcError, UserError};
+
+	fn refused(code: i32) -> RpcError {
+		RpcError::User(UserError { code, message: format!("error {code}"), data: None })
+	}
+
+	#[test]
+	fn pool_refusals_are_told_by_the_node_s_error_code() {
+		assert_eq!(pool_refusal(&refused(1016)), Some(Rejection::PoolFull));
+		assert_eq!(pool_refusal(&refused(1014)), Some(Rejection::PoolFull));
+		assert_eq!(pool_refusal(&refused(1012)), Some(Rejection::Banned));
+		assert_eq!(pool_refusal(&refused(1013)), Some(Rejection::AlreadyImported));
+		assert_eq!(pool_refusal(&refused(1010)), Some(Rejection::Invalid("error 1010".into())));
+		assert_eq!(
+			pool_refusal(&refused(-32602)),
+			Some(Rejection::Other { code: -32602, message: "error -32602".into() })
+		);
+		assert!(pool_refusal(&refused(1016)).is_some_and(|r| r.is_retryable()));
+		assert!(!Rejection::Payment.is_retryable());
+	}
+
+	#[test]
+	fn a_broken_transport_is_no_refusal() {
+		let gone = RpcError::DisconnectedWillReconnect("connection reset".into());
+		assert_eq!(pool_refusal(&gone), None);
+		let client = RpcError::Client(Box::new(std::io::Error::other("broken pipe")));
+		assert_eq!(pool_refusal(&client), None);
+	}
+}

@@ -1,0 +1,176 @@
+//! The gateway: readings in, anchors on chain, resumable at any point.
+//!
+//! 1. [`import`]: readings go into the store with their sequence numbers (idempotent: the same
+//!    file twice stores nothing new).
+//! 2. [`seal`]: unanchored readings become Merkle batches, signed by the device key and stored
+//!    with their proofs (and the encrypted payload) before anything is sent.
+//! 3. [`deliver`]: every anchor the chain does not have is sent, at most `max_in_flight`
+//!    transactions at a time with locally counted nonces, and followed to finality. Before
+//!    sending, each stored anchor is checked against the chain, so after a crash or a node restart
+//!    what was already anchored is recognised (same root) and never sent again.
+
+mod deliver;
+
+pub use crate::chain::events::ChainEvent;
+pub use deliver::deliver;
+
+use crate::{
+	chain::{account_of, api, Chain},
+	crypto::DataKey,
+	input::ReadingInput,
+	keys::{ss58, AccountKey, KeyPair},
+	readings::Batch,
+	show_device,
+	store::Store,
+	Error,
+};
+use codec::Encode;
+use provena_primitives::{permission, telemetry::Reading, DeviceId};
+use std::time::Duration;
+use subxt::utils::H256;
+
+/// How a delivery went.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Delivery {
+	/// Anchors this run put on chain (finalized).
+	pub anchored: u64,
+	/// Readings in them.
+	pub readings_anchored: u64,
+	/// Anchors found already on chain (an earlier run sent them).
+	pub already_anchored: u64,
+	/// Anchors the chain refused.
+	pub rejected: u64,
+	/// Transactions sent.
+	pub transactions: u64,
+	/// What the chain emitted about them.
+	pub events: Vec<ChainEvent>,
+	/// Submission to best-block inclusion, per transaction.
+	#[serde(skip)]
+	pub to_in_block: Vec<Duration>,
+	/// Submission to finality, per transaction.
+	#[serde(skip)]
+	pub to_finalized: Vec<Duration>,
+}
+
+/// How [`deliver`] sends.
+#[derive(Clone, Copy, Debug)]
+pub struct DeliverOptions {
+	/// Anchors per transaction: 1 sends `anchor`, more send `anchor_batch`.
+	pub anchors_per_tx: usize,
+	/// Transactions in flight at once.
+	pub max_in_flight: usize,
+}
+
+impl Default for DeliverOptions {
+	fn default() -> Self {
+		DeliverOptions { anchors_per_tx: 16, max_in_flight: 64 }
+	}
+}
+
+/// Stores `inputs` as readings of `device`, after what the chain and the store already have.
+/// Returns (stored, skipped as already stored).
+pub async fn import(
+	chain: &Chain,
+	store: &mut Store,
+	device: DeviceId,
+	inputs: &[ReadingInput],
+) -> Result<(u64, u64), Error> {
+	let chain_next = chain.next_seq(device).await?;
+	store.import(&device, inputs, chain_next)
+}
+
+/// Turns `device`'s unanchored readings into signed anchors of at most `batch_size` readings
+/// each (a gap in sequence numbers also ends a batch), encrypting each anchor's readings under
+/// `data_key` when given. Returns how many anchors were made.
+pub fn seal(
+	store: &mut Store,
+	device: DeviceId,
+	device_key: &KeyPair,
+	genesis: H256,
+	batch_size: usize,
+	data_key: Option<&DataKey>,
+	max_payload: usize,
+) -> Result<u64, Error> {
+	let readings = store.unanchored(&device)?;
+	let mut runs: Vec<Vec<Reading>> = Vec::new();
+	for reading in readings {
+		match runs.last_mut() {
+			Some(run)
+				if run.len() < batch_size.max(1)
+					&& run.last().is_some_and(|last| last.seq + 1 == reading.seq) =>
+			{
+				run.push(reading)
+			},
+			_ => runs.push(vec![reading]),
+		}
+	}
+	let mut made = 0;
+	for run in runs {
+		let batch = Batch::new(run)?;
+		let anchor = batch.sign(device_key, &genesis);
+		let payload = data_key.map(|key| {
+			key.encrypt(
+				&device,
+				batch.first_seq(),
+				batch.readings().len() as u32,
+				&batch.readings().to_vec().encode(),
+			)
+		});
+		if let Some(payload) = &payload {
+			if payload.len() > max_payload {
+				return Err(Error::input(format!(
+					"{} readings encrypt to {} bytes, more than the chain's {max_payload}-byte \
+					 payload limit; use a smaller --batch-size",
+					batch.readings().len(),
+					payload.len()
+				)));
+			}
+		}
+		store.add_anchor(&batch, &anchor, payload.as_deref())?;
+		made += 1;
+	}
+	Ok(made)
+}
+
+/// Checks that `account` may anchor for `device` and that `device_key` is its registered key,
+/// so that a wrong key file or a missing grant is said before anything is sent.
+pub async fn check_submitter(
+	chain: &Chain,
+	device: DeviceId,
+	device_key: &KeyPair,
+	account: &AccountKey,
+) -> Result<(), Error> {
+	let info = chain.known_device(device).await?;
+	if info.key.0 != device_key.key() {
+		return Err(Error::key(format!(
+			"the device key given is not the one registered for device {} (rotated, or the \
+			 wrong key file)",
+			show_device(&device)
+		)));
+	}
+	use api::runtime_types::provena_primitives::DeviceStatus;
+	if !matches!(info.status, DeviceStatus::Active) {
+		return Err(Error::NotAuthorized(format!(
+			"device {} is {:?}; only active devices anchor",
+			show_device(&device),
+			info.status
+		)));
+	}
+	let who = account_of(account);
+	let is_owner = info.owner == who;
+	let is_device = who.0 == device_key.public();
+	if !is_owner && !is_device {
+		let bits = chain.permissions(who.clone(), device).await?;
+		if bits & permission::SUBMIT == 0 {
+			return Err(Error::NotAuthorized(format!(
+				"account {} may not submit for device {}: ask its owner for a SUBMIT grant \
+				 (`provena grant add --device {} --to {} --submit`)",
+				ss58(who.0),
+				show_device(&device),
+				show_device(&device),
+				ss58(who.0),
+			)));
+		}
+	}
+	Ok(())
+}

@@ -1,0 +1,115 @@
+//! A submit interrupted by a node crash resumes without gaps or duplicates.
+
+use super::*;
+use provena_test_utils::Node;
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
+	let home = tempfile::tempdir().unwrap();
+	let base = home.path().join("chain");
+	let node = Node::dev_at(&base);
+	let (key, device) = device_key(&node.url(), home.path(), "meter.key");
+	ok(provena(&node.url(), home.path()).args([
+		"device",
+		"register",
+		"--suri",
+		"//Alice",
+		"--device-key",
+		&key,
+	]));
+
+	// 120 readings, 4 per anchor, one anchor per transaction, two in flight: many blocks' work.
+	let file = home.path().join("meter.jsonl");
+	readings(&file, 0..120, |seq| 20.0 + seq as f64 / 100.0);
+	let submit = |url: &str| {
+		let mut c = provena(url, home.path());
+		c.args(["submit", "--suri", "//Alice", "--device", &device, "--device-key", &key]).args([
+			"--file",
+			file.to_str().unwrap(),
+			"--batch-size",
+			"4",
+			"--anchors-per-tx",
+			"1",
+			"--max-in-flight",
+			"2",
+		]);
+		c
+	};
+	let running = submit(&node.url())
+		.stdout(std::process::Stdio::piped())
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+
+	// Kill the node once some anchors are final and others are not.
+	let store = home.path().to_path_buf();
+	let started = Instant::now();
+	loop {
+		let finalized = count_finalized(&store);
+		if finalized >= 2 {
+			assert!(finalized < 30, "the submit finished before the node could be killed");
+			break;
+		}
+		assert!(
+			started.elapsed() < Duration::from_secs(180),
+			"nothing was finalized:\n{}",
+			node.log_tail(30)
+		);
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	node.kill();
+	let output = running.wait_with_output().unwrap();
+	assert!(!output.status.success(), "submit should fail when the node dies");
+	let err = String::from_utf8_lossy(&output.stderr);
+	assert!(err.contains("cannot reach the node") && err.contains("again"), "{err}");
+
+	// Restart on the same base path; the same command finishes the job.
+	let node = Node::dev_at(&base);
+	let done = json(&mut submit(&node.url()));
+	assert_eq!(done["stored"], 0, "{done}");
+	assert_eq!(done["rejected"], 0, "{done}");
+	let anchored_before =
+		30 - done["anchored"].as_u64().unwrap() - done["already_anchored"].as_u64().unwrap();
+	assert!(anchored_before >= 2, "{done}");
+
+	// The chain holds each of the 120 readings exactly once, in 30 anchors, with no gap.
+	let state =
+		json(provena(&node.url(), home.path()).args(["device", "show", "--device", &device]));
+	assert_eq!(state["readings"], 120, "{state}");
+	assert_eq!(state["anchors"], 30, "{state}");
+	assert_eq!(state["missing"], 0, "{state}");
+	assert_eq!(state["next_seq"], 120, "{state}");
+	for seq in [0u64, 1, 57, 119] {
+		let verified = json(provena(&node.url(), home.path()).args([
+			"verify",
+			"--device",
+			&device,
+			"--seq",
+			&seq.to_string(),
+		]));
+		assert_eq!(verified["verified"], true, "{verified}");
+	}
+	let status = json(provena(&node.url(), home.path()).args(["status"]));
+	assert_eq!(status["finalized"], 30, "{status}");
+	assert_eq!(status["pending"], 0);
+}
+
+/// Finalized anchors in the store under `home` (any `.db` file in it).
+fn count_finalized(home: &Path) -> i64 {
+	let Some(db) = std::fs::read_dir(home)
+		.ok()
+		.into_iter()
+		.flatten()
+		.filter_map(Result::ok)
+		.map(|e| e.path())
+		.find(|p| p.extension().is_some_and(|x| x == "db"))
+	else {
+		return 0;
+	};
+	rusqlite::Connection::open(db)
+		.and_then(|c| {
+			c.query_row("SELECT COUNT(*) FROM anchors WHERE status = 'finalized'", [], |r| r.get(0))
+		})
+		.unwrap_or(0)
+}

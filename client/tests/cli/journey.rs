@@ -1,0 +1,240 @@
+//! An owner, a gateway and readers: registration, grants, encrypted submits, proofs,
+//! history, decryption and a revocation that rotates the data key.
+
+use super::*;
+use provena_test_utils::Node;
+
+#[test]
+fn owner_gateway_and_reader_journey() {
+	let owner_home = tempfile::tempdir().unwrap();
+	let bob_home = tempfile::tempdir().unwrap();
+	let node = Node::dev();
+	let url = node.url();
+	let alice = |args: &[&str]| {
+		let mut c = provena(&url, owner_home.path());
+		c.args(args).args(["--suri", "//Alice"]);
+		c
+	};
+	let bob = |args: &[&str]| {
+		let mut c = provena(&url, bob_home.path());
+		c.args(args).args(["--suri", "//Bob"]);
+		c
+	};
+
+	// The owner registers a cold-chain thermometer and sets its alert rule.
+	let (key, device) = device_key(&url, owner_home.path(), "thermo.key");
+	let bob_submits = |args: &[&str]| {
+		let mut c = bob(&["submit", "--device", &device, "--device-key", &key]);
+		c.args(args);
+		c
+	};
+	let registered =
+		json(&mut alice(&["device", "register", "--device-key", &key, "--kind", "thermometer"]));
+	assert_eq!(registered["device"], device.as_str());
+	let shown =
+		json(provena(&url, owner_home.path()).args(["device", "show", "--device", &device]));
+	assert_eq!(shown["status"], "Active");
+	assert_eq!(shown["kind"], "thermometer");
+	ok(&mut alice(&[
+		"rule",
+		"set",
+		"--device",
+		&device,
+		"--metric",
+		"temperature",
+		"--min",
+		"2",
+		"--max",
+		"8",
+	]));
+	let rules = json(provena(&url, owner_home.path()).args(["rule", "list", "--device", &device]));
+	assert_eq!(rules["rules"][0]["max"], 8_000);
+
+	// Bob, a gateway, may not submit before he holds a grant.
+	let (_, err) = fails(&mut bob_submits(&["--value", "temperature=4"]));
+	assert!(err.contains("may not submit") && err.contains("grant add"), "{err}");
+
+	// Bob publishes his encryption key; Alice grants him SUBMIT and READ.
+	ok(&mut bob(&["encryption-key", "publish"]));
+	ok(&mut alice(&["grant", "add", "--device", &device, "--to", BOB, "--submit", "--read"]));
+	let grants =
+		json(provena(&url, owner_home.path()).args(["grant", "list", "--device", &device]));
+	assert_eq!(grants["grants"][0]["permissions"], "SUBMIT|READ");
+	assert_eq!(grants["grants"][0]["sealed_key"], true);
+
+	// A single reading through the gateway, encrypted with the key Bob's grant holds.
+	let single = json(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--value",
+		"temperature=4.2",
+		"--encrypt",
+	]));
+	assert_eq!(single["anchored"], 1);
+	assert_eq!(single["readings_anchored"], 1);
+
+	// A file with a gap (1..=4 never sent) and one reading out of bounds, as Merkle batches.
+	let file = owner_home.path().join("readings.jsonl");
+	readings(&file, 5..45, |seq| if seq == 18 { 9.5 } else { 4.0 });
+	let batch = json(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--file",
+		file.to_str().unwrap(),
+		"--batch-size",
+		"8",
+		"--anchors-per-tx",
+		"2",
+		"--encrypt",
+	]));
+	assert_eq!(batch["anchored"], 5, "{batch}");
+	assert_eq!(batch["readings_anchored"], 40);
+	let events = batch["events"].as_array().unwrap();
+	assert!(
+		events.iter().any(|e| e["event"] == "sequence_gap" && e["from"] == 1 && e["to"] == 4),
+		"{batch}"
+	);
+	assert!(
+		events
+			.iter()
+			.any(|e| e["event"] == "alert_raised" && e["seq"] == 18 && e["value"] == 9_500),
+		"{batch}"
+	);
+
+	// The same file again stores and sends nothing.
+	let again = json(&mut bob(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--file",
+		file.to_str().unwrap(),
+		"--encrypt",
+	]));
+	assert_eq!(again["stored"], 0);
+	assert_eq!(again["skipped"], 40);
+	assert_eq!(again["transactions"], 0);
+
+	// Verify a reading from the store and from a receipt; a tampered receipt fails.
+	let verified =
+		json(provena(&url, bob_home.path()).args(["verify", "--device", &device, "--seq", "20"]));
+	assert_eq!(verified["verified"], true);
+	assert_eq!(verified["first_seq"], 13);
+	let receipt =
+		ok(provena(&url, bob_home.path()).args(["proof", "--device", &device, "--seq", "20"]));
+	let good = owner_home.path().join("good.json");
+	std::fs::write(&good, &receipt).unwrap();
+	let audited = json(provena(&url, owner_home.path()).args([
+		"verify",
+		"--receipt",
+		good.to_str().unwrap(),
+	]));
+	assert_eq!(audited["verified"], true);
+	let tampered = owner_home.path().join("tampered.json");
+	std::fs::write(&tampered, receipt.replace("\"temperature\":4.0", "\"temperature\":3.0"))
+		.unwrap();
+	assert_ne!(std::fs::read_to_string(&tampered).unwrap(), receipt, "the receipt changed");
+	let (code, out) = fails(provena(&url, owner_home.path()).args([
+		"verify",
+		"--receipt",
+		tampered.to_str().unwrap(),
+	]));
+	assert_eq!(code, 2);
+	assert!(out.contains("ProofMismatch"), "{out}");
+
+	// History shows the anchors in order.
+	let history = json(provena(&url, owner_home.path()).args(["history", "--device", &device]));
+	let firsts = first_seqs(&history);
+	assert_eq!(firsts, vec![0, 5, 13, 21, 29, 37]);
+	// Over a sequence range, and over device time (reading 20 is at +20 s).
+	let ranged = json(provena(&url, owner_home.path()).args([
+		"history",
+		"--device",
+		&device,
+		"--from-seq",
+		"15",
+		"--to-seq",
+		"22",
+	]));
+	let firsts = first_seqs(&ranged);
+	assert_eq!(firsts, vec![13, 21]);
+	let timed = json(provena(&url, owner_home.path()).args([
+		"history",
+		"--device",
+		&device,
+		"--since-ms",
+		"1700000020000",
+		"--until-ms",
+		"1700000020000",
+	]));
+	let firsts = first_seqs(&timed);
+	assert_eq!(firsts, vec![13]);
+
+	// A reader with a fresh store decrypts with the key sealed in his grant.
+	let reader_home = tempfile::tempdir().unwrap();
+	let opened = json(
+		provena(&url, reader_home.path())
+			.args(["decrypt", "--device", &device, "--seq", "18", "--suri", "//Bob"]),
+	);
+	let rows = opened["readings"].as_array().unwrap();
+	assert_eq!(rows.len(), 8);
+	assert_eq!(rows[5]["seq"], 18);
+	assert_eq!(rows[5]["values"]["temperature"], 9.5);
+	// Charlie holds no grant: nothing to open with.
+	let (_, err) = fails(provena(&url, reader_home.path()).args([
+		"decrypt",
+		"--device",
+		&device,
+		"--seq",
+		"18",
+		"--suri",
+		"//Charlie",
+	]));
+	assert!(err.contains("no READ grant"), "{err}");
+
+	// Charlie becomes a reader too. Revoking Bob rotates the device's data key and re-seals
+	// the new one for Charlie only.
+	let charlie = |args: &[&str]| {
+		let mut c = provena(&url, reader_home.path());
+		c.args(args).args(["--suri", "//Charlie"]);
+		c
+	};
+	ok(&mut charlie(&["encryption-key", "publish"]));
+	ok(&mut alice(&["grant", "add", "--device", &device, "--to", CHARLIE, "--read"]));
+	let revoked = json(&mut alice(&["grant", "revoke", "--device", &device, "--to", BOB]));
+	assert_eq!(revoked["rotated_for"], 1, "{revoked}");
+	let (_, err) = fails(&mut bob_submits(&["--value", "temperature=4"]));
+	assert!(err.contains("may not submit"), "{err}");
+
+	// The owner's next payload uses the new key: Charlie opens it, Bob cannot, and Charlie's
+	// new key does not open the payloads from before the rotation.
+	let after = json(&mut alice(&[
+		"submit",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--value",
+		"temperature=5.5",
+		"--encrypt",
+	]));
+	assert_eq!(after["anchored"], 1, "{after}");
+	let opened = json(&mut charlie(&["decrypt", "--device", &device, "--seq", "45"]));
+	assert_eq!(opened["readings"][0]["values"]["temperature"], 5.5);
+	let (_, err) = fails(&mut charlie(&["decrypt", "--device", &device, "--seq", "18"]));
+	assert!(err.contains("rotated"), "{err}");
+	let fresh = tempfile::tempdir().unwrap();
+	let (_, err) = fails(
+		provena(&url, fresh.path())
+			.args(["decrypt", "--device", &device, "--seq", "45", "--suri", "//Bob"]),
+	);
+	assert!(err.contains("no READ grant"), "{err}");
+	drop(node);
+}

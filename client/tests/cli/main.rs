@@ -1,0 +1,104 @@
+//! The `provena` and `provena-bench` commands against a real `provena-node --dev`: the user
+//! journeys, resuming after a node crash, the errors bad input gets, the device lifecycle, and
+//! the throughput benchmark. One test binary, so the tests run side by side, each on its own
+//! node.
+
+mod bad_input;
+mod bench;
+mod crash;
+mod journey;
+mod lifecycle;
+
+use provena_test_utils::free_port;
+use serde_json::Value;
+use std::{
+	path::Path,
+	process::{Command, Output, Stdio},
+};
+
+const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
+
+/// A command of this package's binary `exe`, pointed at `url` with its own `PROVENA_HOME`.
+fn command(exe: &str, url: &str, home: &Path) -> Command {
+	let mut command = Command::new(exe);
+	command
+		.env("PROVENA_URL", url)
+		.env("PROVENA_HOME", home)
+		.env_remove("PROVENA_KEY")
+		.env_remove("PROVENA_SURI")
+		.env_remove("PROVENA_STORE")
+		.current_dir(home)
+		.stdin(Stdio::null());
+	command
+}
+
+/// The `provena` binary.
+fn provena(url: &str, home: &Path) -> Command {
+	command(env!("CARGO_BIN_EXE_provena"), url, home)
+}
+
+/// The `provena-bench` binary.
+fn provena_bench(url: &str, home: &Path) -> Command {
+	command(env!("CARGO_BIN_EXE_provena-bench"), url, home)
+}
+
+/// Runs a command, failing the test with its output unless it succeeds.
+fn ok(command: &mut Command) -> String {
+	let out = command.output().expect("run provena");
+	assert!(
+		out.status.success(),
+		"{command:?} failed ({}):\n{}\n{}",
+		out.status,
+		text(&out.stdout),
+		text(&out.stderr)
+	);
+	text(&out.stdout)
+}
+
+/// Runs a command that must fail; returns its exit code and stderr (+ stdout).
+fn fails(command: &mut Command) -> (i32, String) {
+	let out: Output = command.output().expect("run provena");
+	assert!(!out.status.success(), "{command:?} should have failed:\n{}", text(&out.stdout));
+	(out.status.code().unwrap_or(-1), format!("{}{}", text(&out.stderr), text(&out.stdout)))
+}
+
+/// Runs a `--json` command and parses its last line.
+fn json(command: &mut Command) -> Value {
+	let out = ok(command.arg("--json"));
+	let last = out.lines().last().unwrap_or_default();
+	serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+	String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A device key file in `dir`; returns (path, device id).
+fn device_key(url: &str, dir: &Path, name: &str) -> (String, String) {
+	let path = dir.join(name);
+	ok(provena(url, dir).args(["key", "generate", "--scheme", "ed25519", "--out"]).arg(&path));
+	let inspected = json(provena(url, dir).args(["key", "inspect"]).arg(&path));
+	(path.display().to_string(), inspected["device_id"].as_str().unwrap().to_string())
+}
+
+/// JSON Lines readings with sequence numbers `seqs` and temperature `temp(seq)`.
+fn readings(path: &Path, seqs: impl Iterator<Item = u64>, temp: impl Fn(u64) -> f64) {
+	let lines: Vec<String> = seqs
+		.map(|seq| {
+			serde_json::json!({
+				"seq": seq,
+				"timestamp_ms": 1_700_000_000_000u64 + seq * 1_000,
+				"values": { "temperature": temp(seq), "humidity": 61.5 },
+			})
+			.to_string()
+		})
+		.collect();
+	std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// The `first_seq` of each anchor in `provena --json history` output, in order.
+fn first_seqs(history: &serde_json::Value) -> Vec<u64> {
+	let anchors = history["anchors"].as_array().expect("history lists anchors");
+	anchors.iter().map(|a| a["first_seq"].as_u64().expect("a first_seq")).collect()
+}
