@@ -9,9 +9,10 @@
 #      crate (.config/zepter.yaml);
 #   5. the README's dependency arrows (scripts/check-deps.py): no pallet depends on another,
 #      the client never on the runtime or a pallet;
-#   6. cargo clippy on every crate and target, warnings denied, with the workspace lints (the
-#      runtime side also denies unwrap, expect, unchecked indexing and overflowing arithmetic);
-#   7. cargo doc, warnings denied.
+#   6. no expect or panic! in the code that runs in a block (scripts/check-panics.py);
+#   7. cargo clippy on every crate and target, warnings denied, with the workspace lints (the
+#      runtime side also denies unwrap, unchecked indexing and overflowing arithmetic);
+#   8. cargo doc, warnings denied.
 #
 # taplo and zepter are installed (pinned versions, from crates.io) under
 # ~/.cache/provena/tools on first use. Clippy and doc run in the release profile, as the tests
@@ -33,7 +34,7 @@ step() {
 	say "check: $name"
 	start=$(date +%s)
 	"$@"
-	timings+=("$(printf '%-12s %4d s' "$name" $(($(date +%s) - start)))")
+	timings+=("$(printf '%-14s %4d s' "$name" $(($(date +%s) - start)))")
 }
 
 # Installs crate $1 at version $2 (binary $3) under $TOOLS unless that version is there.
@@ -74,6 +75,10 @@ deps() {
 	cargo metadata --format-version 1 --no-deps --locked | python3 scripts/check-deps.py
 }
 
+panics() {
+	python3 scripts/check-panics.py
+}
+
 clippy() {
 	cargo clippy --release --workspace --all-targets --locked --quiet -- -D warnings
 }
@@ -87,6 +92,7 @@ step fmt fmt
 step toml toml
 step features features
 step deps deps
+step panics panics
 step clippy clippy
 step doc docs
 say "check lane passed"

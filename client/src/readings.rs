@@ -175,6 +175,9 @@ impl Batch {
 }
 
 /// A secret key: a device's (it signs anchors) or an account's (it signs transactions).
+// An sr25519 pair is larger than an ed25519 one; a process holds a handful of keys, so the
+// difference is not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum KeyPair {
 	/// An sr25519 key.

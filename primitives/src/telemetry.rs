@@ -166,7 +166,7 @@ pub struct AnchorStatement<MaxValues: Get<u32>> {
 impl<MaxValues: Get<u32>> AnchorStatement<MaxValues> {
 	/// The 32 bytes the device signs for this statement on the chain with `genesis_hash`.
 	pub fn signing_hash(&self, genesis_hash: &H256) -> [u8; 32] {
-		let mut bytes = Vec::with_capacity(16 + 32 + self.encoded_size());
+		let mut bytes = Vec::with_capacity(self.encoded_size().saturating_add(16 + 32));
 		bytes.extend_from_slice(&ANCHOR_SIGNING_TAG);
 		bytes.extend_from_slice(genesis_hash.as_bytes());
 		self.encode_to(&mut bytes);

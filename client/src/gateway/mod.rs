@@ -160,7 +160,7 @@ pub async fn check_submitter(
 	let is_owner = info.owner == who;
 	let is_device = who.0 == device_key.public();
 	if !is_owner && !is_device {
-		let bits = chain.permissions(who.clone(), device).await?;
+		let bits = chain.permissions(who, device).await?;
 		if bits & permission::SUBMIT == 0 {
 			return Err(Error::NotAuthorized(format!(
 				"account {} may not submit for device {}: ask its owner for a SUBMIT grant \

@@ -72,24 +72,6 @@ pub struct Store {
 	db: Connection,
 }
 
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use std::os::unix::fs::PermissionsExt;
-
-	#[test]
-	fn a_store_is_owner_only_and_bound_to_its_chain() {
-		let dir = tempfile::tempdir().unwrap();
-		let path = dir.path().join("sub").join("gateway.db");
-		drop(Store::open(&path, H256::repeat_byte(1)).unwrap());
-		let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-		assert_eq!(mode, 0o600);
-		assert!(Store::open(&path, H256::repeat_byte(1)).is_ok());
-		let err = Store::open(&path, H256::repeat_byte(2)).err().unwrap().to_string();
-		assert!(err.contains("belongs to the chain"), "{err}");
-	}
-}
-
 pub(crate) fn store_err(e: rusqlite::Error) -> Error {
 	Error::store("SQLite", e)
 }
@@ -470,5 +452,23 @@ impl StoredAnchorRow {
 			block_number: self.block_number.map(|n| n as u64),
 			error: self.error,
 		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::os::unix::fs::PermissionsExt;
+
+	#[test]
+	fn a_store_is_owner_only_and_bound_to_its_chain() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("sub").join("gateway.db");
+		drop(Store::open(&path, H256::repeat_byte(1)).unwrap());
+		let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+		assert_eq!(mode, 0o600);
+		assert!(Store::open(&path, H256::repeat_byte(1)).is_ok());
+		let err = Store::open(&path, H256::repeat_byte(2)).err().unwrap().to_string();
+		assert!(err.contains("belongs to the chain"), "{err}");
 	}
 }

@@ -30,11 +30,12 @@ pub struct DeviceMetadata<MaxLen: Get<u32>> {
 impl<MaxLen: Get<u32>> DeviceMetadata<MaxLen> {
 	/// The bytes the deposit charges for: every text byte, plus 32 for a firmware hash.
 	pub fn charged_bytes(&self) -> u32 {
-		let firmware = if self.firmware.is_some() { 32 } else { 0 };
-		// Each field is bounded by a u32 length, so the sum of three fits in u64; saturate to
-		// u32 (the runtime's bounds are far below that).
-		let bytes = self.kind.len() as u64 + self.model.len() as u64 + self.location.len() as u64;
-		u32::try_from(bytes + firmware).unwrap_or(u32::MAX)
+		let firmware: u64 = if self.firmware.is_some() { 32 } else { 0 };
+		// The sum saturates to u32 (the runtime's bounds are far below that).
+		let bytes = [self.kind.len(), self.model.len(), self.location.len()]
+			.into_iter()
+			.fold(firmware, |sum, len| sum.saturating_add(len as u64));
+		u32::try_from(bytes).unwrap_or(u32::MAX)
 	}
 }
 

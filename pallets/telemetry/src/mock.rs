@@ -164,6 +164,8 @@ pub fn genesis_hash() -> H256 {
 }
 
 /// A device of the tests: an id and the key pair that signs its readings.
+// An sr25519 pair is larger than an ed25519 one; a few test devices are no reason to box it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum TestDevice {
 	Sr(DeviceId, sr25519::Pair),

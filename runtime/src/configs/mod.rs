@@ -28,6 +28,16 @@ use super::{
 /// Share of a block that normal (non-operational) extrinsics may fill.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
+/// The share of `limit` normal extrinsics may use. A per-thing times a quantity rounds and
+/// saturates, so it cannot overflow; clippy's arithmetic lint cannot see that through `*`.
+#[allow(clippy::arithmetic_side_effects)]
+fn normal_share<T>(limit: T) -> T
+where
+	Perbill: core::ops::Mul<T, Output = T>,
+{
+	NORMAL_DISPATCH_RATIO * limit
+}
+
 /// Two seconds of compute per six-second block; proof size is not limited on a solochain.
 const MAXIMUM_BLOCK_WEIGHT: Weight =
 	Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
@@ -47,19 +57,19 @@ parameter_types! {
 			weights.base_extrinsic = ExtrinsicBaseWeight::get();
 		})
 		.for_class(DispatchClass::Normal, |weights| {
-			weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+			weights.max_total = Some(normal_share(MAXIMUM_BLOCK_WEIGHT));
 		})
 		.for_class(DispatchClass::Operational, |weights| {
 			weights.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
 			weights.reserved =
-				Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+				Some(MAXIMUM_BLOCK_WEIGHT.saturating_sub(normal_share(MAXIMUM_BLOCK_WEIGHT)));
 		})
 		.avg_block_initialization(Perbill::from_percent(10))
 		.build_or_panic();
 	/// At most 5 MiB of extrinsics per block, of which normal extrinsics may fill 75 %.
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
-		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = normal_share(*max))
 		.build();
 	/// The SS58 address format.
 	pub const SS58Prefix: u16 = SS58_PREFIX;

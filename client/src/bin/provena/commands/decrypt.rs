@@ -1,8 +1,11 @@
 //! `provena decrypt`: open the encrypted payload of the anchor holding a reading, and check
 //! that what it holds is exactly what the device signed.
 
-use super::{receipt::reading_json, Context};
-use crate::args::{Account, ReadingRef};
+use crate::{
+	args::{Account, ReadingRef},
+	context::Context,
+	output::reading_json,
+};
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use provena_client::{

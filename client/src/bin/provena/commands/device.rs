@@ -1,7 +1,9 @@
 //! `provena device`: register devices and manage them through their life.
 
-use super::Context;
-use crate::args::{account_id, device_id, Account, Device, DeviceKey, Metadata};
+use crate::{
+	args::{account_id, device_id, Account, Device, DeviceKey, Metadata},
+	context::Context,
+};
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
 use provena_client::{
@@ -125,7 +127,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 				},
 			};
 			let devices: Vec<String> =
-				chain.devices_of(owner.clone()).await?.iter().map(show_device).collect();
+				chain.devices_of(owner).await?.iter().map(show_device).collect();
 			let human = if devices.is_empty() {
 				format!("{} owns no devices", ss58(owner.0))
 			} else {

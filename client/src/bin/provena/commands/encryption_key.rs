@@ -1,7 +1,6 @@
 //! `provena encryption-key`: the x25519 key owners seal data keys to.
 
-use super::Context;
-use crate::args::Account;
+use crate::{args::Account, context::Context};
 use anyhow::Result;
 use clap::Subcommand;
 use provena_client::{chain::api, keys::encryption_public};

@@ -1,9 +1,9 @@
 //! `provena grant`: give, list and revoke access. READ is enforced by encryption: a READ grant
 //! carries the device's data key sealed to the grantee, and revoking a reader rotates the key.
 
-use super::Context;
 use crate::{
 	args::{account_id, bounded, Account, Device, ScopeArgs},
+	context::Context,
 	output::permission_names,
 };
 use anyhow::{anyhow, bail, Result};
@@ -105,7 +105,7 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 			args.scope.device.ok_or_else(|| {
 				anyhow!("READ is granted per device (its data key is sealed to the reader); use --device")
 			})?;
-		let Some(reader_key) = chain.encryption_key(args.to.clone()).await? else {
+		let Some(reader_key) = chain.encryption_key(args.to).await? else {
 			bail!(
 				"{} has not published an encryption key; it runs `provena encryption-key publish` first",
 				ss58(args.to.0)
@@ -126,7 +126,7 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 	};
 	let call = api::transactions().access_control().grant(
 		args.scope.scope()?,
-		args.to.clone(),
+		args.to,
 		Permissions(bits),
 		args.expires,
 		sealed,
@@ -180,7 +180,7 @@ async fn list(ctx: &Context, device: DeviceId) -> Result<()> {
 pub async fn revoke(ctx: &Context, args: Revoke) -> Result<()> {
 	let chain = ctx.connect().await?;
 	let signer = args.account.load()?;
-	let grantee = args.to.clone();
+	let grantee = args.to;
 	let device = args.scope.device;
 	// Who could read before: the revoked grantee decides whether to rotate, the others get
 	// the new key.
@@ -194,7 +194,7 @@ pub async fn revoke(ctx: &Context, args: Revoke) -> Result<()> {
 		.into_iter()
 		.filter(|g| matches!(g.0, Scope::Device(_)) && g.1 != grantee && can_read(g))
 		.collect();
-	let call = api::transactions().access_control().revoke(args.scope.scope()?, grantee.clone());
+	let call = api::transactions().access_control().revoke(args.scope.scope()?, grantee);
 	let f = chain.submit(&call, &signer).await?;
 	let rotate = could_read && !args.no_rotate;
 	let rotated = match device {
@@ -227,7 +227,7 @@ async fn rotate_key(
 	store.put_data_key(&device, &key, true)?;
 	let mut rotated = 0;
 	for (scope, who, grant) in readers {
-		let Some(reader_key) = chain.encryption_key(who.clone()).await? else { continue };
+		let Some(reader_key) = chain.encryption_key(who).await? else { continue };
 		let sealed = Some(bounded(key.seal_to(&reader_key)));
 		let call = api::transactions().access_control().grant(
 			scope,

@@ -1,7 +1,9 @@
 //! `provena group`: groups of devices, so that one grant covers many.
 
-use super::Context;
-use crate::args::{bounded, Account, Device};
+use crate::{
+	args::{bounded, Account, Device},
+	context::Context,
+};
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
 use provena_client::{chain::api, show_device};

@@ -1,7 +1,6 @@
 //! `provena history`: a device's anchors over a sequence or device-time range.
 
-use super::Context;
-use crate::args::Device;
+use crate::{args::Device, context::Context};
 use anyhow::Result;
 use clap::Args;
 use provena_client::{chain::IndexedAnchor, keys::ss58, show_device};

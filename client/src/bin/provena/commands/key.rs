@@ -1,6 +1,6 @@
 //! `provena key`: key files for devices and accounts. Works offline.
 
-use super::Context;
+use crate::context::Context;
 use anyhow::Result;
 use clap::Subcommand;
 use provena_client::keys::{encryption_public, KeyFile, Scheme};

@@ -1,15 +1,15 @@
 //! `provena proof` and `provena verify`: a reading with its Merkle proof as a receipt anyone
 //! can keep, and the check of a reading (from the store or a receipt) against the chain.
 
-use super::Context;
-use crate::args::{device_id, ReadingRef};
+use crate::{
+	args::{device_id, ReadingRef},
+	context::Context,
+	output::reading_json,
+};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
 use provena_client::{
-	chain::VerifyError,
-	input::{decimal, thousandths},
-	keys::ss58,
-	parse_device, show_device,
+	chain::VerifyError, input::thousandths, keys::ss58, parse_device, show_device,
 };
 use provena_primitives::{
 	telemetry::{Measurement, MetricName, Reading},
@@ -117,22 +117,6 @@ fn read_receipt(path: &Path) -> Result<Value> {
 		std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
 	};
 	serde_json::from_str(&text).with_context(|| format!("{} is not a receipt", path.display()))
-}
-
-/// A reading as JSON: its device, sequence number, time, values (as decimals) and payload hash.
-pub fn reading_json(reading: &Reading) -> Value {
-	let values: serde_json::Map<String, Value> = reading
-		.values
-		.iter()
-		.map(|m| (String::from_utf8_lossy(&m.metric).into_owned(), json!(decimal(m.value))))
-		.collect();
-	json!({
-		"device": show_device(&reading.device),
-		"seq": reading.seq,
-		"timestamp_ms": reading.timestamp_ms,
-		"values": values,
-		"payload_hash": reading.payload_hash.map(|h| format!("0x{}", hex::encode(h))),
-	})
 }
 
 /// A reading and its proof as self-contained JSON.

@@ -1,8 +1,8 @@
 //! `provena rule`: alert bounds on a device's public values.
 
-use super::Context;
 use crate::{
 	args::{bounded, Account, Device},
+	context::Context,
 	output::bound,
 };
 use anyhow::{anyhow, Result};

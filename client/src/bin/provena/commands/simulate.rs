@@ -8,8 +8,7 @@
 //! readings generated, anchored, finalized and rejected, and the latency of transactions from
 //! submission to a block and to finality (p50, p99).
 
-use super::Context;
-use crate::args::Account;
+use crate::{args::Account, context::Context};
 use anyhow::{anyhow, Result};
 use clap::Args;
 use provena_client::{

@@ -1,8 +1,8 @@
 //! `provena submit` and `provena status`: readings into the store, anchors onto the chain.
 
-use super::Context;
 use crate::{
 	args::{device_id, Account, DeviceKey},
+	context::Context,
 	output::bound,
 };
 use anyhow::{anyhow, Result};

@@ -1,7 +1,7 @@
 //! `provena watch`: finalized blocks as they come, with every Provena event (alerts
 //! highlighted).
 
-use super::Context;
+use crate::context::Context;
 use anyhow::Result;
 use clap::Args;
 use provena_client::{chain::api, display::to_json};
