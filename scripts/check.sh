@@ -4,12 +4,12 @@
 #   1. the build's prerequisites: the pinned toolchain with its targets and components, protoc
 #      (installed when missing; fails here, before any compilation, when it cannot be);
 #   2. cargo fmt --check: the code is formatted as rustfmt.toml says;
-#   3. taplo: every TOML file formatted as .config/taplo.toml says;
-#   4. zepter: the std, runtime-benchmarks and try-runtime features propagate through every
-#      crate (.config/zepter.yaml);
-#   5. the README's dependency arrows (scripts/check-deps.py): no pallet depends on another,
+#   3. the README's dependency arrows (scripts/check-deps.py): no pallet depends on another,
 #      the client never on the runtime or a pallet;
-#   6. no expect or panic! in the code that runs in a block (scripts/check-panics.py);
+#   4. no expect or panic! in the code that runs in a block (scripts/check-panics.py);
+#   5. taplo: every TOML file formatted as .config/taplo.toml says;
+#   6. zepter: the std, runtime-benchmarks and try-runtime features propagate through every
+#      crate (.config/zepter.yaml);
 #   7. cargo clippy on every crate and target, warnings denied, with the workspace lints (the
 #      runtime side also denies unwrap, unchecked indexing and overflowing arithmetic);
 #   8. cargo doc, warnings denied.
@@ -28,13 +28,18 @@ ZEPTER_VERSION=1.88.2
 TOOLS=${PROVENA_TOOLS:-$HOME/.cache/provena/tools}
 
 timings=()
+current=""
+# Names the step that failed, whatever failed in it.
+trap 'status=$?; [ "$status" = 0 ] || [ -z "$current" ] || printf "\033[1;31mcheck failed:\033[0m %s (exit %s)\n" "$current" "$status" >&2' EXIT
 step() {
 	local name=$1 start
 	shift
 	say "check: $name"
+	current=$name
 	start=$(date +%s)
 	"$@"
 	timings+=("$(printf '%-14s %4d s' "$name" $(($(date +%s) - start)))")
+	current=""
 }
 
 # Installs crate $1 at version $2 (binary $3) under $TOOLS unless that version is there.
@@ -89,10 +94,10 @@ docs() {
 
 step prerequisites prerequisites
 step fmt fmt
-step toml toml
-step features features
 step deps deps
 step panics panics
+step toml toml
+step features features
 step clippy clippy
 step doc docs
 say "check lane passed"
