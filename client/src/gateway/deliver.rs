@@ -64,7 +64,13 @@ pub async fn deliver(
 			let group = &groups[index];
 			if index % 64 == 63 {
 				// Sign against a recent block, so long deliveries stay within the mortality.
-				at = chain.finalized().await?;
+				match chain.finalized().await {
+					Ok(recent) => at = recent,
+					Err(error) => {
+						first_error = Some(error);
+						break;
+					},
+				}
 			}
 			let tx = match sign_group(&at, group, account, nonce) {
 				Ok(tx) => tx,

@@ -4,7 +4,8 @@
 //! the given time produces readings at the given total rate: cold-chain thermometers
 //! (temperature, humidity), heart monitors (heart rate) and trackers (latitude, longitude),
 //! each a random walk. Readings go through the same store, batching, signing and delivery as
-//! `provena submit`, so the simulator is also the load generator. The final report counts
+//! `provena submit`: what a real gateway does, at a chosen rate (`provena-bench` is the load
+//! generator that saturates a node). The final report counts
 //! readings generated, anchored, finalized and rejected, and the latency of transactions from
 //! submission to a block and to finality (p50, p99).
 
