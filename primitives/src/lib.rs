@@ -14,6 +14,8 @@
 //!   device.
 //! - [`permission`]: the bits of an access-control grant.
 //! - [`telemetry`]: readings, leaves, Merkle batches, anchors and the bytes a device signs.
+//! - [`device_log`]: each device's append-only log of anchor records, its MMR commitment and
+//!   inclusion proofs.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // Code that runs in a block must never panic (STYLE.md 12): outside tests, clippy refuses
@@ -25,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod device_log;
 pub mod telemetry;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
