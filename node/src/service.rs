@@ -237,8 +237,18 @@ fn new_full_with<
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		// Devices' logs are only in offchain storage when blocks are imported with indexing on.
+		let log_store = config
+			.offchain_worker
+			.indexing_enabled
+			.then(|| backend.offchain_storage())
+			.flatten();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				log_store: log_store.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};

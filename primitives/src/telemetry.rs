@@ -310,7 +310,7 @@ pub struct NodeHasher;
 
 impl sp_core::Hasher for NodeHasher {
 	type Out = H256;
-	type StdHasher = <sp_core::Blake2Hasher as sp_core::Hasher>::StdHasher;
+	type StdHasher = hash256_std_hasher::Hash256StdHasher;
 	const LENGTH: usize = 32;
 
 	fn hash(x: &[u8]) -> H256 {

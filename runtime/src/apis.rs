@@ -197,18 +197,11 @@ impl_runtime_apis! {
 			device: provena_primitives::DeviceId,
 			seq: u64,
 			leaf: sp_core::H256,
-			proof: Vec<sp_core::H256>,
-		) -> Result<pallet_telemetry::IndexedAnchor<AccountId, BlockNumber>, pallet_telemetry::VerifyError> {
-			Telemetry::verify_reading(device, seq, leaf, proof)
-		}
-
-		fn anchors(
-			device: provena_primitives::DeviceId,
-			from_seq: u64,
-			to_seq: u64,
-			limit: u32,
-		) -> Vec<pallet_telemetry::IndexedAnchor<AccountId, BlockNumber>> {
-			Telemetry::anchors_between(device, from_seq, to_seq, limit)
+			path: Vec<sp_core::H256>,
+			record: pallet_telemetry::AnchorRecord<AccountId, BlockNumber>,
+			log_proof: Vec<sp_core::H256>,
+		) -> Result<pallet_telemetry::AnchorRecord<AccountId, BlockNumber>, pallet_telemetry::VerifyError> {
+			Telemetry::verify_reading(device, seq, leaf, path, record, log_proof)
 		}
 
 		fn device_state(

@@ -65,6 +65,7 @@ fn anchor(key: &sr25519::Pair, first: u64, count: u64) -> Anchor<MaxValues> {
 			first_ms: reading(first).timestamp_ms,
 			last_ms: reading(first + count - 1).timestamp_ms,
 		},
+		payload_hash: None,
 		values: BoundedVec::new(),
 	};
 	let signature = key.sign(&statement.signing_hash(&System::block_hash(0)));
@@ -84,35 +85,32 @@ fn the_demo_thermometer_anchors_and_its_readings_verify() {
 	dev_chain().execute_with(|| {
 		assert_ok!(Telemetry::anchor(alice(), anchor(&demo_key(), 0, 16), None));
 
+		let record = System::events()
+			.into_iter()
+			.find_map(|r| match r.event {
+				provena_runtime::RuntimeEvent::Telemetry(pallet_telemetry::Event::Anchored {
+					record,
+				}) => Some(record),
+				_ => None,
+			})
+			.expect("anchored");
 		let leaves: Vec<H256> = (0..16).map(|seq| reading(seq).leaf()).collect();
-		let found = <Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::verify_reading(
-			thermometer_id(),
-			5,
-			leaves[5],
-			batch_proof(&leaves, 5).unwrap(),
-		)
-		.expect("reading 5 is anchored");
-		assert_eq!((found.index, found.anchor.first_seq, found.anchor.count), (0, 0, 16));
-		assert_eq!(found.anchor.chain_time_ms, NOW_MS);
-		assert_eq!(
+		let verify = |seq: u64, leaf: H256, position: u32| {
 			<Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::verify_reading(
 				thermometer_id(),
-				5,
-				leaves[6],
-				batch_proof(&leaves, 5).unwrap()
-			),
-			Err(VerifyError::ProofMismatch)
-		);
-		assert_eq!(
-			<Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::anchors(
-				thermometer_id(),
-				0,
-				100,
-				10
+				seq,
+				leaf,
+				batch_proof(&leaves, position).unwrap(),
+				record.clone(),
+				// The log's only entry: no inclusion proof needed.
+				vec![],
 			)
-			.len(),
-			1
-		);
+		};
+		let found = verify(5, leaves[5], 5).expect("reading 5 is anchored");
+		assert_eq!((found.index, found.first_seq, found.count), (0, 0, 16));
+		assert_eq!(found.chain_time_ms, NOW_MS);
+		assert_eq!(verify(5, leaves[6], 5), Err(VerifyError::ProofMismatch));
+		assert_eq!(verify(6, leaves[5], 5), Err(VerifyError::ProofMismatch));
 		assert_eq!(
 			<Runtime as TelemetryApiV1<Block, AccountId, BlockNumber>>::device_state(
 				thermometer_id()

@@ -1,10 +1,11 @@
 //! Benchmarks of every telemetry call, each in its worst case: sr25519 signatures (slower to
-//! verify than ed25519), a device with history, a sequence gap, the most alert rules and a
+//! verify than ed25519), a device whose log has 2^32 - 1 entries (32 peaks, so the next anchor
+//! completes 32 MMR nodes), a sequence gap, the largest payload, the most alert rules and a
 //! public value breaking each, and a caller whose right comes from a grant by the runtime's
 //! costliest path (through the device's last group, with access control).
 
 use super::*;
-use crate::pallet::{AlertRules, AnchorOf, BatchItemOf};
+use crate::pallet::{AlertRules, AnchorOf, BatchItemOf, PayloadOf};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{traits::Get, BoundedVec};
@@ -48,6 +49,7 @@ impl BenchDevice {
 			count,
 			root: H256::repeat_byte(0xab),
 			time: TimeRange { first_ms: 0, last_ms: 0 },
+			payload_hash: Some(H256(sp_io::hashing::blake2_256(&payload::<T>()))),
 			values: BoundedVec::try_from(values).expect("at most MaxPublicValues"),
 		};
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
@@ -66,11 +68,39 @@ impl BenchDevice {
 		self
 	}
 
-	/// Anchors readings 0..4 so the device has history to extend.
-	fn with_history<T: Config>(self, owner: &T::AccountId) -> Self {
-		Pallet::<T>::do_anchor(owner, &self.anchor::<T>(0, 4, 0)).expect("a valid first anchor");
+	/// Gives the device a log of 2^32 - 1 one-reading anchors, readings 0 .. 2^32 - 1: 32
+	/// peaks, all of which the next anchor merges.
+	fn with_history<T: Config>(self) -> Self {
+		let anchors = u64::from(u32::MAX);
+		let peaks: Vec<H256> = (0..32u8).map(H256::repeat_byte).collect();
+		DeviceStates::<T>::insert(
+			self.id,
+			DeviceTelemetry {
+				next_seq: anchors,
+				anchors,
+				readings: anchors,
+				missing: 0,
+				head: H256::repeat_byte(0xcd),
+				last_device_time_ms: 0,
+				last_anchor_block: Zero::zero(),
+				peaks: BoundedVec::try_from(peaks).expect("32 of at most 64 peaks"),
+			},
+		);
 		self
 	}
+}
+
+/// The first sequence number benchmark anchors use: after a gap from the device's history.
+const NEXT: Seq = u32::MAX as Seq + 10;
+
+/// The largest payload an anchor may carry.
+fn payload<T: Config>() -> Vec<u8> {
+	vec![0xee; T::MaxPayloadLen::get() as usize]
+}
+
+/// [`payload`], bounded as a call takes it.
+fn bounded_payload<T: Config>() -> PayloadOf<T> {
+	BoundedVec::try_from(payload::<T>()).expect("MaxPayloadLen bytes")
 }
 
 /// The name of metric `i`: the longest allowed name, so comparisons cost the most.
@@ -94,14 +124,15 @@ mod benchmarks {
 	#[benchmark]
 	fn anchor(v: Linear<0, { T::MaxPublicValues::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>(&owner);
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>();
 		let submitter = T::BenchmarkHelper::submitter(&owner, device.id).unwrap_or(owner);
-		let signed = device.anchor::<T>(10, 1_000, v);
+		let signed = device.anchor::<T>(NEXT, 1_000, v);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(submitter), signed, None);
+		_(RawOrigin::Signed(submitter), signed, Some(bounded_payload::<T>()));
 
-		assert_eq!(DeviceStates::<T>::get(device.id).map(|s| s.next_seq), Some(1_010));
+		let state = DeviceStates::<T>::get(device.id).expect("anchored");
+		assert_eq!((state.next_seq, state.peaks.len()), (NEXT + 1_000, 1));
 	}
 
 	/// A gateway batch of `n` anchors of `n` devices, without public values (the call adds
@@ -112,12 +143,14 @@ mod benchmarks {
 		let mut submitter = owner.clone();
 		let items: Vec<BatchItemOf<T>> = (0..n)
 			.map(|i| {
-				let device =
-					BenchDevice::new::<T>(&owner, i).with_rules::<T>().with_history::<T>(&owner);
+				let device = BenchDevice::new::<T>(&owner, i).with_rules::<T>().with_history::<T>();
 				if let Some(gateway) = T::BenchmarkHelper::submitter(&owner, device.id) {
 					submitter = gateway;
 				}
-				BatchItem { anchor: device.anchor::<T>(10, 1_000, 0), payload: None }
+				BatchItem {
+					anchor: device.anchor::<T>(NEXT, 1_000, 0),
+					payload: Some(bounded_payload::<T>()),
+				}
 			})
 			.collect();
 		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");

@@ -14,16 +14,28 @@
 //! [`provena_primitives::telemetry`], the one place the runtime and the client share.
 //!
 //! The pallet then enforces the sequence: an anchor must start above the last anchored reading,
-//! so replays and reorders are refused, and a jump forward is recorded as a
-//! [`Event::SequenceGap`] naming exactly the readings that never arrived. Each device also keeps
-//! a running hash over all its anchors, a checkpoint that survives any later pruning.
+//! so replays and reorders are refused, and a jump forward (at most [`Config::MaxSequenceGap`])
+//! is recorded as a [`Event::SequenceGap`] naming exactly the readings that never arrived.
+//!
+//! ## Each device's log
+//!
+//! A device's telemetry is an append-only log, as Certificate Transparency's logs are: each
+//! accepted anchor becomes an [`AnchorRecord`] (its readings' range and root, device times,
+//! payload hash, block, chain time, submitter and its number in the log). The record is emitted
+//! in [`Event::Anchored`] and appended to the device's Merkle Mountain Range; the state keeps
+//! only one bounded [`DeviceTelemetry`] per device (next sequence number, counters, a running
+//! hash, and the MMR's peaks), so state does not grow with anchors. The record and the MMR nodes
+//! it completes are written to the node's offchain-indexed storage, from where the node serves
+//! a device's history and inclusion proofs; see [`provena_primitives::device_log`] for the
+//! formats and why an abandoned fork's records are never served.
 //!
 //! Anchors may carry public values (a temperature, a heart rate). The device's owner, or
 //! whoever holds a MANAGE grant, sets bounds per metric; a public value outside them raises an
 //! [`Event::AlertRaised`] in the same block.
 //!
 //! An anchor may also carry an encrypted payload. It is part of the extrinsic, so archive nodes
-//! serve it, but it is never written to state.
+//! serve it, but it is never written to state. The device signs the payload's hash with the
+//! anchor, so a relayer can neither strip nor swap it.
 //!
 //! ## Who may anchor
 //!
@@ -35,9 +47,11 @@
 //!
 //! [`Pallet::anchor_batch`] carries anchors of many devices in one extrinsic. Each anchor is
 //! checked and applied on its own: a bad one is skipped with an [`Event::AnchorRejected`] that
-//! names it and the reason, and the good ones are kept. The call itself fails only when the
-//! batch is empty. A gateway therefore never loses good readings because one device misbehaved,
-//! and learns from the events exactly which anchors to fix.
+//! names it and the reason, and the good ones are kept. Once one of a device's anchors is
+//! refused, that device's later anchors in the same batch are refused too
+//! ([`Error::EarlierAnchorRefused`]), so a refusal that is only transient (a device suspended
+//! for a moment, a clock ahead) never leaves a permanent hole in its sequence: the gateway sends
+//! them all again later. The call itself fails only when the batch is empty.
 //!
 //! ## Terminology
 //!
@@ -49,9 +63,10 @@
 //!
 //! ## Runtime API
 //!
-//! [`runtime_api::TelemetryApi`]: `verify_reading` (a leaf and its Merkle proof against the
-//! anchor covering its sequence number), `anchors` (a device's anchors over a sequence range)
-//! and `device_state`.
+//! [`runtime_api::TelemetryApi`]: `verify_reading` (a reading's leaf and Merkle path, its
+//! anchor record and the record's inclusion proof, against the device's log as of the block
+//! asked) and `device_state`. The node's `provena_history` and `provena_proof` RPCs serve the
+//! records and proofs.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // Code that runs in a block must never panic (STYLE.md 12): outside tests, clippy refuses
@@ -65,10 +80,11 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use provena_primitives::{
+	device_log::AnchorRecord,
 	telemetry::{Anchor, AnchorStatement, MetricName, PublicValue, Seq, TimeRange},
 	DeviceId, DeviceInfo, DeviceKey, DevicePermissions, DeviceStatus, InspectDevice,
 };
-pub use types::{AlertRule, AnchorRecord, BatchItem, DeviceTelemetry, IndexedAnchor, VerifyError};
+pub use types::{AlertRule, BatchItem, DeviceTelemetry, VerifyError};
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -103,7 +119,10 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::{pallet_prelude::*, storage::with_storage_layer, traits::UnixTime};
 	use frame_system::pallet_prelude::*;
-	use provena_primitives::telemetry::{chain_link, verify_batch_proof};
+	use provena_primitives::{
+		device_log::{self, offchain_key, LogEntry},
+		telemetry::{chain_link, verify_batch_proof},
+	};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{Saturating, Zero},
@@ -125,7 +144,10 @@ pub mod pallet {
 	pub type PayloadOf<T> = BoundedVec<u8, <T as Config>::MaxPayloadLen>;
 
 	/// The current version of this pallet's storage layout.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	///
+	/// Version 1 replaced the `Anchors` map by each device's log (development chains only: no
+	/// migration; start them anew).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -170,6 +192,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxClockDrift: Get<u64>;
 
+		/// How many readings one anchor may skip. Without a bound, one anchor starting near
+		/// `u64::MAX` would end the device's anchoring for good.
+		#[pallet::constant]
+		type MaxSequenceGap: Get<u64>;
+
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -178,17 +205,11 @@ pub mod pallet {
 		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
 	}
 
-	/// Each device's telemetry so far: next expected sequence number, counters, hash chain.
+	/// Each device's telemetry so far: next expected sequence number, counters, hash chain and
+	/// its log's MMR peaks. The only state anchoring writes; bounded whatever the anchors.
 	#[pallet::storage]
 	pub type DeviceStates<T: Config> =
 		StorageMap<_, Blake2_128Concat, DeviceId, DeviceTelemetry<BlockNumberFor<T>>>;
-
-	/// Every anchor, by device and by its number among the device's anchors. Sequence ranges
-	/// increase with the number, so the anchor covering a sequence number is found by binary
-	/// search.
-	#[pallet::storage]
-	pub type Anchors<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, DeviceId, Twox64Concat, u64, AnchorRecordOf<T>>;
 
 	/// Each device's alert rules, at most one per metric.
 	#[pallet::storage]
@@ -204,16 +225,9 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// Readings `first_seq ..= first_seq + count - 1` of a device were anchored under
-		/// `root`, as the device's anchor number `index`.
-		Anchored {
-			device: DeviceId,
-			index: u64,
-			first_seq: Seq,
-			count: u32,
-			root: H256,
-			submitter: T::AccountId,
-		},
+		/// Readings `first_seq ..= first_seq + count - 1` of `record.device` were anchored: the
+		/// record is entry `record.index` of the device's log.
+		Anchored { record: AnchorRecordOf<T> },
 		/// A device's readings `from ..= to` were never anchored: the new anchor starts after
 		/// them.
 		SequenceGap { device: DeviceId, from: Seq, to: Seq },
@@ -274,6 +288,16 @@ pub mod pallet {
 		TooManyRules,
 		/// The device has no alert rule for this metric.
 		RuleNotFound,
+		/// The payload is not the one the device signed (its hash differs from the statement's
+		/// `payload_hash`, or one is missing): a relayer stripped, added or swapped it.
+		PayloadMismatch,
+		/// The anchor would skip more than `MaxSequenceGap` readings.
+		SequenceGapTooLarge,
+		/// An earlier anchor of the same device in this batch was refused; this one is refused
+		/// too, so no hole is left in the device's sequence. Send them again.
+		EarlierAnchorRefused,
+		/// The device's log cannot take another entry (its commitment is full or corrupt).
+		LogFull,
 	}
 
 	#[pallet::hooks]
@@ -308,9 +332,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			// The payload's job is done by being in the block: archive nodes serve it, the
-			// readings' leaves commit its hash, and nothing of it goes to state.
-			let _ = payload;
-			Self::do_anchor(&who, &anchor)
+			// device signed its hash, and nothing of it goes to state.
+			Self::do_anchor(&who, &anchor, payload.as_deref().map(|p| p.as_slice()))
 		}
 
 		/// Anchors many devices' readings at once: a gateway's batch. Each anchor is checked
@@ -332,12 +355,23 @@ pub mod pallet {
 			ensure!(!items.is_empty(), Error::<T>::EmptyBatch);
 
 			let (mut accepted, mut rejected) = (0u32, 0u32);
+			// Devices with a refused anchor in this batch: their later anchors are refused too.
+			let mut refused: Vec<DeviceId> = Vec::new();
 			for (position, item) in items.iter().enumerate() {
 				let statement = &item.anchor.statement;
-				match with_storage_layer(|| Self::do_anchor(&who, &item.anchor)) {
+				let payload = item.payload.as_deref().map(|p| p.as_slice());
+				let outcome = if refused.contains(&statement.device) {
+					Err(Error::<T>::EarlierAnchorRefused.into())
+				} else {
+					with_storage_layer(|| Self::do_anchor(&who, &item.anchor, payload))
+				};
+				match outcome {
 					Ok(()) => accepted.saturating_inc(),
 					Err(error) => {
 						rejected.saturating_inc();
+						if !refused.contains(&statement.device) {
+							refused.push(statement.device);
+						}
 						Self::deposit_event(Event::AnchorRejected {
 							position: position as u32,
 							device: statement.device,
@@ -440,9 +474,13 @@ pub mod pallet {
 			)
 		}
 
-		/// Checks one anchor submitted by `who` and, if it holds, records it and emits its
-		/// events. Writes nothing when it fails.
-		pub(crate) fn do_anchor(who: &T::AccountId, anchor: &AnchorOf<T>) -> DispatchResult {
+		/// Checks one anchor submitted by `who` with its `payload` and, if it holds, appends it
+		/// to the device's log and emits its events. Writes nothing when it fails.
+		pub(crate) fn do_anchor(
+			who: &T::AccountId,
+			anchor: &AnchorOf<T>,
+			payload: Option<&[u8]>,
+		) -> DispatchResult {
 			let statement = &anchor.statement;
 			let device = statement.device;
 			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
@@ -462,35 +500,49 @@ pub mod pallet {
 				statement.values.iter().all(|value| statement.covers(value.seq)),
 				Error::<T>::ValueOutsideAnchor
 			);
+			let payload_hash = payload.map(|p| H256(sp_io::hashing::blake2_256(p)));
+			ensure!(payload_hash == statement.payload_hash, Error::<T>::PayloadMismatch);
 			let mut state = DeviceStates::<T>::get(device).unwrap_or_default();
 			ensure!(statement.first_seq >= state.next_seq, Error::<T>::StaleSequence);
+			let skipped = statement.first_seq.saturating_sub(state.next_seq);
+			ensure!(skipped <= T::MaxSequenceGap::get(), Error::<T>::SequenceGapTooLarge);
 			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 			ensure!(
 				info.key.verify(&statement.signing_hash(&genesis), &anchor.signature),
 				Error::<T>::BadSignature
 			);
 
-			if statement.first_seq > state.next_seq {
+			let block = frame_system::Pallet::<T>::block_number();
+			let record = AnchorRecord {
+				device,
+				index: state.anchors,
+				first_seq: statement.first_seq,
+				count: statement.count,
+				root: statement.root,
+				device_time: time,
+				payload_hash,
+				block,
+				chain_time_ms: now_ms,
+				submitter: who.clone(),
+			};
+			let entry = LogEntry::Leaf(record.encode());
+			let leaf = entry.hash();
+			let appended = device_log::append(state.anchors, &state.peaks, leaf)
+				.ok_or(Error::<T>::LogFull)?;
+			state.peaks = BoundedVec::try_from(appended.peaks).map_err(|_| Error::<T>::LogFull)?;
+			let anchors = state.anchors.checked_add(1).ok_or(Error::<T>::LogFull)?;
+
+			// Nothing below can fail. The record and the MMR nodes it completed go to the node's
+			// offchain-indexed storage, keyed by their hashes, for the node to serve.
+			sp_io::offchain_index::set(&offchain_key(&leaf), &entry.encode());
+			for (hash, left, right) in appended.nodes {
+				sp_io::offchain_index::set(&offchain_key(&hash), &LogEntry::Node(left, right).encode());
+			}
+			if skipped > 0 {
 				let (from, to) = (state.next_seq, statement.first_seq.saturating_sub(1));
-				state.missing =
-					state.missing.saturating_add(to.saturating_sub(from).saturating_add(1));
+				state.missing = state.missing.saturating_add(skipped);
 				Self::deposit_event(Event::SequenceGap { device, from, to });
 			}
-			let block = frame_system::Pallet::<T>::block_number();
-			let index = state.anchors;
-			Anchors::<T>::insert(
-				device,
-				index,
-				AnchorRecord {
-					first_seq: statement.first_seq,
-					count: statement.count,
-					root: statement.root,
-					device_time: time,
-					block,
-					chain_time_ms: now_ms,
-					submitter: who.clone(),
-				},
-			);
 			state.head = chain_link(
 				&state.head,
 				&device,
@@ -499,20 +551,13 @@ pub mod pallet {
 				&statement.root,
 			);
 			state.next_seq = next_seq;
-			state.anchors = state.anchors.saturating_add(1);
+			state.anchors = anchors;
 			state.readings = state.readings.saturating_add(statement.count.into());
 			state.last_device_time_ms = time.last_ms;
 			state.last_anchor_block = block;
 			DeviceStates::<T>::insert(device, state);
 
-			Self::deposit_event(Event::Anchored {
-				device,
-				index,
-				first_seq: statement.first_seq,
-				count: statement.count,
-				root: statement.root,
-				submitter: who.clone(),
-			});
+			Self::deposit_event(Event::Anchored { record });
 			Self::raise_alerts(&device, &statement.values);
 			Ok(())
 		}
@@ -567,89 +612,36 @@ pub mod pallet {
 			u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 		}
 
-		/// The anchor covering `seq` among the device's first `anchors` anchors.
-		fn covering(
-			device: &DeviceId,
-			anchors: u64,
-			seq: Seq,
-		) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
-			let found = Self::last_anchor_starting_at_or_before(device, anchors, seq)?;
-			(found.anchor.last_seq() >= seq).then_some(found)
-		}
-
-		/// Among the device's first `anchors` anchors, the last whose first sequence number is
-		/// at most `seq`: a binary search over the anchor numbers, whose ranges increase.
-		fn last_anchor_starting_at_or_before(
-			device: &DeviceId,
-			anchors: u64,
-			seq: Seq,
-		) -> Option<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
-			// Invariant: anchors below `low` start at or before `seq`, anchors from `high` on
-			// start after it.
-			let (mut low, mut high) = (0u64, anchors);
-			let mut found = None;
-			while low < high {
-				// low < high, so neither step can overflow: middle < high <= u64::MAX.
-				let middle = low.saturating_add(high.saturating_sub(low) / 2);
-				let anchor = Anchors::<T>::get(device, middle)?;
-				if anchor.first_seq <= seq {
-					found = Some(IndexedAnchor { index: middle, anchor });
-					low = middle.saturating_add(1);
-				} else {
-					high = middle;
-				}
-			}
-			found
-		}
-
-		/// Whether `leaf` is reading `seq` of `device`, as anchored: the anchor covering `seq`
-		/// and the Merkle `proof` of the leaf in it (empty for a single-reading anchor).
+		/// Whether `leaf` is reading `seq` of `device` as anchored: `record` must be in the
+		/// device's log (through the inclusion proof `log_proof`, against the log as of this
+		/// block) and cover `seq`, and `path` must be the leaf's Merkle path at exactly position
+		/// `seq - record.first_seq` of the record's batch (empty for a one-reading anchor).
 		pub fn verify_reading(
 			device: DeviceId,
 			seq: Seq,
 			leaf: H256,
-			proof: Vec<H256>,
-		) -> Result<IndexedAnchor<T::AccountId, BlockNumberFor<T>>, VerifyError> {
+			path: Vec<H256>,
+			record: AnchorRecordOf<T>,
+			log_proof: Vec<H256>,
+		) -> Result<AnchorRecordOf<T>, VerifyError> {
 			let state = DeviceStates::<T>::get(device).ok_or(VerifyError::UnknownDevice)?;
-			let found =
-				Self::covering(&device, state.anchors, seq).ok_or(VerifyError::NotAnchored)?;
-			// The covering anchor starts at or before `seq`.
-			let offset = seq.checked_sub(found.anchor.first_seq).ok_or(VerifyError::NotAnchored)?;
-			let position = u32::try_from(offset).map_err(|_| VerifyError::ProofMismatch)?;
-			let anchor = &found.anchor;
-			if verify_batch_proof(&anchor.root, anchor.count, position, leaf, &proof) {
-				Ok(found)
-			} else {
-				Err(VerifyError::ProofMismatch)
-			}
-		}
-
-		/// The device's anchors that cover any of `from_seq ..= to_seq`, in order, at most
-		/// `limit` of them (and never more than `MAX_ANCHORS_PER_QUERY`).
-		pub fn anchors_between(
-			device: DeviceId,
-			from_seq: Seq,
-			to_seq: Seq,
-			limit: u32,
-		) -> Vec<IndexedAnchor<T::AccountId, BlockNumberFor<T>>> {
-			let Some(state) = DeviceStates::<T>::get(device) else { return Vec::new() };
-			let limit = limit.min(types::MAX_ANCHORS_PER_QUERY) as usize;
-			let mut index =
-				match Self::last_anchor_starting_at_or_before(&device, state.anchors, from_seq) {
-					Some(found) if found.anchor.last_seq() >= from_seq => found.index,
-					Some(found) => found.index.saturating_add(1),
-					None => 0,
-				};
-			let mut out = Vec::new();
-			while index < state.anchors && out.len() < limit {
-				let Some(anchor) = Anchors::<T>::get(device, index) else { break };
-				if anchor.first_seq > to_seq {
-					break;
-				}
-				out.push(IndexedAnchor { index, anchor });
-				index = index.saturating_add(1);
-			}
-			out
+			let in_log = record.device == device
+				&& device_log::verify_inclusion(
+					state.anchors,
+					&state.peaks,
+					record.index,
+					record.leaf(),
+					&log_proof,
+				);
+			ensure!(in_log, VerifyError::NotInLog);
+			ensure!(record.covers(seq), VerifyError::NotCovered);
+			let position = u32::try_from(seq.saturating_sub(record.first_seq))
+				.map_err(|_| VerifyError::NotCovered)?;
+			ensure!(
+				verify_batch_proof(&record.root, record.count, position, leaf, &path),
+				VerifyError::ProofMismatch
+			);
+			Ok(record)
 		}
 
 		/// The device's telemetry so far, if it ever anchored.
@@ -657,35 +649,26 @@ pub mod pallet {
 			DeviceStates::<T>::get(device)
 		}
 
-		/// Checks telemetry's invariants: each device's anchors are numbered without holes,
-		/// their ranges increase, the counters and the hash chain match them, and every rule has
-		/// a bound in order.
+		/// Checks telemetry's invariants: each device's log has one peak per set bit of its
+		/// anchor count, its counters add up, its hash chain started, and every rule has a
+		/// bound in order.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-			let mut anchors_seen = 0u64;
-			for (device, state) in DeviceStates::<T>::iter() {
-				let (mut head, mut readings, mut next) = (H256::zero(), 0u64, 0u64);
-				let mut missing = 0u64;
-				for index in 0..state.anchors {
-					let anchor =
-						Anchors::<T>::get(device, index).ok_or("a device's anchor is missing")?;
-					ensure!(anchor.count > 0, "an anchor commits no readings");
-					ensure!(anchor.first_seq >= next, "anchor ranges do not increase");
-					missing += anchor.first_seq - next;
-					next = anchor.last_seq() + 1;
-					readings += u64::from(anchor.count);
-					head = chain_link(&head, &device, anchor.first_seq, anchor.count, &anchor.root);
-				}
-				anchors_seen += state.anchors;
-				ensure!(state.next_seq == next, "next_seq does not follow the last anchor");
-				ensure!(state.readings == readings, "the reading count does not match the anchors");
-				ensure!(state.missing == missing, "the missing count does not match the gaps");
-				ensure!(state.head == head, "the hash chain does not match the anchors");
+			for (_, state) in DeviceStates::<T>::iter() {
+				ensure!(
+					state.peaks.len() as u32 == state.anchors.count_ones(),
+					"a device's log peaks do not fit its anchor count"
+				);
+				ensure!(
+					state.readings.checked_add(state.missing) == Some(state.next_seq),
+					"readings and gaps do not add up to the next sequence number"
+				);
+				ensure!(
+					(state.anchors == 0) == (state.head == H256::zero()),
+					"the hash chain does not match the anchor count"
+				);
+				ensure!(state.anchors <= state.readings, "an anchor commits no readings");
 			}
-			ensure!(
-				Anchors::<T>::iter_keys().count() as u64 == anchors_seen,
-				"an anchor lies outside its device's numbering"
-			);
 			for (_, rules) in AlertRules::<T>::iter() {
 				ensure!(!rules.is_empty(), "an empty rule list is stored");
 				for rule in rules.iter() {

@@ -40,6 +40,7 @@ parameter_types! {
 	pub const MaxBatchLen: u32 = 8;
 	pub const MaxRulesPerDevice: u32 = 2;
 	pub const MaxClockDrift: u64 = 60_000;
+	pub const MaxSequenceGap: u64 = 100;
 }
 
 impl pallet_telemetry::Config for Test {
@@ -51,6 +52,7 @@ impl pallet_telemetry::Config for Test {
 	type MaxBatchLen = MaxBatchLen;
 	type MaxRulesPerDevice = MaxRulesPerDevice;
 	type MaxClockDrift = MaxClockDrift;
+	type MaxSequenceGap = MaxSequenceGap;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Directory;
@@ -243,6 +245,7 @@ impl TestDevice {
 				first_ms: readings.first().map_or(0, |r| r.timestamp_ms),
 				last_ms: readings.last().map_or(0, |r| r.timestamp_ms),
 			},
+			payload_hash: None,
 			values: BoundedVec::new(),
 		}
 	}

@@ -1,38 +1,34 @@
 //! The runtime API auditors, clients and Polkadot.js call to check readings against the chain.
 
-use crate::{DeviceId, DeviceTelemetry, IndexedAnchor, Seq, VerifyError};
+use crate::{AnchorRecord, DeviceId, DeviceTelemetry, Seq, VerifyError};
 use alloc::vec::Vec;
 use codec::Codec;
 use sp_core::H256;
 
 sp_api::decl_runtime_apis! {
-	/// Verifies readings against their anchors and lists what devices anchored.
+	/// Verifies readings against their devices' logs and tells a device's telemetry state.
 	pub trait TelemetryApi<AccountId, BlockNumber>
 	where
 		AccountId: Codec,
 		BlockNumber: Codec,
 	{
-		/// Whether `leaf` is reading `seq` of `device` as anchored: the anchor covering `seq`,
-		/// with the block and chain time it was accepted at, or why not. `proof` is the
-		/// reading's Merkle proof within its anchor (empty for a single-reading anchor).
+		/// Whether `leaf` is reading `seq` of `device` as anchored, answering for exactly that
+		/// sequence number: the anchor `record` must be in the device's log as of this block
+		/// (`log_proof`, its inclusion proof, from the node's `provena_proof` RPC at the same
+		/// block) and cover `seq`; `path` is the leaf's Merkle path in the record's batch
+		/// (empty for a one-reading anchor) and must have exactly the length its position
+		/// gives. Answers the record, or why not.
 		fn verify_reading(
 			device: DeviceId,
 			seq: Seq,
 			leaf: H256,
-			proof: Vec<H256>,
-		) -> Result<IndexedAnchor<AccountId, BlockNumber>, VerifyError>;
-
-		/// The device's anchors covering any of `from_seq ..= to_seq`, in sequence order, at
-		/// most `limit` (capped at 1,000).
-		fn anchors(
-			device: DeviceId,
-			from_seq: Seq,
-			to_seq: Seq,
-			limit: u32,
-		) -> Vec<IndexedAnchor<AccountId, BlockNumber>>;
+			path: Vec<H256>,
+			record: AnchorRecord<AccountId, BlockNumber>,
+			log_proof: Vec<H256>,
+		) -> Result<AnchorRecord<AccountId, BlockNumber>, VerifyError>;
 
 		/// The device's telemetry so far (next expected sequence number, counters, hash chain
-		/// head), or `None` if it never anchored.
+		/// head, its log's leaf count and peaks), or `None` if it never anchored.
 		fn device_state(device: DeviceId) -> Option<DeviceTelemetry<BlockNumber>>;
 	}
 }

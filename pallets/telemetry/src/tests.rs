@@ -33,6 +33,37 @@ fn leaves(device: &TestDevice, first_seq: Seq, count: u64) -> Vec<H256> {
 	(first_seq..first_seq + count).map(|seq| device.reading(seq).leaf()).collect()
 }
 
+/// The anchor of reading `seq` with `payload`, whose hash the device signed.
+fn with_payload(device: &TestDevice, seq: Seq, payload: &[u8]) -> Anchor<MaxPublicValues> {
+	let mut statement = device.statement(seq, 1);
+	statement.payload_hash = Some(H256(sp_io::hashing::blake2_256(payload)));
+	device.signed(statement)
+}
+
+/// OWNER anchors `anchor` with `payload`.
+fn anchor_with(anchor: Anchor<MaxPublicValues>, payload: Option<&[u8]>) -> DispatchResult {
+	let payload = payload.map(|p| p.to_vec().try_into().expect("within MaxPayloadLen"));
+	Telemetry::anchor(RuntimeOrigin::signed(OWNER), anchor, payload)
+}
+
+/// The records of `device`'s anchors, as the `Anchored` events told them, in log order.
+fn records_of(device: &TestDevice) -> Vec<AnchorRecordOf<Test>> {
+	telemetry_events()
+		.into_iter()
+		.filter_map(|event| match event {
+			Event::Anchored { record } if record.device == device.id() => Some(record),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The only record of `device` anchored so far.
+fn only_record(device: &TestDevice) -> AnchorRecordOf<Test> {
+	let records = records_of(device);
+	assert_eq!(records.len(), 1, "{records:?}");
+	records[0].clone()
+}
+
 fn telemetry_events() -> Vec<Event> {
 	System::events()
 		.into_iter()
@@ -55,24 +86,19 @@ mod anchor {
 
 			assert_ok!(submit(&OWNER, anchor.clone()));
 
-			System::assert_last_event(
-				Event::Anchored {
-					device: device.id(),
-					index: 0,
-					first_seq: 0,
-					count: 1,
-					root: anchor.statement.root,
-					submitter: OWNER,
-				}
-				.into(),
-			);
-			let record = Anchors::<Test>::get(device.id(), 0).expect("stored");
-			assert_eq!(record.first_seq, 0);
-			assert_eq!(record.count, 1);
-			assert_eq!(record.device_time, anchor.statement.time);
-			assert_eq!(record.block, 1);
-			assert_eq!(record.chain_time_ms, NOW_MS);
-			assert_eq!(record.submitter, OWNER);
+			let record = AnchorRecord {
+				device: device.id(),
+				index: 0,
+				first_seq: 0,
+				count: 1,
+				root: anchor.statement.root,
+				device_time: anchor.statement.time,
+				payload_hash: None,
+				block: 1,
+				chain_time_ms: NOW_MS,
+				submitter: OWNER,
+			};
+			System::assert_last_event(Event::Anchored { record: record.clone() }.into());
 			let state = DeviceStates::<Test>::get(device.id()).expect("stored");
 			assert_eq!(state.next_seq, 1);
 			assert_eq!(state.anchors, 1);
@@ -83,6 +109,9 @@ mod anchor {
 				state.head,
 				chain_link(&H256::zero(), &device.id(), 0, 1, &anchor.statement.root)
 			);
+			// The log holds the record alone: its one peak is the record's leaf.
+			assert_eq!(state.peaks.to_vec(), vec![record.leaf()]);
+			assert_eq!(state.log_root(), Some(record.leaf()));
 		});
 	}
 
@@ -100,17 +129,9 @@ mod anchor {
 
 			let state = Telemetry::device_state(device.id()).expect("anchored");
 			assert_eq!((state.next_seq, state.anchors, state.readings), (8, 1, 8));
-			System::assert_last_event(
-				Event::Anchored {
-					device: device.id(),
-					index: 0,
-					first_seq: 0,
-					count: 8,
-					root: anchor.statement.root,
-					submitter: OWNER,
-				}
-				.into(),
-			);
+			let record = only_record(&device);
+			assert_eq!((record.index, record.first_seq, record.count), (0, 0, 8));
+			assert_eq!(record.root, anchor.statement.root);
 		});
 	}
 
@@ -128,7 +149,13 @@ mod anchor {
 			let state = DeviceStates::<Test>::get(device.id()).unwrap();
 			assert_eq!(state.head, head);
 			assert_eq!((state.next_seq, state.anchors, state.readings), (5, 2, 5));
-			assert_eq!(Anchors::<Test>::get(device.id(), 1).unwrap().first_seq, 4);
+			let records = records_of(&device);
+			assert_eq!(records.iter().map(|r| (r.index, r.first_seq)).collect::<Vec<_>>(), [(0, 0), (1, 4)]);
+			// Two leaves make one mountain: the peak is the node over both records' leaves.
+			assert_eq!(
+				state.peaks.to_vec(),
+				vec![provena_primitives::device_log::node(&records[0].leaf(), &records[1].leaf())]
+			);
 		});
 	}
 
@@ -137,7 +164,7 @@ mod anchor {
 		let device = monitor();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			assert_ok!(submit(&device.account(), device.anchor(0, 1)));
-			assert_eq!(Anchors::<Test>::get(device.id(), 0).unwrap().submitter, device.account());
+			assert_eq!(only_record(&device).submitter, device.account());
 		});
 	}
 
@@ -422,12 +449,9 @@ mod anchor {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			let payload: Vec<u8> = b"sealed:0123456789abcdef0123456789abcdef".to_vec();
-			assert_ok!(Telemetry::anchor(
-				RuntimeOrigin::signed(OWNER),
-				device.anchor(0, 1),
-				Some(payload.clone().try_into().unwrap()),
-			));
-			assert!(Anchors::<Test>::contains_key(device.id(), 0));
+			assert_ok!(anchor_with(with_payload(&device, 0, &payload), Some(&payload)));
+			let record = only_record(&device);
+			assert_eq!(record.payload_hash, Some(H256(sp_io::hashing::blake2_256(&payload))));
 
 			// Walk all of storage: no value holds the payload.
 			let mut key = Vec::new();
@@ -436,6 +460,77 @@ mod anchor {
 				assert!(!value.windows(payload.len()).any(|window| window == &payload[..]));
 				key = next;
 			}
+		});
+	}
+}
+
+mod payload_and_gaps {
+	use super::*;
+
+	#[test]
+	fn anchor_fails_when_a_relayer_strips_the_signed_payload() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_noop!(
+				anchor_with(with_payload(&device, 0, b"sealed readings"), None),
+				Error::<Test>::PayloadMismatch
+			);
+		});
+	}
+
+	#[test]
+	fn anchor_fails_when_a_relayer_swaps_the_payload() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_noop!(
+				anchor_with(with_payload(&device, 0, b"sealed readings"), Some(b"other bytes")),
+				Error::<Test>::PayloadMismatch
+			);
+			assert_ok!(anchor_with(
+				with_payload(&device, 0, b"sealed readings"),
+				Some(b"sealed readings")
+			));
+		});
+	}
+
+	#[test]
+	fn anchor_fails_when_a_relayer_adds_a_payload_the_device_did_not_sign() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_noop!(
+				anchor_with(device.anchor(0, 1), Some(b"injected")),
+				Error::<Test>::PayloadMismatch
+			);
+		});
+	}
+
+	#[test]
+	fn anchor_fails_when_it_skips_more_than_the_largest_gap() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_ok!(submit(&OWNER, device.anchor(0, 1)));
+			let too_far = 1 + MaxSequenceGap::get() + 1;
+			assert_noop!(
+				submit(&OWNER, device.anchor(too_far, 1)),
+				Error::<Test>::SequenceGapTooLarge
+			);
+			// The largest gap is allowed, and the device goes on from there.
+			assert_ok!(submit(&OWNER, device.anchor(too_far - 1, 1)));
+			assert_eq!(DeviceStates::<Test>::get(device.id()).unwrap().missing, MaxSequenceGap::get());
+		});
+	}
+
+	#[test]
+	fn one_anchor_near_the_end_of_the_sequence_cannot_brick_a_device() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			let mut statement = device.statement(0, 1);
+			statement.first_seq = u64::MAX - 1;
+			assert_noop!(
+				submit(&OWNER, device.signed(statement)),
+				Error::<Test>::SequenceGapTooLarge
+			);
+			assert_ok!(submit(&OWNER, device.anchor(0, 1)));
 		});
 	}
 }
@@ -481,18 +576,18 @@ mod batch {
 
 			assert_ok!(anchor_batch(
 				&GATEWAY,
-				vec![a.anchor(0, 2), impostor.anchor(0, 1), unknown.anchor(0, 1), b.anchor(0, 1)],
+				vec![a.anchor(0, 2), b.anchor(0, 1), impostor.anchor(1, 1), unknown.anchor(0, 1)],
 			));
 
 			let events = telemetry_events();
 			assert!(events.contains(&Event::AnchorRejected {
-				position: 1,
+				position: 2,
 				device: b.id(),
-				first_seq: 0,
+				first_seq: 1,
 				error: Error::<Test>::BadSignature.into(),
 			}));
 			assert!(events.contains(&Event::AnchorRejected {
-				position: 2,
+				position: 3,
 				device: unknown.id(),
 				first_seq: 0,
 				error: Error::<Test>::NotFound.into(),
@@ -503,7 +598,7 @@ mod batch {
 			// The good anchors are stored, the refused one left nothing behind.
 			assert_eq!(DeviceStates::<Test>::get(a.id()).unwrap().next_seq, 2);
 			assert_eq!(DeviceStates::<Test>::get(b.id()).unwrap().anchors, 1);
-			assert_eq!(Anchors::<Test>::get(b.id(), 0).unwrap().count, 1);
+			assert_eq!(only_record(&b).count, 1);
 			assert!(DeviceStates::<Test>::get(unknown.id()).is_none());
 		});
 	}
@@ -544,6 +639,58 @@ mod batch {
 				device: device.id(),
 				first_seq: 0,
 				error: Error::<Test>::StaleSequence.into(),
+			}));
+		});
+	}
+
+	#[test]
+	fn after_a_refusal_the_same_devices_later_anchors_are_refused_too() {
+		let (a, b) = (thermometer(), monitor());
+		ExtBuilder::new().with_device(&a).with_device(&b).build_and_execute(|| {
+			let mut bad = a.anchor(0, 2);
+			bad.statement.count = 3; // the signature no longer matches
+			assert_ok!(anchor_batch(&OWNER, vec![bad, b.anchor(0, 1), a.anchor(2, 1), a.anchor(3, 1)]));
+			let events = telemetry_events();
+			for (position, first_seq) in [(2, 2), (3, 3)] {
+				assert!(
+					events.contains(&Event::AnchorRejected {
+						position,
+						device: a.id(),
+						first_seq,
+						error: Error::<Test>::EarlierAnchorRefused.into(),
+					}),
+					"{events:?}"
+				);
+			}
+			System::assert_last_event(
+				Event::BatchProcessed { submitter: OWNER, accepted: 1, rejected: 3 }.into(),
+			);
+			// No hole: the device has anchored nothing, and all of it can be sent again.
+			assert!(DeviceStates::<Test>::get(a.id()).is_none());
+			assert_ok!(anchor_batch(&OWNER, vec![a.anchor(0, 2), a.anchor(2, 1), a.anchor(3, 1)]));
+			assert_eq!(DeviceStates::<Test>::get(a.id()).unwrap().next_seq, 4);
+		});
+	}
+
+	#[test]
+	fn a_refusal_in_a_batch_checks_the_signed_payload() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			let mut statement = device.statement(0, 1);
+			statement.payload_hash = Some(H256(sp_io::hashing::blake2_256(b"signed")));
+			let item = BatchItem {
+				anchor: device.signed(statement),
+				payload: Some(b"swapped".to_vec().try_into().unwrap()),
+			};
+			assert_ok!(Telemetry::anchor_batch(
+				RuntimeOrigin::signed(OWNER),
+				vec![item].try_into().unwrap()
+			));
+			assert!(telemetry_events().contains(&Event::AnchorRejected {
+				position: 0,
+				device: device.id(),
+				first_seq: 0,
+				error: Error::<Test>::PayloadMismatch.into(),
 			}));
 		});
 	}
@@ -917,12 +1064,46 @@ mod alerts {
 
 mod queries {
 	use super::*;
+	use codec::{Decode, Encode};
+	use provena_primitives::device_log::{append, find_leaf, offchain_key, LogEntry};
+	use std::collections::BTreeMap;
 
 	/// Anchors 0..4 (index 0), a gap 4..10, 10 alone (index 1), 11..19 (index 2).
 	fn anchor_history(device: &TestDevice) {
 		assert_ok!(submit(&OWNER, device.anchor(0, 4)));
 		assert_ok!(submit(&OWNER, device.anchor(10, 1)));
 		assert_ok!(submit(&OWNER, device.anchor(11, 8)));
+	}
+
+	/// Record `index` of `device`'s log and its inclusion proof against the current state,
+	/// from a copy of the log rebuilt out of the `Anchored` events (as a node would hold it).
+	fn from_log(device: &TestDevice, index: u64) -> (AnchorRecordOf<Test>, Vec<H256>) {
+		let (mut store, mut leaves, mut peaks) = (BTreeMap::new(), 0u64, Vec::new());
+		for record in records_of(device) {
+			let entry = LogEntry::Leaf(record.encode());
+			let appended = append(leaves, &peaks, entry.hash()).unwrap();
+			store.insert(offchain_key(&entry.hash()), entry.encode());
+			for (hash, left, right) in appended.nodes {
+				store.insert(offchain_key(&hash), LogEntry::Node(left, right).encode());
+			}
+			(leaves, peaks) = (leaves + 1, appended.peaks);
+		}
+		let state = DeviceStates::<Test>::get(device.id()).unwrap();
+		assert_eq!((state.anchors, state.peaks.to_vec()), (leaves, peaks), "events match state");
+		let (bytes, proof) =
+			find_leaf(state.anchors, &state.peaks, index, |key| store.get(key).cloned()).unwrap();
+		(AnchorRecordOf::<Test>::decode(&mut &bytes[..]).unwrap(), proof)
+	}
+
+	fn verify(
+		device: &TestDevice,
+		seq: Seq,
+		leaf: H256,
+		path: Vec<H256>,
+		index: u64,
+	) -> Result<AnchorRecordOf<Test>, VerifyError> {
+		let (record, log_proof) = from_log(device, index);
+		Telemetry::verify_reading(device.id(), seq, leaf, path, record, log_proof)
 	}
 
 	#[test]
@@ -933,102 +1114,128 @@ mod queries {
 			let batch = leaves(&device, 11, 8);
 			for position in [0u32, 3, 7] {
 				let seq = 11 + u64::from(position);
-				let proof = batch_proof(&batch, position).unwrap();
+				let path = batch_proof(&batch, position).unwrap();
 				let found =
-					Telemetry::verify_reading(device.id(), seq, batch[position as usize], proof)
-						.expect("anchored");
+					verify(&device, seq, batch[position as usize], path, 2).expect("anchored");
 				assert_eq!(found.index, 2);
-				assert_eq!((found.anchor.first_seq, found.anchor.count), (11, 8));
-				assert_eq!(found.anchor.block, 1);
-				assert_eq!(found.anchor.chain_time_ms, NOW_MS);
+				assert_eq!((found.first_seq, found.count), (11, 8));
+				assert_eq!(found.block, 1);
+				assert_eq!(found.chain_time_ms, NOW_MS);
 			}
 		});
 	}
 
 	#[test]
-	fn verify_reading_refuses_a_wrong_leaf_or_proof() {
+	fn verify_reading_refuses_a_wrong_leaf_or_path() {
 		let device = monitor();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			anchor_history(&device);
 			let batch = leaves(&device, 11, 8);
-			let proof = batch_proof(&batch, 3).unwrap();
+			let path = batch_proof(&batch, 3).unwrap();
 
 			// A tampered reading: same seq, another value.
 			let mut tampered: Reading = device.reading(14);
 			tampered.values[0].value += 1;
 			assert_eq!(
-				Telemetry::verify_reading(device.id(), 14, tampered.leaf(), proof.clone()),
+				verify(&device, 14, tampered.leaf(), path.clone(), 2),
 				Err(VerifyError::ProofMismatch)
 			);
 			// The right leaf claimed at the wrong seq.
-			assert_eq!(
-				Telemetry::verify_reading(device.id(), 15, batch[3], proof.clone()),
-				Err(VerifyError::ProofMismatch)
-			);
-			// A truncated proof.
-			assert_eq!(
-				Telemetry::verify_reading(device.id(), 14, batch[3], proof[1..].to_vec()),
-				Err(VerifyError::ProofMismatch)
-			);
+			assert_eq!(verify(&device, 15, batch[3], path.clone(), 2), Err(VerifyError::ProofMismatch));
+			// A truncated path, and a padded one.
+			assert_eq!(verify(&device, 14, batch[3], path[1..].to_vec(), 2), Err(VerifyError::ProofMismatch));
+			let mut padded = path.clone();
+			padded.push(H256::zero());
+			assert_eq!(verify(&device, 14, batch[3], padded, 2), Err(VerifyError::ProofMismatch));
 		});
 	}
 
 	#[test]
-	fn verify_reading_checks_single_reading_anchors_without_a_proof() {
+	fn verify_reading_pins_the_exact_position_in_an_odd_batch() {
+		// Version 1 accepted reading 2 of a 3-batch, with its own path, as reading 1.
+		let device = monitor();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_ok!(submit(&OWNER, device.anchor(0, 3)));
+			let batch = leaves(&device, 0, 3);
+			let path = batch_proof(&batch, 2).unwrap();
+			assert!(verify(&device, 2, batch[2], path.clone(), 0).is_ok());
+			assert_eq!(verify(&device, 1, batch[2], path, 0), Err(VerifyError::ProofMismatch));
+		});
+	}
+
+	#[test]
+	fn verify_reading_checks_single_reading_anchors_without_a_path() {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			anchor_history(&device);
-			let found =
-				Telemetry::verify_reading(device.id(), 10, device.reading(10).leaf(), vec![])
-					.expect("anchored");
+			let found = verify(&device, 10, device.reading(10).leaf(), vec![], 1).expect("anchored");
 			assert_eq!(found.index, 1);
 			assert_eq!(
-				Telemetry::verify_reading(device.id(), 10, device.reading(11).leaf(), vec![]),
+				verify(&device, 10, device.reading(11).leaf(), vec![], 1),
 				Err(VerifyError::ProofMismatch)
 			);
 		});
 	}
 
 	#[test]
-	fn verify_reading_says_what_was_never_anchored() {
-		let device = thermometer();
-		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+	fn verify_reading_refuses_a_record_outside_the_log() {
+		let (device, other) = (thermometer(), monitor());
+		ExtBuilder::new().with_device(&device).with_device(&other).build_and_execute(|| {
 			assert_eq!(
-				Telemetry::verify_reading(device.id(), 0, device.reading(0).leaf(), vec![]),
+				Telemetry::verify_reading(
+					device.id(),
+					0,
+					device.reading(0).leaf(),
+					vec![],
+					AnchorRecord {
+						device: device.id(),
+						index: 0,
+						first_seq: 0,
+						count: 1,
+						root: device.reading(0).leaf(),
+						device_time: Default::default(),
+						payload_hash: None,
+						block: 1,
+						chain_time_ms: NOW_MS,
+						submitter: OWNER,
+					},
+					vec![],
+				),
 				Err(VerifyError::UnknownDevice)
 			);
 			anchor_history(&device);
-			for seq in [4, 9, 19, u64::MAX] {
-				assert_eq!(
-					Telemetry::verify_reading(device.id(), seq, device.reading(seq).leaf(), vec![]),
-					Err(VerifyError::NotAnchored),
-					"seq {seq}"
-				);
-			}
-		});
-	}
-
-	#[test]
-	fn anchors_lists_those_covering_a_range() {
-		let device = thermometer();
-		ExtBuilder::new().with_device(&device).build_and_execute(|| {
-			anchor_history(&device);
-			let indices = |from, to, limit| {
-				Telemetry::anchors_between(device.id(), from, to, limit)
-					.into_iter()
-					.map(|found| found.index)
-					.collect::<Vec<_>>()
-			};
-			assert_eq!(indices(0, u64::MAX, 100), vec![0, 1, 2]);
-			assert_eq!(indices(3, 3, 100), vec![0]);
-			assert_eq!(indices(4, 9, 100), Vec::<u64>::new());
-			assert_eq!(indices(5, 10, 100), vec![1]);
-			assert_eq!(indices(2, 12, 100), vec![0, 1, 2]);
-			assert_eq!(indices(12, 40, 100), vec![2]);
-			assert_eq!(indices(19, 40, 100), Vec::<u64>::new());
-			assert_eq!(indices(0, u64::MAX, 2), vec![0, 1]);
-			assert_eq!(indices(0, u64::MAX, 0), Vec::<u64>::new());
-			assert!(Telemetry::anchors_between([0; 32], 0, u64::MAX, 10).is_empty());
+			anchor_history(&other);
+			let (record, proof) = from_log(&device, 1);
+			let leaf = device.reading(10).leaf();
+			// An altered record: another block, another submitter.
+			let mut altered = record.clone();
+			altered.block = 2;
+			assert_eq!(
+				Telemetry::verify_reading(device.id(), 10, leaf, vec![], altered, proof.clone()),
+				Err(VerifyError::NotInLog)
+			);
+			// Another device's record, or this record claimed for another device.
+			let (theirs, their_proof) = from_log(&other, 1);
+			assert_eq!(
+				Telemetry::verify_reading(device.id(), 10, leaf, vec![], theirs, their_proof),
+				Err(VerifyError::NotInLog)
+			);
+			assert_eq!(
+				Telemetry::verify_reading(other.id(), 10, leaf, vec![], record.clone(), proof.clone()),
+				Err(VerifyError::NotInLog)
+			);
+			// A proof made before the log grew no longer holds.
+			assert_ok!(submit(&OWNER, device.anchor(19, 1)));
+			assert_eq!(
+				Telemetry::verify_reading(device.id(), 10, leaf, vec![], record.clone(), proof),
+				Err(VerifyError::NotInLog)
+			);
+			// A record in the log that does not cover the sequence number.
+			let (record, proof) = from_log(&device, 1);
+			assert_eq!(
+				Telemetry::verify_reading(device.id(), 11, device.reading(11).leaf(), vec![], record, proof),
+				Err(VerifyError::NotCovered)
+			);
 		});
 	}
 
@@ -1044,7 +1251,91 @@ mod queries {
 				(19, 3, 13, 6)
 			);
 			assert_eq!(state.last_anchor_block, 1);
+			assert_eq!(state.peaks.len(), 2, "3 anchors: mountains of 2 and 1");
 		});
+	}
+
+	/// The keys and bytes stored under the Telemetry pallet's prefix.
+	fn telemetry_storage() -> (usize, usize) {
+		let prefix = sp_io::hashing::twox_128(b"Telemetry");
+		let (mut keys, mut bytes) = (0, 0);
+		let mut key = prefix.to_vec();
+		while let Some(next) = sp_io::storage::next_key(&key) {
+			if !next.starts_with(&prefix) {
+				break;
+			}
+			keys += 1;
+			bytes += next.len() + sp_io::storage::get(&next).map_or(0, |v| v.len());
+			key = next;
+		}
+		(keys, bytes)
+	}
+
+	#[test]
+	fn state_does_not_grow_with_anchors() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			// Readings are a second apart: let the chain's clock be past the last one.
+			Timestamp::set_timestamp(NOW_MS + 10_000_000);
+			assert_ok!(submit(&OWNER, device.anchor(0, 1)));
+			let (keys, bytes) = telemetry_storage();
+			for seq in 1..10_000u64 {
+				assert_ok!(submit(&OWNER, device.anchor(seq, 1)));
+				if seq % 1_000 == 0 {
+					System::reset_events();
+				}
+			}
+			let state = DeviceStates::<Test>::get(device.id()).unwrap();
+			assert_eq!(state.anchors, 10_000);
+			// The same keys; the bytes differ by the peaks alone (one per set bit of the count).
+			assert_eq!(telemetry_storage(), (keys, bytes + 32 * (10_000u64.count_ones() as usize - 1)));
+		});
+	}
+
+	#[test]
+	fn the_runtime_writes_the_log_to_offchain_storage_and_a_fork_is_never_served() {
+		let device = thermometer();
+		// Two nodes' views of one chain: the same three blocks, then each its own fourth.
+		let build = || {
+			let mut ext = ExtBuilder::new().with_device(&device).build();
+			ext.execute_with(|| {
+				for seq in 0..3 {
+					System::set_block_number(seq + 1);
+					assert_ok!(submit(&OWNER, device.anchor(seq, 1)));
+				}
+			});
+			ext
+		};
+		let (mut canonical, mut fork) = (build(), build());
+		canonical.execute_with(|| {
+			assert_ok!(submit(&OWNER, device.anchor(3, 2)));
+		});
+		fork.execute_with(|| {
+			assert_ok!(submit(&OWNER, device.anchor(3, 1)));
+		});
+		canonical.persist_offchain_overlay();
+		fork.persist_offchain_overlay();
+		// One offchain store holding what both branches wrote, as a node that imported both.
+		let (ours, theirs) = (canonical.offchain_db(), fork.offchain_db());
+		let get = |key: &[u8]| ours.get(key).or_else(|| theirs.get(key));
+		let served = |ext: &mut sp_io::TestExternalities| {
+			ext.execute_with(|| {
+				let state = DeviceStates::<Test>::get(device.id()).unwrap();
+				(0..state.anchors)
+					.map(|index| {
+						let (bytes, _) = find_leaf(state.anchors, &state.peaks, index, get).unwrap();
+						AnchorRecordOf::<Test>::decode(&mut &bytes[..]).unwrap()
+					})
+					.collect::<Vec<_>>()
+			})
+		};
+		let on_chain = served(&mut canonical);
+		assert_eq!(on_chain.len(), 4);
+		assert_eq!((on_chain[3].first_seq, on_chain[3].count), (3, 2));
+		assert_eq!(on_chain[..3].iter().map(|r| r.block).collect::<Vec<_>>(), [1, 2, 3]);
+		// The fork's record is in the store, yet only its own peaks lead to it.
+		assert_eq!(served(&mut fork)[3].count, 1);
+		canonical.execute_with(|| assert_eq!(records_of(&device), on_chain));
 	}
 }
 
@@ -1081,10 +1372,25 @@ mod shared_encoding {
 			assert_ok!(submit(&OWNER, anchor.clone()));
 
 			assert_eq!(anchor.statement.count as usize, readings.len());
+			let record = telemetry_events()
+				.into_iter()
+				.find_map(|event| match event {
+					Event::Anchored { record } => Some(record),
+					_ => None,
+				})
+				.expect("anchored");
 			for (reading, proof) in readings.iter().zip(proofs) {
-				let found = Telemetry::verify_reading(device, reading.seq, reading.leaf(), proof)
-					.unwrap_or_else(|e| panic!("reading {} does not verify: {e:?}", reading.seq));
-				assert_eq!((found.index, found.anchor.first_seq), (0, 40));
+				// A one-entry log: its inclusion proof is empty.
+				let found = Telemetry::verify_reading(
+					device,
+					reading.seq,
+					reading.leaf(),
+					proof,
+					record.clone(),
+					vec![],
+				)
+				.unwrap_or_else(|e| panic!("reading {} does not verify: {e:?}", reading.seq));
+				assert_eq!((found.index, found.first_seq), (0, 40));
 			}
 			// The gap before the first reading and the tachycardia are on-chain events.
 			let events = telemetry_events();

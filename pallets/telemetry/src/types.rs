@@ -2,17 +2,22 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
-use provena_primitives::telemetry::{MetricName, Seq, TimeRange};
+use provena_primitives::{
+	device_log::{log_root, Peaks},
+	telemetry::{MetricName, Seq},
+};
 use scale_info::TypeInfo;
 use sp_core::{Get, H256};
 
-/// A device's telemetry so far.
+/// A device's telemetry so far: the one record anchoring reads and writes. Its size is bounded
+/// whatever the number of anchors: their records live in the device's log, committed here by
+/// the log's MMR peaks.
 #[derive(Clone, PartialEq, Eq, Default, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct DeviceTelemetry<BlockNumber> {
 	/// The sequence number the next anchor should start at: one past the last anchored reading
 	/// (zero before the first anchor).
 	pub next_seq: Seq,
-	/// How many anchors the device has; anchors are numbered from zero in this order.
+	/// How many anchors the device has: the leaf count of its log.
 	pub anchors: u64,
 	/// How many readings those anchors commit.
 	pub readings: u64,
@@ -24,41 +29,15 @@ pub struct DeviceTelemetry<BlockNumber> {
 	pub last_device_time_ms: u64,
 	/// The block of the latest anchor.
 	pub last_anchor_block: BlockNumber,
+	/// The peaks of the device's log, left to right (one per set bit of `anchors`).
+	pub peaks: Peaks,
 }
 
-/// One anchor, as stored: the readings it commits, and where and when it was accepted.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
-pub struct AnchorRecord<AccountId, BlockNumber> {
-	/// The first reading's sequence number.
-	pub first_seq: Seq,
-	/// How many consecutive readings it commits.
-	pub count: u32,
-	/// The reading's leaf (one reading) or the Merkle root of their leaves.
-	pub root: H256,
-	/// The device times of the first and last reading.
-	pub device_time: TimeRange,
-	/// The block it was anchored in.
-	pub block: BlockNumber,
-	/// The chain's time at that block, in milliseconds since the Unix epoch.
-	pub chain_time_ms: u64,
-	/// The account that submitted it (the device, its owner or a gateway).
-	pub submitter: AccountId,
-}
-
-impl<AccountId, BlockNumber> AnchorRecord<AccountId, BlockNumber> {
-	/// The last reading's sequence number.
-	pub fn last_seq(&self) -> Seq {
-		self.first_seq.saturating_add(self.count.saturating_sub(1).into())
+impl<BlockNumber> DeviceTelemetry<BlockNumber> {
+	/// The root of the device's log, `None` before its first anchor.
+	pub fn log_root(&self) -> Option<H256> {
+		log_root(&self.peaks)
 	}
-}
-
-/// An anchor with its number among its device's anchors: what the runtime API answers.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct IndexedAnchor<AccountId, BlockNumber> {
-	/// The anchor's number among the device's anchors, from zero.
-	pub index: u64,
-	/// The anchor itself.
-	pub anchor: AnchorRecord<AccountId, BlockNumber>,
 }
 
 /// Why a reading does not verify.
@@ -66,10 +45,13 @@ pub struct IndexedAnchor<AccountId, BlockNumber> {
 pub enum VerifyError {
 	/// The device has never anchored anything.
 	UnknownDevice,
-	/// No anchor covers this sequence number: it was skipped by a gap, or not anchored yet.
-	NotAnchored,
-	/// The anchor covering the sequence number does not commit this leaf with this proof: the
-	/// reading was altered, or the proof is wrong.
+	/// The record is not in the device's log with this inclusion proof: it is another device's,
+	/// was altered, comes from an abandoned fork, or the proof was made for another block.
+	NotInLog,
+	/// The record does not cover this sequence number.
+	NotCovered,
+	/// The record covers the sequence number, but this leaf and Merkle path do not give its
+	/// root at exactly that position: the reading was altered, or the path is wrong.
 	ProofMismatch,
 }
 
@@ -112,6 +94,3 @@ pub struct BatchItem<MaxValues: Get<u32>, MaxPayload: Get<u32>> {
 	/// An encrypted payload for the anchor's readings; kept in the block, never in state.
 	pub payload: Option<BoundedVec<u8, MaxPayload>>,
 }
-
-/// The most anchors `anchors` returns in one call.
-pub const MAX_ANCHORS_PER_QUERY: u32 = 1_000;

@@ -207,6 +207,9 @@ parameter_types! {
 	/// Chain time lags wall time by up to a slot, and device clocks drift: two minutes ahead of
 	/// the chain is still believable, more is a clock to fix.
 	pub const MaxClockDrift: u64 = 120_000;
+	/// A device that takes a reading every second may be cut off for about 3 years and still
+	/// anchor on; a device can never be pushed past the end of its sequence by one anchor.
+	pub const MaxSequenceGap: u64 = 100_000_000;
 }
 
 impl pallet_telemetry::Config for Runtime {
@@ -222,6 +225,7 @@ impl pallet_telemetry::Config for Runtime {
 	type MaxBatchLen = ConstU32<256>;
 	type MaxRulesPerDevice = ConstU32<16>;
 	type MaxClockDrift = MaxClockDrift;
+	type MaxSequenceGap = MaxSequenceGap;
 	type WeightInfo = pallet_telemetry::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TelemetryBenchmarkHelper;
