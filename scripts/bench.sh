@@ -57,7 +57,7 @@ trap 'exit 130' INT TERM
 rpc_port=$(free_port)
 say "Starting a fresh dev node (RPC $rpc_port); log $out/dev-node.log"
 "$PROVENA_NODE" --dev --tmp --rpc-port "$rpc_port" --port "$(free_port)" \
-	--prometheus-port "$(free_port)" --no-telemetry \
+	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
 	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 \
 	>"$out/dev-node.log" 2>&1 </dev/null &
 node_pid=$!

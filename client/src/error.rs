@@ -78,6 +78,10 @@ pub enum Error {
 	/// Encryption or decryption failed.
 	#[error(transparent)]
 	Crypto(#[from] CryptoError),
+	/// The node could not serve a device's log (run without offchain indexing, missing
+	/// entries), or served something that does not decode; the message says which.
+	#[error("{0}")]
+	Node(String),
 	/// The chain and the client's metadata do not fit.
 	#[error(
 		"unexpected chain data ({what}); is the client's metadata current? \

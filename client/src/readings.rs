@@ -22,6 +22,9 @@ pub type SignedAnchor = Anchor<MaxPublicValues>;
 /// What a device states in an anchor, before signing it.
 pub type Statement = AnchorStatement<MaxPublicValues>;
 
+/// An entry of a device's log on the Provena chain: an anchor as the chain accepted it.
+pub type Record = provena_primitives::device_log::AnchorRecord<subxt::utils::AccountId32, u32>;
+
 /// Why readings cannot form a batch.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BatchError {
@@ -150,8 +153,9 @@ impl Batch {
 		values
 	}
 
-	/// What the device states about this batch.
-	pub fn statement(&self) -> Statement {
+	/// What the device states about this batch, with the hash of the payload that travels with
+	/// it (if one does).
+	pub fn statement(&self, payload_hash: Option<H256>) -> Statement {
 		let times = self.readings.iter().map(|reading| reading.timestamp_ms);
 		AnchorStatement {
 			device: self.device(),
@@ -162,13 +166,16 @@ impl Batch {
 				first_ms: times.clone().min().unwrap_or_default(),
 				last_ms: times.max().unwrap_or_default(),
 			},
+			payload_hash,
 			values: BoundedVec::truncate_from(self.public_values()),
 		}
 	}
 
-	/// The batch's anchor, signed by `signer` for the chain with `genesis_hash`.
-	pub fn sign(&self, signer: &KeyPair, genesis_hash: &H256) -> SignedAnchor {
-		let statement = self.statement();
+	/// The batch's anchor, signed by `signer` for the chain with `genesis_hash`, committing the
+	/// `payload` that will travel with it (the chain refuses any other).
+	pub fn sign(&self, signer: &KeyPair, genesis_hash: &H256, payload: Option<&[u8]>) -> SignedAnchor {
+		let payload_hash = payload.map(|p| H256(sp_crypto_hashing::blake2_256(p)));
+		let statement = self.statement(payload_hash);
 		let signature = signer.sign(&statement.signing_hash(genesis_hash));
 		Anchor { statement, signature }
 	}
@@ -330,7 +337,7 @@ mod tests {
 		let signer = KeyPair::from_uri(Scheme::Sr25519, "//device").unwrap();
 		let other = KeyPair::from_uri(Scheme::Sr25519, "//other").unwrap();
 		let genesis = H256::repeat_byte(1);
-		let anchor = batch.sign(&signer, &genesis);
+		let anchor = batch.sign(&signer, &genesis, None);
 		let hash = anchor.statement.signing_hash(&genesis);
 		assert!(signer.key().verify(&hash, &anchor.signature));
 		assert!(!other.key().verify(&hash, &anchor.signature));

@@ -53,7 +53,7 @@ fn build() -> Fixture {
 	// ed25519 signatures are deterministic, so the whole fixture is reproducible.
 	let signer = KeyPair::from_uri(Scheme::Ed25519, "//Alice//device//2").unwrap();
 	let batch = Batch::new(readings()).unwrap();
-	let anchor = batch.sign(&signer, &genesis());
+	let anchor = batch.sign(&signer, &genesis(), None);
 	let proofs = (40..48).map(|seq| batch.proof(seq).unwrap()).collect();
 	(genesis(), signer.key(), readings(), anchor, proofs)
 }

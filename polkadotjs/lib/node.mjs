@@ -43,7 +43,7 @@ export const READY_LINE = 'Running JSON-RPC server';
 export async function startDevNode() {
   const [rpc, p2p, prometheus] = [await freePort(), await freePort(), await freePort()];
   const args = ['--dev', '--tmp', '--no-telemetry', '--rpc-port', `${rpc}`, '--port', `${p2p}`,
-    '--prometheus-port', `${prometheus}`];
+    '--prometheus-port', `${prometheus}`, '--enable-offchain-indexing', 'true'];
   const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const log = [];
   let ready;

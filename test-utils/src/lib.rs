@@ -88,15 +88,16 @@ impl Node {
 		node
 	}
 
-	/// Starts a development node (`--dev`) on a temporary chain.
+	/// Starts a development node (`--dev`) on a temporary chain, indexing devices' logs
+	/// (`--enable-offchain-indexing true`) as every node the project starts does.
 	pub fn dev() -> Node {
-		Node::start(&["--dev", "--tmp"])
+		Node::start(&["--dev", "--tmp", "--enable-offchain-indexing", "true"])
 	}
 
 	/// Starts a development node keeping its chain in `base`, so it survives a restart.
 	pub fn dev_at(base: &Path) -> Node {
 		let base = base.to_str().expect("a UTF-8 base path");
-		Node::start(&["--dev", "--base-path", base])
+		Node::start(&["--dev", "--base-path", base, "--enable-offchain-indexing", "true"])
 	}
 
 	/// The node's process id.

@@ -1,7 +1,7 @@
 //! The Provena events of a finalized transaction, decoded as the runtime's typed events.
 
 use super::{api, tx::dispatch_error, Finalized};
-use crate::{show_device, Error};
+use crate::{readings::Record, show_device, Error};
 use provena_primitives::telemetry::Seq;
 
 /// What the chain said about anchors and readings, for people and for tests.
@@ -60,23 +60,30 @@ pub enum ChainEvent {
 	},
 }
 
-/// What an anchoring transaction of `count` anchors did: for each anchor, in call order, the
-/// chain's reason if it refused it (an [`Error::Dispatch`]), and what the chain said about the
-/// anchors it kept.
-pub fn anchor_outcomes(
-	finalized: &Finalized,
-	count: usize,
-) -> Result<(Vec<Option<Error>>, Vec<ChainEvent>), Error> {
+/// What an anchoring transaction did to its anchors.
+#[derive(Debug, Default)]
+pub struct Outcomes {
+	/// For each anchor, in call order, the chain's reason if it refused it (an
+	/// [`Error::Dispatch`]).
+	pub refused: Vec<Option<Error>>,
+	/// What the chain said about the anchors it kept.
+	pub said: Vec<ChainEvent>,
+	/// The records the devices' logs made of the anchors it kept.
+	pub records: Vec<Record>,
+}
+
+/// What an anchoring transaction of `count` anchors did (see [`Outcomes`]).
+pub fn anchor_outcomes(finalized: &Finalized, count: usize) -> Result<Outcomes, Error> {
 	let mut refused: Vec<Option<Error>> = (0..count).map(|_| None).collect();
 	if finalized.dispatch_error()?.is_some() {
 		// The whole call failed: every anchor in it was refused for the same reason.
 		for slot in refused.iter_mut() {
 			*slot = finalized.dispatch_error()?;
 		}
-		return Ok((refused, Vec::new()));
+		return Ok(Outcomes { refused, ..Default::default() });
 	}
 	let block = finalized.block_number;
-	let mut said = Vec::new();
+	let (mut said, mut records) = (Vec::new(), Vec::new());
 	for event in finalized.events.iter() {
 		let event = event.map_err(|e| Error::metadata("an event", e))?;
 		let decoded = event.decode_as::<api::Event>().map_err(|e| {
@@ -90,14 +97,16 @@ pub fn anchor_outcomes(
 					*slot = Some(dispatch_error(&finalized.metadata, &error));
 				}
 			},
-			T::Anchored { device, index, first_seq, count, .. } => {
+			T::Anchored { record } => {
+				let record = record.0;
 				said.push(ChainEvent::Anchored {
-					device: show_device(&device),
-					index,
-					first_seq,
-					count,
+					device: show_device(&record.device),
+					index: record.index,
+					first_seq: record.first_seq,
+					count: record.count,
 					block,
 				});
+				records.push(record);
 			},
 			T::SequenceGap { device, from, to, .. } => {
 				said.push(ChainEvent::SequenceGap {
@@ -121,5 +130,5 @@ pub fn anchor_outcomes(
 			_ => {},
 		}
 	}
-	Ok((refused, said))
+	Ok(Outcomes { refused, said, records })
 }

@@ -9,7 +9,7 @@
 pub mod events;
 pub mod tx;
 
-use crate::{error::BoxError, keys::AccountKey, Error};
+use crate::{error::BoxError, keys::AccountKey, readings::Record, Error};
 use provena_primitives::DeviceId;
 use subxt::{
 	config::{
@@ -18,8 +18,9 @@ use subxt::{
 	},
 	events::Events,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	rpcs::rpc_params,
 	transactions::Signer,
-	utils::{AccountId32, MultiAddress, MultiSignature, H256},
+	utils::{AccountId32, MultiAddress, MultiSignature, Static, H256},
 	OnlineClient,
 };
 
@@ -41,6 +42,10 @@ pub use tx::{Finalized, Signed};
 	substitute_type(
 		path = "provena_primitives::telemetry::Anchor<V>",
 		with = "::subxt::utils::Static<crate::readings::SignedAnchor>"
+	),
+	substitute_type(
+		path = "provena_primitives::device_log::AnchorRecord<A, B>",
+		with = "::subxt::utils::Static<crate::readings::Record>"
 	)
 )]
 pub mod api {}
@@ -48,9 +53,7 @@ pub mod api {}
 pub use api::runtime_types::{
 	pallet_access_control::types::{Grant, Permissions, Scope},
 	pallet_device_registry::types::Device as ChainDevice,
-	pallet_telemetry::types::{
-		AlertRule, AnchorRecord, DeviceTelemetry, IndexedAnchor, VerifyError,
-	},
+	pallet_telemetry::types::{AlertRule, DeviceTelemetry, VerifyError},
 };
 
 /// A device's record in the registry, as the chain returns it.
@@ -110,6 +113,8 @@ pub struct Chain {
 	pub client: OnlineClient<ProvenaConfig>,
 	/// The node's legacy RPC methods (pool-aware nonces, raw submission, heads).
 	pub rpc: LegacyRpcMethods<RpcConfigFor<ProvenaConfig>>,
+	/// The raw RPC client, for the node's own `provena_*` methods.
+	raw: RpcClient,
 	/// The URL it was reached at.
 	pub url: String,
 }
@@ -123,8 +128,9 @@ impl Chain {
 			OnlineClient::<ProvenaConfig>::from_rpc_client_with_config(ProvenaConfig, rpc.clone())
 				.await
 				.map_err(|e| unreachable(e.into()))?;
+		let raw = rpc.clone();
 		let rpc = LegacyRpcMethods::new(rpc);
-		Ok(Chain { client, rpc, url: url.to_string() })
+		Ok(Chain { client, rpc, raw, url: url.to_string() })
 	}
 
 	/// The chain's genesis hash (part of every device signature).
@@ -212,46 +218,87 @@ impl Chain {
 		Ok(self.device_state(device).await?.map(|s| s.next_seq).unwrap_or(0))
 	}
 
-	/// A device's anchors covering `from_seq..=to_seq` at the finalized head, at most `limit`.
-	pub async fn anchors(
+	/// A device's log records covering readings `from_seq ..= to_seq`, at most `limit`, as the
+	/// node serves them (`provena_history`, at the finalized head). `None` when the device
+	/// never anchored.
+	pub async fn history(
 		&self,
 		device: DeviceId,
 		from_seq: u64,
 		to_seq: u64,
 		limit: u32,
-	) -> Result<Vec<IndexedAnchor<AccountId32, u32>>, Error> {
-		let at = self.finalized().await?;
-		at.runtime_apis()
-			.call(api::runtime_apis().telemetry_api().anchors(device, from_seq, to_seq, limit))
-			.await
-			.map_err(|e| self.lost(e))
+	) -> Result<Option<LogPage>, Error> {
+		let params = rpc_params![device_hex(&device), from_seq, to_seq, limit];
+		self.log_call("provena_history", params).await
 	}
 
-	/// The anchor of `device` that covers reading `seq`, if one does.
-	pub async fn anchor_covering(
+	/// A device's log records the chain accepted at a chain time in `from_ms ..= to_ms`, at
+	/// most `limit` (`provena_historyByTime`, at the finalized head).
+	pub async fn history_by_time(
 		&self,
 		device: DeviceId,
-		seq: u64,
-	) -> Result<Option<IndexedAnchor<AccountId32, u32>>, Error> {
-		let found = self.anchors(device, seq, seq, 1).await?;
-		Ok(found.into_iter().find(|a| {
-			a.anchor.first_seq <= seq && seq < a.anchor.first_seq + u64::from(a.anchor.count)
+		from_ms: u64,
+		to_ms: u64,
+		limit: u32,
+	) -> Result<Option<LogPage>, Error> {
+		let params = rpc_params![device_hex(&device), from_ms, to_ms, limit];
+		self.log_call("provena_historyByTime", params).await
+	}
+
+	/// The record of `device`'s log covering reading `seq`, with its inclusion proof at the
+	/// finalized head the answer names (`provena_proof`). `None` when no record covers it.
+	pub async fn log_proof(&self, device: DeviceId, seq: u64) -> Result<Option<LogProof>, Error> {
+		let params = rpc_params![device_hex(&device), seq];
+		let Some(raw) = self.log_call::<RawProof>("provena_proof", params).await? else {
+			return Ok(None);
+		};
+		Ok(Some(LogProof {
+			at: raw.at,
+			record: raw.record.decode()?,
+			log_proof: raw.log_proof,
 		}))
 	}
 
-	/// Checks a reading's leaf and Merkle proof against the anchor covering `seq`.
+	/// Calls one of the node's log methods; "unknown device" and "not anchored" are `None`.
+	async fn log_call<T: serde::de::DeserializeOwned>(
+		&self,
+		method: &str,
+		params: subxt::rpcs::client::RpcParams,
+	) -> Result<Option<T>, Error> {
+		match self.raw.request::<T>(method, params).await {
+			Ok(answer) => Ok(Some(answer)),
+			Err(subxt::rpcs::Error::User(e)) if [7002, 7003].contains(&e.code) => Ok(None),
+			Err(subxt::rpcs::Error::User(e)) => Err(Error::Node(format!(
+				"{} refused {method}: {} (code {})",
+				self.url, e.message, e.code
+			))),
+			Err(e) => Err(self.lost(e)),
+		}
+	}
+
+	/// Checks a reading's leaf and Merkle `path` against its anchor `record` and the record's
+	/// `log_proof`, with the runtime of block `at` (the block the proof was made at).
 	pub async fn verify_reading(
 		&self,
+		at: H256,
 		device: DeviceId,
 		seq: u64,
 		leaf: H256,
-		proof: Vec<H256>,
-	) -> Result<Result<IndexedAnchor<AccountId32, u32>, VerifyError>, Error> {
-		let at = self.finalized().await?;
-		at.runtime_apis()
-			.call(api::runtime_apis().telemetry_api().verify_reading(device, seq, leaf, proof))
-			.await
-			.map_err(|e| self.lost(e))
+		path: Vec<H256>,
+		record: Record,
+		log_proof: Vec<H256>,
+	) -> Result<Result<Record, VerifyError>, Error> {
+		let at = self.client.at_block(at).await.map_err(|e| self.lost(e))?;
+		let call = api::runtime_apis().telemetry_api().verify_reading(
+			device,
+			seq,
+			leaf,
+			path,
+			Static(record),
+			log_proof,
+		);
+		let answer = at.runtime_apis().call(call).await.map_err(|e| self.lost(e))?;
+		Ok(answer.map(|record| record.0))
 	}
 
 	/// A device's alert rules.
@@ -336,4 +383,57 @@ impl Chain {
 		}
 		Ok(None)
 	}
+}
+
+/// A device id as the node's log methods take it.
+fn device_hex(device: &DeviceId) -> String {
+	format!("0x{}", hex::encode(device))
+}
+
+/// A record as the node's log methods serve it: its fields for people, and its SCALE bytes.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct RecordJson {
+	/// The record's SCALE bytes, `0x`-hex.
+	pub encoded: String,
+}
+
+impl RecordJson {
+	/// The record itself.
+	pub fn decode(&self) -> Result<Record, Error> {
+		let bytes = hex::decode(self.encoded.trim_start_matches("0x"))
+			.map_err(|e| Error::Node(format!("a log record is not hex: {e}")))?;
+		codec::Decode::decode(&mut &bytes[..])
+			.map_err(|e| Error::Node(format!("a log record does not decode: {e}")))
+	}
+}
+
+/// A page of a device's log, as `provena_history` answers.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct LogPage {
+	/// The finalized block it was read at.
+	pub at: H256,
+	/// That block's number.
+	pub at_number: u64,
+	/// How many records the device's log has there.
+	pub anchors: u64,
+	/// The records, in log order.
+	pub records: Vec<RecordJson>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawProof {
+	at: H256,
+	record: RecordJson,
+	log_proof: Vec<H256>,
+}
+
+/// A record of a device's log with its inclusion proof.
+#[derive(Clone, Debug)]
+pub struct LogProof {
+	/// The finalized block the proof holds at.
+	pub at: H256,
+	/// The record.
+	pub record: Record,
+	/// Its inclusion proof against the device's log at `at`.
+	pub log_proof: Vec<H256>,
 }

@@ -143,16 +143,23 @@ async fn settle(
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
 	let block = Some((finalized.block_hash, finalized.block_number));
-	let (refused, events) = anchor_outcomes(finalized, group.len())?;
-	for (anchor, refusal) in group.iter().zip(refused) {
+	let outcomes = anchor_outcomes(finalized, group.len())?;
+	for (anchor, refusal) in group.iter().zip(outcomes.refused) {
 		let Some(error) = refusal else {
 			store.set_status(&[anchor.id], Status::Finalized, None, block, None)?;
+			// Keep the log's record of it: receipts need it, and the node is not asked for it.
+			let record = outcomes.records.iter().find(|r| {
+				r.device == anchor.device && r.first_seq == anchor.first_seq && r.root == anchor.root
+			});
+			if let Some(record) = record {
+				store.set_record(anchor.id, record)?;
+			}
 			delivery.anchored += 1;
 			delivery.readings_anchored += u64::from(anchor.count);
 			continue;
 		};
 		// A stale sequence may be this very anchor, sent by an earlier run.
-		if error.is_dispatch("Telemetry", "StaleSequence") && on_chain(chain, anchor).await? {
+		if error.is_dispatch("Telemetry", "StaleSequence") && on_chain(chain, store, anchor).await? {
 			store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;
 			delivery.already_anchored += 1;
 			continue;
@@ -166,16 +173,22 @@ async fn settle(
 			error: name,
 		});
 	}
-	delivery.events.extend(events);
+	delivery.events.extend(outcomes.said);
 	Ok(())
 }
 
-/// Whether exactly this anchor (same first seq and root) is on chain.
-async fn on_chain(chain: &Chain, anchor: &StoredAnchor) -> Result<bool, Error> {
-	let found = chain.anchors(anchor.device, anchor.first_seq, anchor.first_seq, 1).await?;
-	Ok(found
-		.first()
-		.is_some_and(|a| a.anchor.first_seq == anchor.first_seq && a.anchor.root == anchor.root))
+/// Whether exactly this anchor (same first seq and root) is in its device's log on chain, as
+/// the node serves it; if so, the store keeps the log's record of it.
+async fn on_chain(chain: &Chain, store: &mut Store, anchor: &StoredAnchor) -> Result<bool, Error> {
+	let Some(found) = chain.log_proof(anchor.device, anchor.first_seq).await? else {
+		return Ok(false);
+	};
+	let record = found.record;
+	let same = record.first_seq == anchor.first_seq && record.root == anchor.root;
+	if same {
+		store.set_record(anchor.id, &record)?;
+	}
+	Ok(same)
 }
 
 /// Sorts pending anchors into those already on chain (marked final), those the chain can no
@@ -199,7 +212,7 @@ async fn reconcile(
 		};
 		if anchor.first_seq >= next {
 			to_send.push(anchor);
-		} else if on_chain(chain, &anchor).await? {
+		} else if on_chain(chain, store, &anchor).await? {
 			store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;
 			delivery.already_anchored += 1;
 		} else {

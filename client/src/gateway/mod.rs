@@ -107,7 +107,6 @@ pub fn seal(
 	let mut made = 0;
 	for run in runs {
 		let batch = Batch::new(run)?;
-		let anchor = batch.sign(device_key, &genesis);
 		let payload = data_key.map(|key| {
 			key.encrypt(
 				&device,
@@ -126,6 +125,7 @@ pub fn seal(
 				)));
 			}
 		}
+		let anchor = batch.sign(device_key, &genesis, payload.as_deref());
 		store.add_anchor(&batch, &anchor, payload.as_deref())?;
 		made += 1;
 	}

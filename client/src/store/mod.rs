@@ -1,7 +1,9 @@
 //! The gateway's local store: an SQLite database anyone can open with `sqlite3`.
 //!
 //! It holds every reading (its SCALE bytes, leaf, Merkle proof and the anchor it belongs to) and
-//! every anchor (the signed bytes, the encrypted payload, and where it stands). An anchor moves
+//! every anchor (the signed bytes, the encrypted payload, where it stands, and once final the
+//! record the chain's device log keeps of it, so a receipt needs nothing else from the node
+//! but the record's inclusion proof). An anchor moves
 //! through `signed` → `submitted` → `in_block` → `finalized`, or ends `failed` with the chain's
 //! reason. Because anchors are signed and stored before anything is sent, a gateway that stops
 //! at any point resends exactly what the chain does not have yet, byte for byte: nothing is
@@ -10,7 +12,10 @@
 //! A store belongs to one chain: it records the genesis hash and refuses another. It holds the
 //! device data keys an owner made, so the file is kept readable by its owner only (0600).
 
-use crate::{readings::SignedAnchor, Error};
+use crate::{
+	readings::{Record, SignedAnchor},
+	Error,
+};
 use codec::{Decode, Encode};
 use provena_primitives::{
 	telemetry::{Measurement, MetricName, Reading, Seq},
@@ -55,6 +60,7 @@ CREATE TABLE IF NOT EXISTS anchors (
 	block_hash BLOB,
 	block_number INTEGER,
 	error TEXT,
+	record BLOB,
 	UNIQUE (device, first_seq)
 );
 CREATE INDEX IF NOT EXISTS anchors_by_status ON anchors (status);
@@ -110,6 +116,17 @@ impl Store {
 		db.pragma_update(None, "journal_mode", "WAL").map_err(store_err)?;
 		db.pragma_update(None, "synchronous", "FULL").map_err(store_err)?;
 		db.execute_batch(SCHEMA).map_err(store_err)?;
+		// Stores made before anchor records existed gain the column (empty for old anchors).
+		let has_record: bool = db
+			.query_row(
+				"SELECT COUNT(*) > 0 FROM pragma_table_info('anchors') WHERE name = 'record'",
+				[],
+				|row| row.get(0),
+			)
+			.map_err(store_err)?;
+		if !has_record {
+			db.execute_batch("ALTER TABLE anchors ADD COLUMN record BLOB").map_err(store_err)?;
+		}
 		let stored: Option<Vec<u8>> = db
 			.query_row("SELECT value FROM meta WHERE key = 'genesis'", [], |row| row.get(0))
 			.optional()
@@ -307,6 +324,7 @@ impl Store {
 				status: row.get(7)?,
 				block_number: row.get(8)?,
 				error: row.get(9)?,
+				record: row.get(10)?,
 			},
 			(),
 		))
@@ -319,7 +337,7 @@ impl Store {
 	) -> Result<Vec<StoredAnchor>, Error> {
 		let sql = format!(
 			"SELECT id, device, first_seq, count, root, anchor, payload, status, block_number, \
-			 error FROM anchors WHERE {clause} ORDER BY device, first_seq"
+			 error, record FROM anchors WHERE {clause} ORDER BY device, first_seq"
 		);
 		let mut stmt = self.db.prepare(&sql).map_err(store_err)?;
 		let rows = stmt.query_map(args, Self::anchor_from_row).map_err(store_err)?;
@@ -366,6 +384,22 @@ impl Store {
 			.map_err(store_err)?;
 		}
 		tx.commit().map_err(store_err)
+	}
+
+	/// Keeps the record the chain's log made of anchor `id`.
+	pub fn set_record(&mut self, id: i64, record: &Record) -> Result<(), Error> {
+		self.db
+			.execute(
+				"UPDATE anchors SET record = ?1 WHERE id = ?2",
+				params![codec::Encode::encode(record), id],
+			)
+			.map_err(store_err)?;
+		Ok(())
+	}
+
+	/// The stored anchor with this id.
+	pub fn anchor(&self, id: i64) -> Result<Option<StoredAnchor>, Error> {
+		Ok(self.anchors_where("id = ?1", &[&id])?.pop())
 	}
 
 	/// A stored reading.
@@ -435,6 +469,7 @@ struct StoredAnchorRow {
 	status: String,
 	block_number: Option<i64>,
 	error: Option<String>,
+	record: Option<Vec<u8>>,
 }
 
 impl StoredAnchorRow {
@@ -451,6 +486,11 @@ impl StoredAnchorRow {
 			status: Status::parse(&self.status),
 			block_number: self.block_number.map(|n| n as u64),
 			error: self.error,
+			record: self
+				.record
+				.map(|bytes| Record::decode(&mut &bytes[..]))
+				.transpose()
+				.map_err(|e| Error::store(format!("the record of anchor {} is damaged", self.id), e))?,
 		})
 	}
 }

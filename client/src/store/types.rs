@@ -1,6 +1,6 @@
 //! What the store hands out: anchors and readings with where they stand, and counts.
 
-use crate::readings::SignedAnchor;
+use crate::readings::{Record, SignedAnchor};
 use provena_primitives::{
 	telemetry::{Reading, Seq},
 	DeviceId,
@@ -67,6 +67,8 @@ pub struct StoredAnchor {
 	pub block_number: Option<u64>,
 	/// Why the chain refused it.
 	pub error: Option<String>,
+	/// The record the chain's device log keeps of it, once final.
+	pub record: Option<Record>,
 }
 
 /// A stored reading with what proves it.

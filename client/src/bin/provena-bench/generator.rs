@@ -60,6 +60,7 @@ impl Generator<'_> {
 				count: 1,
 				root: reading.leaf(),
 				time: TimeRange { first_ms: stamp, last_ms: stamp },
+				payload_hash: None,
 				values: Default::default(),
 			}
 		} else {
@@ -72,6 +73,7 @@ impl Generator<'_> {
 				count,
 				root: batch.root(),
 				time: TimeRange { first_ms: stamp, last_ms: stamp },
+				payload_hash: None,
 				values: Default::default(),
 			}
 		};

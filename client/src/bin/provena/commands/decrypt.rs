@@ -20,6 +20,7 @@ use provena_primitives::{
 	DeviceId,
 };
 use serde_json::{json, Value};
+use sp_core::H256;
 
 /// Open the encrypted payload of the anchor holding a reading.
 #[derive(Args, Debug)]
@@ -36,10 +37,10 @@ pub async fn run(ctx: &Context, args: Decrypt) -> Result<()> {
 	let ReadingRef { device, seq } = args.reading;
 	let account = args.account.load()?;
 	let chain = ctx.connect().await?;
-	let anchor = chain.anchor_covering(device, seq).await?.ok_or_else(|| {
+	let found = chain.log_proof(device, seq).await?.ok_or_else(|| {
 		anyhow!("no anchor of device {} covers reading {seq}", show_device(&device))
 	})?;
-	let record = &anchor.anchor;
+	let record = &found.record;
 	let payload = chain.anchor_payload(device, record.first_seq, record.block).await?;
 	let payload = payload.ok_or_else(|| {
 		anyhow!(
@@ -47,6 +48,10 @@ pub async fn run(ctx: &Context, args: Decrypt) -> Result<()> {
 			record.block
 		)
 	})?;
+	// The device signed the payload's hash, and the chain's log keeps it.
+	if record.payload_hash != Some(H256(sp_crypto_hashing::blake2_256(&payload))) {
+		bail!("the payload in block #{} is not the one the device signed", record.block);
+	}
 	let key_id = payload_key_id(&payload)?;
 	// The store's key (an owner's), else the one sealed in the reader's grant.
 	let stored = ctx.store(&chain).ok().and_then(|s| s.data_key(&device, key_id).ok().flatten());
@@ -58,7 +63,7 @@ pub async fn run(ctx: &Context, args: Decrypt) -> Result<()> {
 	let readings: Vec<Reading> = codec::Decode::decode(&mut &plain[..])
 		.map_err(|e| anyhow!("the payload holds no readings: {e}"))?;
 	// The payload must be exactly what the device signed.
-	let leaves: Vec<sp_core::H256> = readings.iter().map(Reading::leaf).collect();
+	let leaves: Vec<H256> = readings.iter().map(Reading::leaf).collect();
 	if batch_root(&leaves).0 != record.root.0 || readings.len() as u32 != record.count {
 		bail!("the payload decrypts, but its readings do not give the anchor's root: it was altered before encryption");
 	}
@@ -67,7 +72,7 @@ pub async fn run(ctx: &Context, args: Decrypt) -> Result<()> {
 		json!({ "device": show_device(&device), "first_seq": record.first_seq, "count": record.count, "block": record.block, "readings": out }),
 		format!(
 			"Anchor #{} of device {} (block #{}): {} readings, root checked\n{}",
-			anchor.index,
+			record.index,
 			show_device(&device),
 			record.block,
 			record.count,

@@ -1,15 +1,20 @@
-//! `provena proof` and `provena verify`: a reading with its Merkle proof as a receipt anyone
-//! can keep, and the check of a reading (from the store or a receipt) against the chain.
+//! `provena proof` and `provena verify`: a reading with its Merkle path and its anchor's record
+//! as a receipt anyone can keep, and the check of a reading (from the store or a receipt)
+//! against the device's log on chain: the node serves the record's inclusion proof at a
+//! finalized block, and the runtime of that block checks the whole chain of hashes.
 
 use crate::{
 	args::{device_id, ReadingRef},
+	commands::history::record_json,
 	context::Context,
 	output::reading_json,
 };
+use codec::{Decode, Encode};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
 use provena_client::{
-	chain::VerifyError, input::thousandths, keys::ss58, parse_device, show_device,
+	chain::VerifyError, input::thousandths, keys::ss58, parse_device, readings::Record,
+	show_device,
 };
 use provena_primitives::{
 	telemetry::{Measurement, MetricName, Reading},
@@ -51,17 +56,27 @@ pub async fn proof(ctx: &Context, args: Proof) -> Result<()> {
 	let stored = store.reading(&device, seq)?.ok_or_else(|| {
 		anyhow!("reading {seq} of device {} is not in this store", show_device(&device))
 	})?;
-	let proof = stored.proof.ok_or_else(|| {
+	let path = stored.proof.ok_or_else(|| {
 		anyhow!("reading {seq} is not batched yet: run `provena submit --resume`")
 	})?;
-	println!("{}", receipt(&stored.reading, &proof));
+	// The log's record of the anchor, kept by the store when it became final; the node is
+	// asked only for anchors this store did not see finalized.
+	let kept = match stored.anchor_id {
+		Some(id) => store.anchor(id)?.and_then(|anchor| anchor.record),
+		None => None,
+	};
+	let record = match kept {
+		Some(record) => Some(record),
+		None => chain.log_proof(device, seq).await?.map(|found| found.record),
+	};
+	println!("{}", receipt(&stored.reading, &path, record.as_ref()));
 	Ok(())
 }
 
 /// Runs `provena verify`. Exit code 2 when the reading does not verify.
 pub async fn verify(ctx: &Context, args: Verify) -> Result<ExitCode> {
 	let chain = ctx.connect().await?;
-	let (reading, proof) = match (&args.receipt, args.device, args.seq) {
+	let (reading, path, kept) = match (&args.receipt, args.device, args.seq) {
 		(Some(path), _, _) => from_receipt(&read_receipt(path)?)?,
 		(None, Some(device), Some(seq)) => {
 			let store = ctx.store(&chain)?;
@@ -71,25 +86,47 @@ pub async fn verify(ctx: &Context, args: Verify) -> Result<ExitCode> {
 					show_device(&device)
 				)
 			})?;
-			let proof = stored.proof.ok_or_else(|| anyhow!("reading {seq} is not anchored yet"))?;
-			(stored.reading, proof)
+			let path = stored.proof.ok_or_else(|| anyhow!("reading {seq} is not anchored yet"))?;
+			let kept = match stored.anchor_id {
+				Some(id) => store.anchor(id)?.and_then(|anchor| anchor.record),
+				None => None,
+			};
+			(stored.reading, path, kept)
 		},
 		_ => bail!("give --device and --seq, or --receipt FILE"),
 	};
 	let (device, seq) = (show_device(&reading.device), reading.seq);
-	match chain.verify_reading(reading.device, seq, reading.leaf(), proof).await? {
-		Ok(found) => {
-			let a = &found.anchor;
-			let last = a.first_seq + u64::from(a.count) - 1;
+	let not_verified = |name: &str, text: &str| {
+		ctx.out.print(
+			json!({ "verified": false, "device": device, "seq": seq, "reason": name }),
+			format!("NOT VERIFIED: reading {seq} of device {device}: {text} ({name})"),
+		);
+		ExitCode::from(2)
+	};
+	// The node's copy of the device's log gives the inclusion proof at a finalized block; the
+	// runtime of that block checks the reading, its path, the record and the proof together.
+	let Some(found) = chain.log_proof(reading.device, seq).await? else {
+		return Ok(not_verified(
+			"NotAnchored",
+			"no anchor of the device covers this sequence number: never anchored (or not final yet)",
+		));
+	};
+	// A receipt's own record is what is checked: a record the chain's log does not hold fails.
+	let record = kept.unwrap_or(found.record);
+	let answer = chain
+		.verify_reading(found.at, reading.device, seq, reading.leaf(), path, record, found.log_proof)
+		.await?;
+	match answer {
+		Ok(a) => {
 			ctx.out.print(
 				json!({
-					"verified": true, "device": device, "seq": seq,
-					"anchor_index": found.index, "first_seq": a.first_seq, "count": a.count,
+					"verified": true, "device": device, "seq": seq, "at": format!("{:?}", found.at),
+					"anchor_index": a.index, "first_seq": a.first_seq, "count": a.count,
 					"block": a.block, "chain_time_ms": a.chain_time_ms, "submitter": ss58(a.submitter.0),
 				}),
 				format!(
-					"VERIFIED: reading {seq} of device {device} is anchor #{} (readings {}..{last}), block #{}, chain time {} ms, submitted by {}",
-					found.index, a.first_seq, a.block, a.chain_time_ms, ss58(a.submitter.0)
+					"VERIFIED: reading {seq} of device {device} is in anchor #{} (readings {}..{}), block #{}, chain time {} ms, submitted by {}; checked against the device's log at finalized block {:?}",
+					a.index, a.first_seq, a.last_seq(), a.block, a.chain_time_ms, ss58(a.submitter.0), found.at
 				),
 			);
 			Ok(ExitCode::SUCCESS)
@@ -97,14 +134,11 @@ pub async fn verify(ctx: &Context, args: Verify) -> Result<ExitCode> {
 		Err(why) => {
 			let (name, text) = match why {
 				VerifyError::UnknownDevice => ("UnknownDevice", "the chain knows no anchors of this device"),
-				VerifyError::NotAnchored => ("NotAnchored", "no anchor covers this sequence number: never anchored (or not final yet)"),
-				VerifyError::ProofMismatch => ("ProofMismatch", "an anchor covers this sequence number, but this reading and proof do not give its root: the reading was altered"),
+				VerifyError::NotInLog => ("NotInLog", "the anchor record given is not in the device's log: it was altered, or belongs elsewhere"),
+				VerifyError::NotCovered => ("NotCovered", "the anchor record given does not cover this sequence number"),
+				VerifyError::ProofMismatch => ("ProofMismatch", "an anchor covers this sequence number, but this reading and path do not give its root at this position: the reading was altered"),
 			};
-			ctx.out.print(
-				json!({ "verified": false, "device": device, "seq": seq, "reason": name }),
-				format!("NOT VERIFIED: reading {seq} of device {device}: {text} ({name})"),
-			);
-			Ok(ExitCode::from(2))
+			Ok(not_verified(name, text))
 		},
 	}
 }
@@ -119,10 +153,20 @@ fn read_receipt(path: &Path) -> Result<Value> {
 	serde_json::from_str(&text).with_context(|| format!("{} is not a receipt", path.display()))
 }
 
-/// A reading and its proof as self-contained JSON.
-fn receipt(reading: &Reading, proof: &[H256]) -> Value {
+/// The receipt format `proof` writes (readings' leaves and paths of format version 2).
+const RECEIPT_FORMAT: u64 = 2;
+
+/// A reading, its Merkle path in its anchor and (once final) the anchor's record in the
+/// device's log, as self-contained JSON.
+fn receipt(reading: &Reading, path: &[H256], record: Option<&Record>) -> Value {
 	let mut value = reading_json(reading);
-	value["proof"] = json!(proof.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>());
+	value["format"] = json!(RECEIPT_FORMAT);
+	value["path"] = json!(path.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>());
+	if let Some(record) = record {
+		let mut shown = record_json(record);
+		shown["encoded"] = json!(format!("0x{}", hex::encode(record.encode())));
+		value["record"] = shown;
+	}
 	value
 }
 
@@ -133,9 +177,16 @@ fn bytes32(text: &str, what: &str) -> Result<[u8; 32]> {
 	<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| anyhow!("`{what}` needs 32 bytes"))
 }
 
-/// A reading and proof back from a receipt.
-fn from_receipt(value: &Value) -> Result<(Reading, Vec<H256>)> {
+/// A reading, its path and its anchor's record (if the receipt has one) back from a receipt.
+fn from_receipt(value: &Value) -> Result<(Reading, Vec<H256>, Option<Record>)> {
 	let field = |name: &str| value.get(name).ok_or_else(|| anyhow!("the receipt has no `{name}`"));
+	match value.get("format").and_then(Value::as_u64) {
+		Some(RECEIPT_FORMAT) => {},
+		other => bail!(
+			"the receipt is of format {}, this client reads format {RECEIPT_FORMAT}",
+			other.map_or("1".to_string(), |f| f.to_string())
+		),
+	}
 	let device = parse_device(field("device")?.as_str().unwrap_or_default())?;
 	let seq = field("seq")?.as_u64().ok_or_else(|| anyhow!("`seq` is not a number"))?;
 	let timestamp_ms =
@@ -156,11 +207,21 @@ fn from_receipt(value: &Value) -> Result<(Reading, Vec<H256>)> {
 		Some(h) => Some(bytes32(h, "payload_hash")?),
 		None => None,
 	};
-	let proof = field("proof")?
+	let path = field("path")?
 		.as_array()
-		.ok_or_else(|| anyhow!("`proof` is not a list"))?
+		.ok_or_else(|| anyhow!("`path` is not a list"))?
 		.iter()
-		.map(|h| bytes32(h.as_str().unwrap_or_default(), "proof").map(H256))
+		.map(|h| bytes32(h.as_str().unwrap_or_default(), "path").map(H256))
 		.collect::<Result<Vec<_>>>()?;
-	Ok((Reading { device, seq, timestamp_ms, values, payload_hash }, proof))
+	let record = match value.get("record").and_then(|r| r.get("encoded")).and_then(Value::as_str) {
+		Some(encoded) => {
+			let bytes = hex::decode(encoded.trim_start_matches("0x"))
+				.context("the receipt's `record.encoded` is not hex")?;
+			Some(Record::decode(&mut &bytes[..]).map_err(|e| {
+				anyhow!("the receipt's `record.encoded` is not an anchor record: {e}")
+			})?)
+		},
+		None => None,
+	};
+	Ok((Reading { device, seq, timestamp_ms, values, payload_hash }, path, record))
 }
