@@ -55,10 +55,11 @@ before(async () => {
   // Bob, as the gateway, relays three thermometer readings: seq 0, then seq 3 (readings 1 and 2
   // never came: a gap) at 9.5 °C (an alert), then seq 1 again (stale: rejected).
   const now = Date.now();
-  const reading = (seq, value) => signedReading(api, thermometer,
-    { device: dev1, seq, timestampMs: now - 10_000 + seq, values: { temp_c: value } }).anchor;
+  const reading = (seq, value, payload = null) => signedReading(api, thermometer,
+    { device: dev1, seq, timestampMs: now - 10_000 + seq, values: { temp_c: value }, payload }).anchor;
+  const sealed = new Uint8Array(40).fill(9);
   await sendAndFinalize(api, api.tx.telemetry.anchorBatch([
-    { anchor: reading(0, 4_000), payload: u8aToHex(new Uint8Array(40).fill(9)) },
+    { anchor: reading(0, 4_000, sealed), payload: u8aToHex(sealed) },
     { anchor: reading(3, 9_500), payload: null },
     { anchor: reading(1, 5_000), payload: null },
   ]), who.Bob);
@@ -154,8 +155,10 @@ test('every event and extrinsic of every block decodes, and re-encodes to the by
   assert.equal(alert.data.metric.toUtf8(), 'temp_c');
   assert.equal(alert.data.value.toNumber(), 9_500);
   assert.equal(alert.data.max.unwrap().toNumber(), 8_000);
-  const anchored = seen.get('telemetry.Anchored').filter((e) => e.data.device.toHex() === dev1);
-  assert.deepEqual(anchored.map((e) => e.data.firstSeq.toNumber()), [0, 3]);
+  const anchored = seen.get('telemetry.Anchored').map((e) => e.data.record)
+    .filter((record) => record.device.toHex() === dev1);
+  assert.deepEqual(anchored.map((record) => record.firstSeq.toNumber()), [0, 3]);
+  assert.equal(anchored[0].payloadHash.unwrap().toHex(), blake2AsHex(new Uint8Array(40).fill(9), 256));
   const [rejected] = seen.get('telemetry.AnchorRejected');
   assert.equal(rejected.data.position.toNumber(), 2);
   assert.equal(api.registry.findMetaError(rejected.data.error.asModule).name, 'StaleSequence');
@@ -192,7 +195,7 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
     'accessControl.deviceGroups', 'accessControl.encryptionKeys', 'accessControl.grantCount',
     'accessControl.grants', 'accessControl.groups', 'accessControl.nextGroupId',
     'deviceRegistry.devices', 'deviceRegistry.devicesByOwner', 'deviceRegistry.pendingTransfers',
-    'telemetry.alertRules', 'telemetry.anchors', 'telemetry.deviceStates',
+    'telemetry.alertRules', 'telemetry.deviceStates',
   ]);
 
   // And the decoded values are the scenario's.
@@ -200,6 +203,8 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
   const state = (await at.query.telemetry.deviceStates(dev1)).unwrap();
   assert.deepEqual([state.nextSeq.toNumber(), state.anchors.toNumber(), state.readings.toNumber(),
     state.missing.toNumber()], [4, 2, 2, 2]);
+  // Two anchors: one mountain, one peak.
+  assert.equal(state.peaks.length, 1);
   const [rule] = await at.query.telemetry.alertRules(dev1);
   assert.deepEqual([rule.metric.toUtf8(), rule.min.unwrap().toNumber(), rule.max.unwrap().toNumber()],
     ['temp_c', 2_000, 8_000]);

@@ -6,22 +6,29 @@
 #   2. starts the four-validator testnet (scripts/start.sh) and measures single anchors there.
 # Builds the node and the client first if needed; stops every process it started.
 #
-# Usage: scripts/bench.sh [--dev-only] [--warmup S] [--duration S] [--out DIR]
+# Usage: scripts/bench.sh [--dev-only] [--soak S] [--warmup S] [--duration S] [--out DIR]
 #   --dev-only    skip the testnet run
+#   --soak S      instead of the scenarios: single anchors for S seconds on a fresh dev node,
+#                 to see whether the node's memory grows with the chain (RSS a minute in,
+#                 its largest after that, the database's size)
 #   --warmup S    seconds of load before measuring, per scenario (default 30)
 #   --duration S  seconds measured, per scenario (default 60)
 #   --out DIR     where results and logs go (default bench-results/<UTC date and time>)
-# The results: DIR/dev.json and DIR/testnet.json (every figure), DIR/results.md (the tables).
+# The results: DIR/dev.json and DIR/testnet.json (every figure), DIR/results.md (the tables);
+# with --soak, DIR/soak.json and DIR/soak.md. The dev node's RSS and database size after each
+# scenario are in the tables.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 warmup=30
 duration=60
 testnet=true
+soak=0
 out=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dev-only) testnet=false; shift ;;
+	--soak) soak=${2:?--soak needs seconds}; shift 2 ;;
 	--warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
 	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
@@ -29,7 +36,8 @@ while [ $# -gt 0 ]; do
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
-[[ $warmup =~ ^[0-9]+$ && $duration =~ ^[0-9]+$ ]] || die "--warmup and --duration take whole seconds"
+[[ $warmup =~ ^[0-9]+$ && $duration =~ ^[0-9]+$ && $soak =~ ^[0-9]+$ ]] ||
+	die "--warmup, --duration and --soak take whole seconds"
 out=$(realpath -m "${out:-$PROVENA_ROOT/bench-results/$(date -u +%Y%m%d-%H%M%S)}")
 mkdir -p "$out"
 
@@ -56,7 +64,9 @@ trap 'exit 130' INT TERM
 # pool holds 8,192), so the load generator, not the pool, decides what waits.
 rpc_port=$(free_port)
 say "Starting a fresh dev node (RPC $rpc_port); log $out/dev-node.log"
-"$PROVENA_NODE" --dev --tmp --rpc-port "$rpc_port" --port "$(free_port)" \
+# Its chain lives in DIR/dev-chain, so the database's size can be reported; a fresh one each run.
+rm -rf "$out/dev-chain"
+"$PROVENA_NODE" --dev --base-path "$out/dev-chain" --rpc-port "$rpc_port" --port "$(free_port)" \
 	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
 	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 \
 	>"$out/dev-node.log" 2>&1 </dev/null &
@@ -66,8 +76,26 @@ until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do
 	sleep 1
 done
 
+if [ "$soak" -gt 0 ]; then
+	say "Soak: single anchors for $soak s on the dev node"
+	"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
+		--node-db "$out/dev-chain" $dev_keys --scenarios single --warmup 0 --duration "$soak" \
+		--max-in-flight 30000 --out "$out/soak.json" </dev/null | tee "$out/soak.md"
+	python3 - "$out/soak.json" <<-'PY'
+		import json, sys
+		r = json.load(open(sys.argv[1]))["results"][0]
+		mib = lambda b: b / 2**20 if b is not None else float("nan")
+		first, growth = r["node_rss_1min_bytes"], r["node_rss_growth_after_1min"]
+		largest = first * (1 + growth) if first is not None and growth is not None else None
+		print(f"RSS a minute in: {mib(first):.0f} MiB; largest after that: {mib(largest):.0f} MiB "
+		      f"({100 * (growth or 0):+.1f} %); database after: {mib(r['node_db_after_bytes']):.0f} MiB")
+	PY
+	exit 0
+fi
+
 say "Benchmarking the dev node: 4 scenarios, ${warmup} s warm-up + ${duration} s measured each"
-"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" $dev_keys \
+"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
+	--node-db "$out/dev-chain" $dev_keys \
 	--warmup "$warmup" --duration "$duration" --max-in-flight 30000 --out "$out/dev.json" \
 	</dev/null | tee "$out/dev.md"
 kill "$node_pid" && wait "$node_pid" 2>/dev/null || true

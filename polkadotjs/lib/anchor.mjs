@@ -18,26 +18,28 @@ export function registerReadingTypes(api) {
   });
 }
 
-/** A reading's leaf: blake2-256 of its SCALE encoding. Values are in thousandths. */
+/** A reading's leaf: blake2-256 of "provena:leaf:v2:" ++ its SCALE encoding. Values are in thousandths. */
 export function readingLeaf(api, { device, seq, timestampMs, values }) {
   const reading = api.createType('ProvenaReading', {
     device, seq, timestampMs, payloadHash: null,
     values: Object.entries(values).map(([metric, value]) => ({ metric, value })),
   });
-  return blake2AsU8a(reading.toU8a(), 256);
+  return blake2AsU8a(u8aConcat(stringToU8a('provena:leaf:v2:'), reading.toU8a()), 256);
 }
 
 /**
  * One reading as an anchor of one, its values public (so alert rules see them), signed by
  * `deviceKey` (a keyring pair): the device signs
- * blake2-256("provena:anchor:1" ++ genesis hash ++ SCALE(statement)).
+ * blake2-256("provena:anchor:2" ++ genesis hash ++ SCALE(statement)). The statement commits the
+ * `payload` (bytes) that travels with the anchor, if any, by its blake2-256 hash.
  * Returns { anchor, leaf }; `anchor` fits `telemetry.anchor` and batch items.
  */
-export function signedReading(api, deviceKey, { device, seq, timestampMs, values }) {
+export function signedReading(api, deviceKey, { device, seq, timestampMs, values, payload = null }) {
   const leaf = readingLeaf(api, { device, seq, timestampMs, values });
   const statement = {
     device, firstSeq: seq, count: 1, root: leaf,
     time: { firstMs: timestampMs, lastMs: timestampMs },
+    payloadHash: payload === null ? null : blake2AsU8a(payload, 256),
     values: Object.entries(values).map(([metric, value]) => ({ seq, metric, value })),
   };
   // The statement's type comes from the call's metadata.
@@ -45,6 +47,6 @@ export function signedReading(api, deviceKey, { device, seq, timestampMs, values
   const signature = deviceKey.type === 'ed25519' ? 'Ed25519' : 'Sr25519';
   const unsigned = api.createType(anchorType, { statement, signature: { [signature]: new Uint8Array(64) } });
   const signingHash = blake2AsU8a(
-    u8aConcat(stringToU8a('provena:anchor:1'), api.genesisHash.toU8a(), unsigned.statement.toU8a()), 256);
+    u8aConcat(stringToU8a('provena:anchor:2'), api.genesisHash.toU8a(), unsigned.statement.toU8a()), 256);
   return { anchor: { statement, signature: { [signature]: deviceKey.sign(signingHash) } }, leaf };
 }

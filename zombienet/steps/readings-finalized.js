@@ -1,5 +1,6 @@
 // Zombienet step: on the node it runs on, the probe device's readings are finalized, all of
-// them, each anchor in the block its record names, with its Telemetry.Anchored event there.
+// them; the node serves the device's log (provena_history), and each record is in the block
+// it names, with its Telemetry.Anchored event there.
 //
 // Usage: NODE: js-script ./steps/readings-finalized.js with "EXPECTED" within 150 seconds
 // Returns the number of readings the node's finalized state holds for the device.
@@ -12,12 +13,12 @@ async function run(nodeName, networkInfo, args) {
   const device = probeDevice();
   const api = await connect(networkInfo, nodeName);
   try {
-    const { at, finalized, state } = await eventually(120_000, 2_000, async (why) => {
+    const { finalized, state } = await eventually(120_000, 2_000, async (why) => {
       const hash = await api.rpc.chain.getFinalizedHead();
       const atHash = await api.at(hash);
       const found = await atHash.query.telemetry.deviceStates(device);
       const readings = found.isSome ? found.unwrap().readings.toNumber() : 0;
-      if (readings >= expected) return { at: atHash, finalized: hash, state: found.unwrap() };
+      if (readings >= expected) return { finalized: hash, state: found.unwrap() };
       why(`${nodeName} has ${readings} of ${expected} readings finalized`);
       return undefined;
     });
@@ -26,20 +27,24 @@ async function run(nodeName, networkInfo, args) {
       throw new Error(`${nodeName}: device state ${state.toString()}, expected ${expected} readings and none missing`);
     }
 
-    // Every anchor record points at a finalized block of this node that holds its event.
-    const records = await at.query.telemetry.anchors.entries(device);
+    // This node serves the device's log (from its own offchain-indexed storage), and every
+    // record points at a finalized block of this node that holds its Anchored event.
+    const log = await api.provider.send('provena_history', [device, 0, Number.MAX_SAFE_INTEGER, null]);
+    // (Read at the node's finalized head then, which is never older than the one above.)
+    if (log.anchors !== state.anchors.toNumber()) {
+      throw new Error(`${nodeName}: the served log has ${log.anchors} records, the state ${state.anchors}`);
+    }
+    const records = log.records;
     let covered = 0;
-    for (const [key, value] of records) {
-      const record = value.unwrap();
-      const block = record.block.toNumber();
-      if (block > finalizedNumber) throw new Error(`${nodeName}: anchor ${key.args[1]} in block ${block}, beyond finalized ${finalizedNumber}`);
+    for (const record of records) {
+      const block = record.block;
+      if (block > log.at_number) throw new Error(`${nodeName}: anchor ${record.index} in block ${block}, beyond finalized ${log.at_number}`);
       const blockHash = await api.rpc.chain.getBlockHash(block);
       const events = await (await api.at(blockHash)).query.system.events();
       const found = events.some(({ event }) => api.events.telemetry.Anchored.is(event) &&
-        event.data.device.toHex() === device && event.data.firstSeq.eq(record.firstSeq) &&
-        event.data.root.eq(record.root));
-      if (!found) throw new Error(`${nodeName}: block #${block} (${blockHash.toHex()}) has no Anchored event for seq ${record.firstSeq}`);
-      covered += record.count.toNumber();
+        event.data.record.toHex() === record.encoded);
+      if (!found) throw new Error(`${nodeName}: block #${block} (${blockHash.toHex()}) has no Anchored event for record ${record.index}`);
+      covered += record.count;
     }
     if (covered !== expected) throw new Error(`${nodeName}: anchors cover ${covered} readings, expected ${expected}`);
     console.log(`      ${nodeName}: ${expected} readings in ${records.length} anchors, finalized at #${finalizedNumber}`);

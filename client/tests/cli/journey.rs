@@ -148,6 +148,25 @@ fn owner_gateway_and_reader_journey() {
 	]));
 	assert_eq!(code, 2);
 	assert!(out.contains("ProofMismatch"), "{out}");
+	// The receipt carries its anchor's record from the store; another anchor's record in its
+	// place is not what the device's log holds for this reading.
+	let parsed: Value = serde_json::from_str(&receipt).unwrap();
+	assert_eq!(parsed["format"], 2, "{parsed}");
+	assert_eq!(parsed["record"]["first_seq"], 13, "{parsed}");
+	let other =
+		ok(provena(&url, bob_home.path()).args(["proof", "--device", &device, "--seq", "30"]));
+	let other: Value = serde_json::from_str(&other).unwrap();
+	let mut swapped = parsed.clone();
+	swapped["record"] = other["record"].clone();
+	let swapped_path = owner_home.path().join("swapped.json");
+	std::fs::write(&swapped_path, swapped.to_string()).unwrap();
+	let (code, out) = fails(provena(&url, owner_home.path()).args([
+		"verify",
+		"--receipt",
+		swapped_path.to_str().unwrap(),
+	]));
+	assert_eq!(code, 2);
+	assert!(out.contains("NotInLog"), "{out}");
 
 	// History shows the anchors in order.
 	let history = json(provena(&url, owner_home.path()).args(["history", "--device", &device]));
@@ -176,6 +195,18 @@ fn owner_gateway_and_reader_journey() {
 	]));
 	let firsts = first_seqs(&timed);
 	assert_eq!(firsts, vec![13]);
+	// Over the chain's time: everything was anchored between the epoch and now.
+	let anchored = json(provena(&url, owner_home.path()).args([
+		"history",
+		"--device",
+		&device,
+		"--anchored-from-ms",
+		"0",
+		"--limit",
+		"4",
+	]));
+	assert_eq!(first_seqs(&anchored), vec![0, 5, 13, 21]);
+	assert_eq!(anchored["log_size"], 6, "{anchored}");
 
 	// A reader with a fresh store decrypts with the key sealed in his grant.
 	let reader_home = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ mod bench;
 mod crash;
 mod journey;
 mod lifecycle;
+mod log;
 
 use provena_test_utils::free_port;
 use serde_json::Value;

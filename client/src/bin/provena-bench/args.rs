@@ -77,6 +77,10 @@ pub struct BenchArgs {
 	/// The node's process id, to sample its resident memory from /proc (same machine only).
 	#[arg(long)]
 	pub node_pid: Option<u32>,
+	/// The node's base path, to report its database's size after each scenario (same
+	/// machine only).
+	#[arg(long)]
+	pub node_db: Option<PathBuf>,
 	/// The secret URI of the funded account that pays the run's accounts.
 	#[arg(long)]
 	pub funder: String,

@@ -119,6 +119,17 @@ pub fn rss_of(pid: u32) -> Option<u64> {
 	Some(kib * 1024)
 }
 
+/// The bytes of the files under `dir`, recursively (a node's database: what it keeps on disk).
+pub fn dir_size(dir: &std::path::Path) -> Option<u64> {
+	let mut total = 0u64;
+	for entry in std::fs::read_dir(dir).ok()? {
+		let entry = entry.ok()?;
+		let meta = entry.metadata().ok()?;
+		total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+	}
+	Some(total)
+}
+
 /// Readings per second between the first and the last of `events` (time, readings) inside
 /// `window`: the readings after the first event over the time between them, so the rate does
 /// not depend on how many block times fall into the window.

@@ -3,7 +3,7 @@
 
 use crate::{
 	args::{BenchArgs, Scenario},
-	blocks::{rate, Limits},
+	blocks::{dir_size, rate, Limits},
 	cast::Cast,
 	load::{run_scenario, Load},
 };
@@ -59,6 +59,13 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		.filter(|(t, _)| *t >= measure_from && *t <= measure_to)
 		.map(|(_, b)| *b)
 		.collect();
+	// Memory over a long run: the first sample a minute into the measured window, and the
+	// largest after it.
+	let minute_in = measure_from + std::time::Duration::from_secs(60);
+	let after_minute: Vec<u64> =
+		load.rss.iter().filter(|(t, _)| *t >= minute_in && *t <= measure_to).map(|(_, b)| *b).collect();
+	let rss_1min = after_minute.first().copied();
+	let rss_growth = rss_1min.zip(after_minute.iter().max()).map(|(first, max)| *max as f64 / first as f64 - 1.0);
 	let readings_per_tx = match scenario {
 		Scenario::Remark | Scenario::Single => 1,
 		Scenario::Gateway => args.gateway_batch.min(cast.fleets[0].len() as u32),
@@ -79,6 +86,10 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		"block_weight_share_mean": mean(&weight_shares),
 		"block_length_share_mean": mean(&length_shares),
 		"node_rss_max_bytes": in_window.iter().max(),
+		"node_rss_after_bytes": load.rss.last().map(|(_, b)| *b),
+		"node_rss_1min_bytes": rss_1min,
+		"node_rss_growth_after_1min": rss_growth,
+		"node_db_after_bytes": args.node_db.as_deref().and_then(dir_size),
 		"measured_sent": measured_sent,
 		"measured_finalized": measured_found,
 		"dropped": load.dropped,
@@ -94,12 +105,12 @@ fn cell(value: &Value, scale: f64, decimals: usize) -> String {
 /// The results as a Markdown table, with the ratios to the baseline.
 fn table(results: &[Value]) -> String {
 	let mut out = String::from(
-		"| scenario | readings/tx | readings/s included | readings/s finalized | tx/block | submit→block p50 / p99 (s) | submit→final p50 / p99 (s) | block weight used | block length used | node RSS max (MiB) |\n\
-		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		"| scenario | readings/tx | readings/s included | readings/s finalized | tx/block | submit→block p50 / p99 (s) | submit→final p50 / p99 (s) | block weight used | block length used | node RSS max (MiB) | node RSS after (MiB) | node DB after (MiB) |\n\
+		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 	);
 	for r in results {
 		out += &format!(
-			"| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} % | {} % | {} |\n",
+			"| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} % | {} % | {} | {} | {} |\n",
 			r["label"].as_str().unwrap_or_default(),
 			r["readings_per_extrinsic"],
 			cell(&r["included_readings_per_s"], 1.0, 0),
@@ -112,6 +123,8 @@ fn table(results: &[Value]) -> String {
 			cell(&r["block_weight_share_mean"], 100.0, 0),
 			cell(&r["block_length_share_mean"], 100.0, 0),
 			cell(&r["node_rss_max_bytes"], 1.0 / (1024.0 * 1024.0), 0),
+			cell(&r["node_rss_after_bytes"], 1.0 / (1024.0 * 1024.0), 0),
+			cell(&r["node_db_after_bytes"], 1.0 / (1024.0 * 1024.0), 0),
 		);
 	}
 	out
