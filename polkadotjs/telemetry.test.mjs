@@ -63,11 +63,11 @@ test('a reading signed in Polkadot.js is anchored, and verify_reading proves it'
 
   // The node serves the device's log: its history, and the record's inclusion proof, both
   // read at a finalized block it names.
-  const history = await api.provider.send('provena_history', [device, 0, 100, null]);
+  const history = await node.provider.send('provena_history', [device, 0, 100, null]);
   assert.equal(history.anchors, 1);
   assert.deepEqual(history.records.map((r) => [r.index, r.first_seq, r.count]), [[0, 0, 1]]);
   assert.equal(history.records[0].submitter, alice.address);
-  const served = await api.provider.send('provena_proof', [device, 0]);
+  const served = await node.provider.send('provena_proof', [device, 0]);
   assert.equal(served.record.encoded, history.records[0].encoded);
   assert.equal(served.record.root, u8aToHex(leaf));
 

@@ -1,7 +1,7 @@
 // Device-signed anchors made by Polkadot.js itself: a third implementation of the reading and
 // anchor formats, beside the runtime and the Rust client.
 
-import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 
 /** Registers the off-chain reading type (provena_primitives::telemetry::Reading), field for field. */
@@ -39,7 +39,7 @@ export function signedReading(api, deviceKey, { device, seq, timestampMs, values
   const statement = {
     device, firstSeq: seq, count: 1, root: leaf,
     time: { firstMs: timestampMs, lastMs: timestampMs },
-    payloadHash: payload === null ? null : blake2AsU8a(payload, 256),
+    payloadHash: payload === null ? null : u8aToHex(blake2AsU8a(payload, 256)),
     values: Object.entries(values).map(([metric, value]) => ({ seq, metric, value })),
   };
   // The statement's type comes from the call's metadata.

@@ -37,7 +37,7 @@ export const READY_LINE = 'Running JSON-RPC server';
 
 /**
  * Starts `provena-node --dev --tmp` on free ports, waits until its log says the RPC server
- * runs, and connects an ApiPromise to it. Returns { api, stop, log }; `stop` disconnects and
+ * runs, and connects an ApiPromise to it. Returns { api, provider, stop, log }; `stop` disconnects and
  * kills the node. A node that exits or is not ready within 90 s fails with its log's tail.
  */
 export async function startDevNode() {
@@ -81,7 +81,7 @@ export async function startDevNode() {
   try {
     await provider.connect();
     const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
-    return { api, stop: () => stop(api), log };
+    return { api, provider, stop: () => stop(api), log };
   } catch (error) {
     await provider.disconnect().catch(() => {});
     await stop();

@@ -5,7 +5,7 @@
 // Usage: NODE: js-script ./steps/readings-finalized.js with "EXPECTED" within 150 seconds
 // Returns the number of readings the node's finalized state holds for the device.
 
-const { connect, eventually, probeDevice } = require('./lib.js');
+const { connect, eventually, probeDevice, rpc } = require('./lib.js');
 
 async function run(nodeName, networkInfo, args) {
   const expected = Number(args[0]);
@@ -29,7 +29,8 @@ async function run(nodeName, networkInfo, args) {
 
     // This node serves the device's log (from its own offchain-indexed storage), and every
     // record points at a finalized block of this node that holds its Anchored event.
-    const log = await api.provider.send('provena_history', [device, 0, Number.MAX_SAFE_INTEGER, null]);
+    const log = await rpc(networkInfo.nodesByName[nodeName].wsUri, 'provena_history',
+      [device, 0, Number.MAX_SAFE_INTEGER, null], 30_000);
     // (Read at the node's finalized head then, which is never older than the one above.)
     if (log.anchors !== state.anchors.toNumber()) {
       throw new Error(`${nodeName}: the served log has ${log.anchors} records, the state ${state.anchors}`);
