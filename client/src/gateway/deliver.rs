@@ -28,6 +28,10 @@ enum Update {
 	Failed { error: Error },
 }
 
+/// How many rounds one delivery makes at most: each round after the first sends what the chain
+/// deferred in the one before, and each deferral follows a refusal, so rounds end quickly.
+const MAX_ROUNDS: usize = 8;
+
 /// Sends every pending anchor the chain does not have yet and follows it to finality.
 ///
 /// `on_progress` is called after each finalized transaction with the store's counts.
@@ -39,11 +43,31 @@ pub async fn deliver(
 	mut on_progress: impl FnMut(&Tally),
 ) -> Result<Delivery, Error> {
 	let mut delivery = Delivery::default();
+	for _ in 0..MAX_ROUNDS {
+		let deferred = delivery.deferred;
+		round(chain, store, account, options, &mut on_progress, &mut delivery).await?;
+		if delivery.deferred == deferred {
+			break;
+		}
+	}
+	Ok(delivery)
+}
+
+/// One round: sends every pending anchor the chain does not have yet and follows it to
+/// finality.
+async fn round(
+	chain: &Chain,
+	store: &mut Store,
+	account: &AccountKey,
+	options: DeliverOptions,
+	on_progress: &mut impl FnMut(&Tally),
+	delivery: &mut Delivery,
+) -> Result<(), Error> {
 	let pending = store.pending_anchors()?;
-	let to_send = reconcile(chain, store, pending, &mut delivery).await?;
+	let to_send = reconcile(chain, store, pending, delivery).await?;
 	on_progress(&store.tally()?);
 	if to_send.is_empty() {
-		return Ok(delivery);
+		return Ok(());
 	}
 
 	let groups: Vec<Vec<StoredAnchor>> =
@@ -100,7 +124,7 @@ pub async fn deliver(
 			Update::Finalized { tx, at, finalized } => {
 				in_flight -= 1;
 				delivery.to_finalized.push(at - sent_at[tx]);
-				settle(chain, store, &groups[tx], &finalized, &mut delivery).await?;
+				settle(chain, store, &groups[tx], &finalized, delivery).await?;
 				on_progress(&store.tally()?);
 			},
 			Update::Failed { error } => {
@@ -111,7 +135,7 @@ pub async fn deliver(
 	}
 	match first_error {
 		Some(error) => Err(error),
-		None => Ok(delivery),
+		None => Ok(()),
 	}
 }
 
@@ -158,6 +182,12 @@ async fn settle(
 			delivery.readings_anchored += u64::from(anchor.count);
 			continue;
 		};
+		// Refused only because an earlier anchor of its device in the batch was: send it again.
+		if error.is_dispatch("Telemetry", "EarlierAnchorRefused") {
+			store.set_status(&[anchor.id], Status::Signed, None, None, None)?;
+			delivery.deferred += 1;
+			continue;
+		}
 		// A stale sequence may be this very anchor, sent by an earlier run.
 		if error.is_dispatch("Telemetry", "StaleSequence") && on_chain(chain, store, anchor).await? {
 			store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;

@@ -40,6 +40,10 @@ pub struct Delivery {
 	pub already_anchored: u64,
 	/// Anchors the chain refused.
 	pub rejected: u64,
+	/// Anchors the chain asked to send again (an earlier anchor of the same device in their
+	/// batch was refused, so they were refused too rather than leave a hole); sent again in
+	/// the next round, or by the next run.
+	pub deferred: u64,
 	/// Transactions sent.
 	pub transactions: u64,
 	/// What the chain emitted about them.

@@ -149,3 +149,61 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 		assert_eq!(firsts, expected);
 	});
 }
+
+#[test]
+fn a_gateway_sends_again_what_the_chain_deferred_behind_a_refusal() {
+	let node = Node::dev();
+	let home = tempfile::tempdir().unwrap();
+	let (key, device) = device_key(&node.url(), home.path(), "gap.key");
+	ok(provena(&node.url(), home.path()).args([
+		"device",
+		"register",
+		"--suri",
+		"//Alice",
+		"--device-key",
+		&key,
+	]));
+	// Reading 0 claims a time decades ahead: the chain refuses its anchor. Readings 1..=3
+	// travel in the same batch, so the chain refuses them too rather than leave reading 0 a
+	// silent hole; the gateway sends them again, alone, and they go through after a gap.
+	let file = home.path().join("gap.jsonl");
+	let lines: Vec<String> = (0..4u64)
+		.map(|seq| {
+			let at = if seq == 0 { 4_000_000_000_000u64 } else { 1_700_000_000_000 + seq };
+			serde_json::json!({ "seq": seq, "timestamp_ms": at, "values": { "temperature": 4.0 } })
+				.to_string()
+		})
+		.collect();
+	std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+	let (code, out) = fails(provena(&node.url(), home.path()).args([
+		"--json",
+		"submit",
+		"--suri",
+		"//Alice",
+		"--device",
+		&device,
+		"--device-key",
+		&key,
+		"--file",
+		file.to_str().unwrap(),
+		"--batch-size",
+		"1",
+		"--anchors-per-tx",
+		"4",
+	]));
+	assert_eq!(code, 3, "{out}");
+	let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+	assert_eq!(summary["rejected"], 1, "{summary}");
+	assert_eq!(summary["deferred"], 3, "{summary}");
+	assert_eq!(summary["anchored"], 3, "{summary}");
+	assert!(
+		summary["events"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.any(|e| e["event"] == "sequence_gap" && e["from"] == 0 && e["to"] == 0),
+		"{summary}"
+	);
+	let history = json(provena(&node.url(), home.path()).args(["history", "--device", &device]));
+	assert_eq!(first_seqs(&history), vec![1, 2, 3]);
+}

@@ -356,7 +356,7 @@ pub mod pallet {
 
 			let (mut accepted, mut rejected) = (0u32, 0u32);
 			// Devices with a refused anchor in this batch: their later anchors are refused too.
-			let mut refused: Vec<DeviceId> = Vec::new();
+			let mut refused: alloc::collections::BTreeSet<DeviceId> = Default::default();
 			for (position, item) in items.iter().enumerate() {
 				let statement = &item.anchor.statement;
 				let payload = item.payload.as_deref().map(|p| p.as_slice());
@@ -369,9 +369,7 @@ pub mod pallet {
 					Ok(()) => accepted.saturating_inc(),
 					Err(error) => {
 						rejected.saturating_inc();
-						if !refused.contains(&statement.device) {
-							refused.push(statement.device);
-						}
+						refused.insert(statement.device);
 						Self::deposit_event(Event::AnchorRejected {
 							position: position as u32,
 							device: statement.device,

@@ -521,6 +521,19 @@ mod payload_and_gaps {
 	}
 
 	#[test]
+	fn anchor_fails_when_the_devices_log_commitment_is_corrupt() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build().execute_with(|| {
+			assert_ok!(submit(&OWNER, device.anchor(0, 1)));
+			// Three anchors need two peaks; a state claiming three with one cannot grow.
+			DeviceStates::<Test>::mutate(device.id(), |state| {
+				state.as_mut().unwrap().anchors = 3;
+			});
+			assert_noop!(submit(&OWNER, device.anchor(1, 1)), Error::<Test>::LogFull);
+		});
+	}
+
+	#[test]
 	fn one_anchor_near_the_end_of_the_sequence_cannot_brick_a_device() {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {

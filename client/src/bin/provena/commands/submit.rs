@@ -156,7 +156,7 @@ fn report(
 		"stored": stored, "skipped": skipped, "anchors_signed": sealed,
 		"anchored": delivery.anchored, "readings_anchored": delivery.readings_anchored,
 		"already_anchored": delivery.already_anchored, "rejected": delivery.rejected,
-		"transactions": delivery.transactions, "events": delivery.events,
+		"deferred": delivery.deferred, "transactions": delivery.transactions, "events": delivery.events,
 		"store": { "finalized": tally.finalized, "pending": tally.pending, "failed": tally.failed },
 	});
 	let mut human = format!(
@@ -167,6 +167,12 @@ fn report(
 		delivery.already_anchored,
 		delivery.rejected
 	);
+	if delivery.deferred > 0 {
+		human += &format!(
+			"; {} sent again after an earlier anchor of their device was refused in their batch",
+			delivery.deferred
+		);
+	}
 	for event in &delivery.events {
 		let line =
 			match event {
