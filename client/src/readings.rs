@@ -173,7 +173,12 @@ impl Batch {
 
 	/// The batch's anchor, signed by `signer` for the chain with `genesis_hash`, committing the
 	/// `payload` that will travel with it (the chain refuses any other).
-	pub fn sign(&self, signer: &KeyPair, genesis_hash: &H256, payload: Option<&[u8]>) -> SignedAnchor {
+	pub fn sign(
+		&self,
+		signer: &KeyPair,
+		genesis_hash: &H256,
+		payload: Option<&[u8]>,
+	) -> SignedAnchor {
 		let payload_hash = payload.map(|p| H256(sp_crypto_hashing::blake2_256(p)));
 		let statement = self.statement(payload_hash);
 		let signature = signer.sign(&statement.signing_hash(genesis_hash));

@@ -66,20 +66,24 @@ impl<S: OffchainStorage> Log<S> {
 	/// Record `index`, decoded, with its inclusion proof.
 	fn record(&self, index: u64) -> Result<(Record, Vec<H256>), ErrorObjectOwned> {
 		let get = |key: &[u8]| self.store.get(sp_core::offchain::STORAGE_PREFIX, key);
-		let (bytes, proof) = find_leaf(self.leaves, &self.peaks, index, get).map_err(|e| match e {
-			ReadError::Missing(hash) => error(
-				code::STORE,
-				format!(
+		let (bytes, proof) =
+			find_leaf(self.leaves, &self.peaks, index, get).map_err(|e| match e {
+				ReadError::Missing(hash) => error(
+					code::STORE,
+					format!(
 					"this node's offchain storage lacks log entry {hash:?}: it did not import the \
 					 block that wrote it with --enable-offchain-indexing true (a node must \
 					 execute every block with indexing on, e.g. a full sync from genesis)"
 				),
-			),
-			ReadError::Corrupt(hash) => {
-				error(code::STORE, format!("log entry {hash:?} in this node's storage is corrupt"))
-			},
-			ReadError::OutOfRange => error(code::STORE, "the device's peaks do not fit its log"),
-		})?;
+				),
+				ReadError::Corrupt(hash) => error(
+					code::STORE,
+					format!("log entry {hash:?} in this node's storage is corrupt"),
+				),
+				ReadError::OutOfRange => {
+					error(code::STORE, "the device's peaks do not fit its log")
+				},
+			})?;
 		let record = Record::decode(&mut &bytes[..])
 			.map_err(|e| error(code::STORE, format!("a log record does not decode: {e}")))?;
 		Ok((record, proof))

@@ -238,11 +238,8 @@ fn new_full_with<
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 		// Devices' logs are only in offchain storage when blocks are imported with indexing on.
-		let log_store = config
-			.offchain_worker
-			.indexing_enabled
-			.then(|| backend.offchain_storage())
-			.flatten();
+		let log_store =
+			config.offchain_worker.indexing_enabled.then(|| backend.offchain_storage()).flatten();
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),

@@ -217,7 +217,13 @@ pub fn log_root(peaks: &[H256]) -> Option<H256> {
 
 /// Whether `leaf` is leaf number `index` of the log of `leaves` leaves with these `peaks`,
 /// through the inclusion `proof`.
-pub fn verify_inclusion(leaves: u64, peaks: &[H256], index: u64, leaf: H256, proof: &[H256]) -> bool {
+pub fn verify_inclusion(
+	leaves: u64,
+	peaks: &[H256],
+	index: u64,
+	leaf: H256,
+	proof: &[H256],
+) -> bool {
 	if index >= leaves || Known::peaks(leaves, peaks).is_none() {
 		return false;
 	}
@@ -279,7 +285,8 @@ pub fn find_leaf(
 			return Err(ReadError::Corrupt(hash));
 		};
 		let half = 1u64.checked_shl(height.saturating_sub(1)).ok_or(ReadError::OutOfRange)?;
-		let (left_pos, right_pos) = (pos.saturating_sub(half.saturating_mul(2)), pos.saturating_sub(1));
+		let (left_pos, right_pos) =
+			(pos.saturating_sub(half.saturating_mul(2)), pos.saturating_sub(1));
 		known.0.insert(left_pos, left);
 		known.0.insert(right_pos, right);
 		if offset < half {
@@ -352,7 +359,13 @@ mod tests {
 			assert_eq!(record, log.records[index as usize]);
 			let leaf = tagged_hash(&LOG_LEAF_TAG, &record);
 			assert!(verify_inclusion(log.leaves, &log.peaks, index, leaf, &proof));
-			assert!(!verify_inclusion(log.leaves, &log.peaks, (index + 1) % log.leaves, leaf, &proof));
+			assert!(!verify_inclusion(
+				log.leaves,
+				&log.peaks,
+				(index + 1) % log.leaves,
+				leaf,
+				&proof
+			));
 			let other = tagged_hash(&LOG_LEAF_TAG, b"another record");
 			assert!(!verify_inclusion(log.leaves, &log.peaks, index, other, &proof));
 		}

@@ -252,8 +252,7 @@ impl<M: Get<u32>> PartialEq for AnchorStatement<M> {
 				other.root,
 				other.time,
 				other.payload_hash,
-			)
-			&& self.values == other.values
+			) && self.values == other.values
 	}
 }
 

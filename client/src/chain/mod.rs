@@ -17,8 +17,8 @@ use subxt::{
 		DefaultTransactionExtensions, RpcConfigFor,
 	},
 	events::Events,
-	rpcs::{methods::LegacyRpcMethods, RpcClient},
 	rpcs::rpc_params,
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
 	transactions::Signer,
 	utils::{AccountId32, MultiAddress, MultiSignature, Static, H256},
 	OnlineClient,
@@ -252,11 +252,7 @@ impl Chain {
 		let Some(raw) = self.log_call::<RawProof>("provena_proof", params).await? else {
 			return Ok(None);
 		};
-		Ok(Some(LogProof {
-			at: raw.at,
-			record: raw.record.decode()?,
-			log_proof: raw.log_proof,
-		}))
+		Ok(Some(LogProof { at: raw.at, record: raw.record.decode()?, log_proof: raw.log_proof }))
 	}
 
 	/// Calls one of the node's log methods; "unknown device" and "not anchored" are `None`.
@@ -276,26 +272,24 @@ impl Chain {
 		}
 	}
 
-	/// Checks a reading's leaf and Merkle `path` against its anchor `record` and the record's
-	/// `log_proof`, with the runtime of block `at` (the block the proof was made at).
+	/// Checks a reading's leaf and Merkle `path` against `found`: its anchor record and the
+	/// record's inclusion proof, with the runtime of the block the proof was made at.
 	pub async fn verify_reading(
 		&self,
-		at: H256,
+		found: &LogProof,
 		device: DeviceId,
 		seq: u64,
 		leaf: H256,
 		path: Vec<H256>,
-		record: Record,
-		log_proof: Vec<H256>,
 	) -> Result<Result<Record, VerifyError>, Error> {
-		let at = self.client.at_block(at).await.map_err(|e| self.lost(e))?;
+		let at = self.client.at_block(found.at).await.map_err(|e| self.lost(e))?;
 		let call = api::runtime_apis().telemetry_api().verify_reading(
 			device,
 			seq,
 			leaf,
 			path,
-			Static(record),
-			log_proof,
+			Static(found.record.clone()),
+			found.log_proof.clone(),
 		);
 		let answer = at.runtime_apis().call(call).await.map_err(|e| self.lost(e))?;
 		Ok(answer.map(|record| record.0))

@@ -173,7 +173,9 @@ async fn settle(
 			store.set_status(&[anchor.id], Status::Finalized, None, block, None)?;
 			// Keep the log's record of it: receipts need it, and the node is not asked for it.
 			let record = outcomes.records.iter().find(|r| {
-				r.device == anchor.device && r.first_seq == anchor.first_seq && r.root == anchor.root
+				r.device == anchor.device
+					&& r.first_seq == anchor.first_seq
+					&& r.root == anchor.root
 			});
 			if let Some(record) = record {
 				store.set_record(anchor.id, record)?;
@@ -189,7 +191,8 @@ async fn settle(
 			continue;
 		}
 		// A stale sequence may be this very anchor, sent by an earlier run.
-		if error.is_dispatch("Telemetry", "StaleSequence") && on_chain(chain, store, anchor).await? {
+		if error.is_dispatch("Telemetry", "StaleSequence") && on_chain(chain, store, anchor).await?
+		{
 			store.set_status(&[anchor.id], Status::Finalized, None, None, None)?;
 			delivery.already_anchored += 1;
 			continue;

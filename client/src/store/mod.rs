@@ -486,11 +486,9 @@ impl StoredAnchorRow {
 			status: Status::parse(&self.status),
 			block_number: self.block_number.map(|n| n as u64),
 			error: self.error,
-			record: self
-				.record
-				.map(|bytes| Record::decode(&mut &bytes[..]))
-				.transpose()
-				.map_err(|e| Error::store(format!("the record of anchor {} is damaged", self.id), e))?,
+			record: self.record.map(|bytes| Record::decode(&mut &bytes[..])).transpose().map_err(
+				|e| Error::store(format!("the record of anchor {} is damaged", self.id), e),
+			)?,
 		})
 	}
 }

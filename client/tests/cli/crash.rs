@@ -91,8 +91,7 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 		assert_eq!(verified["verified"], true, "{verified}");
 	}
 	// The restarted node still serves the whole log from its offchain storage.
-	let history =
-		json(provena(&node.url(), home.path()).args(["history", "--device", &device]));
+	let history = json(provena(&node.url(), home.path()).args(["history", "--device", &device]));
 	assert_eq!(first_seqs(&history), (0..30).map(|k| k * 4).collect::<Vec<u64>>(), "{history}");
 	let status = json(provena(&node.url(), home.path()).args(["status"]));
 	assert_eq!(status["finalized"], 30, "{status}");

@@ -4,7 +4,7 @@
 
 use super::*;
 use provena_client::{
-	chain::{api, Bounded, Chain, VerifyError},
+	chain::{api, Bounded, Chain, LogProof, VerifyError},
 	keys::KeyFile,
 	readings::{Batch, Record, Scheme},
 };
@@ -56,7 +56,8 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 		let mut batches = Vec::new();
 		let mut first = 0u64;
 		for size in SIZES {
-			let readings = (first..first + u64::from(size)).map(|seq| reading(device, seq)).collect();
+			let readings =
+				(first..first + u64::from(size)).map(|seq| reading(device, seq)).collect();
 			batches.push(Batch::new(readings).unwrap());
 			first += u64::from(size);
 		}
@@ -77,16 +78,10 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 			let found = chain.log_proof(device, first_seq).await.unwrap().expect("served");
 			assert_eq!((found.record.index, found.record.count), (index as u64, count));
 			let leaves: Vec<H256> = batch.readings().iter().map(Reading::leaf).collect();
-			let verify = |seq: u64, leaf: H256, path: Vec<H256>, record: Record| {
-				chain.verify_reading(
-					found.at,
-					device,
-					seq,
-					leaf,
-					path,
-					record,
-					found.log_proof.clone(),
-				)
+			let (chain, base) = (&chain, &found);
+			let verify = move |seq: u64, leaf: H256, path: Vec<H256>, record: Record| {
+				let found = LogProof { record, ..base.clone() };
+				async move { chain.verify_reading(&found, device, seq, leaf, path).await }
 			};
 			for position in 0..count {
 				let seq = first_seq + u64::from(position);
@@ -128,7 +123,8 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 				);
 				let path = batch_proof(&leaves, 0).unwrap();
 				for cut in [1, 0] {
-					let answer = verify(first_seq, inner, path[cut..].to_vec(), found.record.clone());
+					let answer =
+						verify(first_seq, inner, path[cut..].to_vec(), found.record.clone());
 					assert!(mismatch(answer.await.unwrap()));
 				}
 			}
@@ -136,8 +132,7 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 		// The whole log, through provena_history.
 		let page = chain.history(device, 0, u64::MAX, 100).await.unwrap().expect("served");
 		assert_eq!(page.anchors, SIZES.len() as u64);
-		let firsts: Vec<u64> =
-			page.records.iter().map(|r| r.decode().unwrap().first_seq).collect();
+		let firsts: Vec<u64> = page.records.iter().map(|r| r.decode().unwrap().first_seq).collect();
 		let expected: Vec<u64> = SIZES
 			.iter()
 			.scan(0u64, |next, size| {

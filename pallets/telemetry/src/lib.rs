@@ -525,8 +525,8 @@ pub mod pallet {
 			};
 			let entry = LogEntry::Leaf(record.encode());
 			let leaf = entry.hash();
-			let appended = device_log::append(state.anchors, &state.peaks, leaf)
-				.ok_or(Error::<T>::LogFull)?;
+			let appended =
+				device_log::append(state.anchors, &state.peaks, leaf).ok_or(Error::<T>::LogFull)?;
 			state.peaks = BoundedVec::try_from(appended.peaks).map_err(|_| Error::<T>::LogFull)?;
 			let anchors = state.anchors.checked_add(1).ok_or(Error::<T>::LogFull)?;
 
@@ -534,7 +534,10 @@ pub mod pallet {
 			// offchain-indexed storage, keyed by their hashes, for the node to serve.
 			sp_io::offchain_index::set(&offchain_key(&leaf), &entry.encode());
 			for (hash, left, right) in appended.nodes {
-				sp_io::offchain_index::set(&offchain_key(&hash), &LogEntry::Node(left, right).encode());
+				sp_io::offchain_index::set(
+					&offchain_key(&hash),
+					&LogEntry::Node(left, right).encode(),
+				);
 			}
 			if skipped > 0 {
 				let (from, to) = (state.next_seq, statement.first_seq.saturating_sub(1));

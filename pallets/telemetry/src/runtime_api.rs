@@ -1,5 +1,8 @@
 //! The runtime API auditors, clients and Polkadot.js call to check readings against the chain.
 
+// The macro adds the block and call context to `verify_reading`'s six parameters.
+#![allow(clippy::too_many_arguments)]
+
 use crate::{AnchorRecord, DeviceId, DeviceTelemetry, Seq, VerifyError};
 use alloc::vec::Vec;
 use codec::Codec;

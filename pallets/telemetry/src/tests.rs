@@ -150,7 +150,10 @@ mod anchor {
 			assert_eq!(state.head, head);
 			assert_eq!((state.next_seq, state.anchors, state.readings), (5, 2, 5));
 			let records = records_of(&device);
-			assert_eq!(records.iter().map(|r| (r.index, r.first_seq)).collect::<Vec<_>>(), [(0, 0), (1, 4)]);
+			assert_eq!(
+				records.iter().map(|r| (r.index, r.first_seq)).collect::<Vec<_>>(),
+				[(0, 0), (1, 4)]
+			);
 			// Two leaves make one mountain: the peak is the node over both records' leaves.
 			assert_eq!(
 				state.peaks.to_vec(),
@@ -516,7 +519,10 @@ mod payload_and_gaps {
 			);
 			// The largest gap is allowed, and the device goes on from there.
 			assert_ok!(submit(&OWNER, device.anchor(too_far - 1, 1)));
-			assert_eq!(DeviceStates::<Test>::get(device.id()).unwrap().missing, MaxSequenceGap::get());
+			assert_eq!(
+				DeviceStates::<Test>::get(device.id()).unwrap().missing,
+				MaxSequenceGap::get()
+			);
 		});
 	}
 
@@ -662,7 +668,10 @@ mod batch {
 		ExtBuilder::new().with_device(&a).with_device(&b).build_and_execute(|| {
 			let mut bad = a.anchor(0, 2);
 			bad.statement.count = 3; // the signature no longer matches
-			assert_ok!(anchor_batch(&OWNER, vec![bad, b.anchor(0, 1), a.anchor(2, 1), a.anchor(3, 1)]));
+			assert_ok!(anchor_batch(
+				&OWNER,
+				vec![bad, b.anchor(0, 1), a.anchor(2, 1), a.anchor(3, 1)]
+			));
 			let events = telemetry_events();
 			for (position, first_seq) in [(2, 2), (3, 3)] {
 				assert!(
@@ -1154,9 +1163,15 @@ mod queries {
 				Err(VerifyError::ProofMismatch)
 			);
 			// The right leaf claimed at the wrong seq.
-			assert_eq!(verify(&device, 15, batch[3], path.clone(), 2), Err(VerifyError::ProofMismatch));
+			assert_eq!(
+				verify(&device, 15, batch[3], path.clone(), 2),
+				Err(VerifyError::ProofMismatch)
+			);
 			// A truncated path, and a padded one.
-			assert_eq!(verify(&device, 14, batch[3], path[1..].to_vec(), 2), Err(VerifyError::ProofMismatch));
+			assert_eq!(
+				verify(&device, 14, batch[3], path[1..].to_vec(), 2),
+				Err(VerifyError::ProofMismatch)
+			);
 			let mut padded = path.clone();
 			padded.push(H256::zero());
 			assert_eq!(verify(&device, 14, batch[3], padded, 2), Err(VerifyError::ProofMismatch));
@@ -1181,7 +1196,8 @@ mod queries {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			anchor_history(&device);
-			let found = verify(&device, 10, device.reading(10).leaf(), vec![], 1).expect("anchored");
+			let found =
+				verify(&device, 10, device.reading(10).leaf(), vec![], 1).expect("anchored");
 			assert_eq!(found.index, 1);
 			assert_eq!(
 				verify(&device, 10, device.reading(11).leaf(), vec![], 1),
@@ -1234,7 +1250,14 @@ mod queries {
 				Err(VerifyError::NotInLog)
 			);
 			assert_eq!(
-				Telemetry::verify_reading(other.id(), 10, leaf, vec![], record.clone(), proof.clone()),
+				Telemetry::verify_reading(
+					other.id(),
+					10,
+					leaf,
+					vec![],
+					record.clone(),
+					proof.clone()
+				),
 				Err(VerifyError::NotInLog)
 			);
 			// A proof made before the log grew no longer holds.
@@ -1246,7 +1269,14 @@ mod queries {
 			// A record in the log that does not cover the sequence number.
 			let (record, proof) = from_log(&device, 1);
 			assert_eq!(
-				Telemetry::verify_reading(device.id(), 11, device.reading(11).leaf(), vec![], record, proof),
+				Telemetry::verify_reading(
+					device.id(),
+					11,
+					device.reading(11).leaf(),
+					vec![],
+					record,
+					proof
+				),
 				Err(VerifyError::NotCovered)
 			);
 		});
@@ -1301,7 +1331,10 @@ mod queries {
 			let state = DeviceStates::<Test>::get(device.id()).unwrap();
 			assert_eq!(state.anchors, 10_000);
 			// The same keys; the bytes differ by the peaks alone (one per set bit of the count).
-			assert_eq!(telemetry_storage(), (keys, bytes + 32 * (10_000u64.count_ones() as usize - 1)));
+			assert_eq!(
+				telemetry_storage(),
+				(keys, bytes + 32 * (10_000u64.count_ones() as usize - 1))
+			);
 		});
 	}
 
@@ -1336,7 +1369,8 @@ mod queries {
 				let state = DeviceStates::<Test>::get(device.id()).unwrap();
 				(0..state.anchors)
 					.map(|index| {
-						let (bytes, _) = find_leaf(state.anchors, &state.peaks, index, get).unwrap();
+						let (bytes, _) =
+							find_leaf(state.anchors, &state.peaks, index, get).unwrap();
 						AnchorRecordOf::<Test>::decode(&mut &bytes[..]).unwrap()
 					})
 					.collect::<Vec<_>>()

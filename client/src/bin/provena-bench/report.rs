@@ -62,10 +62,16 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 	// Memory over a long run: the first sample a minute into the measured window, and the
 	// largest after it.
 	let minute_in = measure_from + std::time::Duration::from_secs(60);
-	let after_minute: Vec<u64> =
-		load.rss.iter().filter(|(t, _)| *t >= minute_in && *t <= measure_to).map(|(_, b)| *b).collect();
+	let after_minute: Vec<u64> = load
+		.rss
+		.iter()
+		.filter(|(t, _)| *t >= minute_in && *t <= measure_to)
+		.map(|(_, b)| *b)
+		.collect();
 	let rss_1min = after_minute.first().copied();
-	let rss_growth = rss_1min.zip(after_minute.iter().max()).map(|(first, max)| *max as f64 / first as f64 - 1.0);
+	let rss_growth = rss_1min
+		.zip(after_minute.iter().max())
+		.map(|(first, max)| *max as f64 / first as f64 - 1.0);
 	let readings_per_tx = match scenario {
 		Scenario::Remark | Scenario::Single => 1,
 		Scenario::Gateway => args.gateway_batch.min(cast.fleets[0].len() as u32),

@@ -44,7 +44,8 @@ pub async fn run(ctx: &Context, args: History) -> Result<()> {
 	chain.known_device(device).await?;
 	let by_time = args.anchored_from_ms.is_some() || args.anchored_to_ms.is_some();
 	let page = if by_time {
-		let (from, to) = (args.anchored_from_ms.unwrap_or(0), args.anchored_to_ms.unwrap_or(u64::MAX));
+		let (from, to) =
+			(args.anchored_from_ms.unwrap_or(0), args.anchored_to_ms.unwrap_or(u64::MAX));
 		if from > to {
 			bail!("--anchored-from-ms {from} is after --anchored-to-ms {to}");
 		}
@@ -55,9 +56,9 @@ pub async fn run(ctx: &Context, args: History) -> Result<()> {
 		}
 		chain.history(device, args.from_seq, args.to_seq, args.limit).await?
 	};
-	let (at, at_number, total) = page.as_ref().map_or((None, None, 0), |p| {
-		(Some(format!("{:?}", p.at)), Some(p.at_number), p.anchors)
-	});
+	let (at, at_number, total) = page
+		.as_ref()
+		.map_or((None, None, 0), |p| (Some(format!("{:?}", p.at)), Some(p.at_number), p.anchors));
 	let mut records = Vec::new();
 	for raw in page.map(|p| p.records).unwrap_or_default() {
 		let record = raw.decode()?;
@@ -85,7 +86,9 @@ pub async fn run(ctx: &Context, args: History) -> Result<()> {
 		};
 		let mut lines: Vec<String> = records.iter().map(line).collect();
 		if let (Some(at), Some(number)) = (&at, at_number) {
-			lines.push(format!("(the device's log has {total} anchors at finalized block #{number}, {at})"));
+			lines.push(format!(
+				"(the device's log has {total} anchors at finalized block #{number}, {at})"
+			));
 		}
 		lines.join("\n")
 	};

@@ -9,11 +9,15 @@ use crate::{
 	context::Context,
 	output::reading_json,
 };
-use codec::{Decode, Encode};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
+use codec::{Decode, Encode};
 use provena_client::{
-	chain::VerifyError, input::thousandths, keys::ss58, parse_device, readings::Record,
+	chain::{LogProof, VerifyError},
+	input::thousandths,
+	keys::ss58,
+	parse_device,
+	readings::Record,
 	show_device,
 };
 use provena_primitives::{
@@ -112,10 +116,8 @@ pub async fn verify(ctx: &Context, args: Verify) -> Result<ExitCode> {
 		));
 	};
 	// A receipt's own record is what is checked: a record the chain's log does not hold fails.
-	let record = kept.unwrap_or(found.record);
-	let answer = chain
-		.verify_reading(found.at, reading.device, seq, reading.leaf(), path, record, found.log_proof)
-		.await?;
+	let found = LogProof { record: kept.unwrap_or(found.record), ..found };
+	let answer = chain.verify_reading(&found, reading.device, seq, reading.leaf(), path).await?;
 	match answer {
 		Ok(a) => {
 			ctx.out.print(
