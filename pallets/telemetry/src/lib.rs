@@ -314,15 +314,17 @@ pub mod pallet {
 		///
 		/// - `origin`: signed by the device's own account, its owner, or a holder of a SUBMIT
 		///   grant for it.
-		/// - `anchor`: the statement (device, `first_seq`, `count`, root, device times, public
-		///   values) and the device key's signature of it. `first_seq` must be above the
-		///   device's last anchored reading; the last device time may run at most
-		///   `MaxClockDrift` ahead of the chain.
-		/// - `payload`: optional encrypted data for the readings, at most `MaxPayloadLen` bytes;
-		///   kept in the block, never in state.
+		/// - `anchor`: the statement (device, `first_seq`, `count`, root, device times, payload
+		///   hash, public values) and the device key's signature of it. `first_seq` must be
+		///   above the device's last anchored reading, and skip at most `MaxSequenceGap`; the
+		///   last device time may run at most `MaxClockDrift` ahead of the chain.
+		/// - `payload`: optional encrypted data for the readings, at most `MaxPayloadLen` bytes,
+		///   whose blake2-256 hash must be the statement's `payload_hash` (none when that is
+		///   `None`); kept in the block, never in state.
 		///
-		/// Emits `Anchored`; also `SequenceGap` when readings were skipped, and `AlertRaised`
-		/// for each public value outside its metric's rule.
+		/// Appends the anchor's record to the device's log. Emits `Anchored` with the record;
+		/// also `SequenceGap` when readings were skipped, and `AlertRaised` for each public value
+		/// outside its metric's rule.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::anchor(anchor.statement.values.len() as u32))]
 		pub fn anchor(
@@ -338,7 +340,8 @@ pub mod pallet {
 
 		/// Anchors many devices' readings at once: a gateway's batch. Each anchor is checked
 		/// and applied alone, in order, exactly as `anchor` would; a refused one is skipped and
-		/// reported, the others are kept.
+		/// reported, the others are kept, except that the same device's later anchors in the
+		/// batch are refused too (`EarlierAnchorRefused`), so no hole is left to fill later.
 		///
 		/// - `origin`: signed; must be allowed to submit for each anchor's device.
 		/// - `items`: one to `MaxBatchLen` anchors, each with an optional encrypted payload.
