@@ -61,6 +61,8 @@ for item in "${what[@]}"; do
 			--header scripts/weight-header.txt \
 			--weight-path runtime/src/weights
 		rm -rf "$base"
+		# The headers record the command as run from the repository, not this machine's paths.
+		sed -i "s|$base|<a temporary base path>|g" runtime/src/weights/{block,extrinsic}_weights.rs
 	elif [ -f "pallets/$item/Cargo.toml" ]; then
 		out="pallets/$item/src/weights.rs"
 		bench_pallet "pallet_${item//-/_}" --template scripts/weight-template.hbs --output "$out"
@@ -70,5 +72,8 @@ for item in "${what[@]}"; do
 		die "unknown benchmark '$item': a directory under pallets/, one of ${sdk_pallets[*]}, or overhead"
 	fi
 done
+# Every header names the node as `provena-node`, wherever this machine built it.
+grep -rlF -- "$PROVENA_NODE" pallets/*/src/weights.rs runtime/src/weights/*.rs 2>/dev/null |
+	xargs -r sed -i "s|$PROVENA_NODE|provena-node|g"
 say "Done. The node in $CARGO_TARGET_DIR/release is now the benchmarking build; the next"
 say "scripts/start.sh or cargo build rebuilds the normal one."

@@ -10,7 +10,7 @@
 //!
 //! The command:
 //! ```text
-//! /root/.cache/provena/target/release/provena-node benchmark pallet --chain dev --pallet pallet_telemetry --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --header scripts/weight-header.txt --template scripts/weight-template.hbs --output pallets/telemetry/src/weights.rs 
+//! provena-node benchmark pallet --chain dev --pallet pallet_telemetry --extrinsic * --steps 50 --repeat 20 --wasm-execution compiled --heap-pages 4096 --header scripts/weight-header.txt --template scripts/weight-template.hbs --output pallets/telemetry/src/weights.rs 
 //! ```
 
 #![cfg_attr(rustfmt, rustfmt_skip)]

@@ -10,7 +10,7 @@
 //! WEIGHT-METRIC: `Average`, WEIGHT-MUL: `1.0`, WEIGHT-ADD: `0`
 
 // Executed Command:
-//   /root/.cache/provena/target/release/provena-node
+//   provena-node
 //   benchmark
 //   overhead
 //   --chain
@@ -18,7 +18,7 @@
 //   --database
 //   paritydb
 //   --base-path
-//   /tmp/tmp.811y54sbAU
+//   <a temporary base path>
 //   --wasm-execution
 //   compiled
 //   --header

@@ -9,7 +9,7 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: 1024
 
 // Executed Command:
-// /root/.cache/provena/target/release/provena-node
+// provena-node
 // benchmark
 // pallet
 // --chain
