@@ -9,15 +9,7 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 	let home = tempfile::tempdir().unwrap();
 	let base = home.path().join("chain");
 	let node = Node::dev_at(&base);
-	let (key, device) = device_key(&node.url(), home.path(), "meter.key");
-	ok(provena(&node.url(), home.path()).args([
-		"device",
-		"register",
-		"--suri",
-		"//Alice",
-		"--device-key",
-		&key,
-	]));
+	let (key, device) = alices_device(&node.url(), home.path(), "meter.key");
 
 	// 120 readings, 4 per anchor, one anchor per transaction, two in flight: many blocks' work.
 	let file = home.path().join("meter.jsonl");

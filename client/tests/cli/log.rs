@@ -38,15 +38,7 @@ fn mismatch(answer: Result<Record, VerifyError>) -> bool {
 fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 	let node = Node::dev();
 	let home = tempfile::tempdir().unwrap();
-	let (key_path, device) = device_key(&node.url(), home.path(), "probe.key");
-	ok(provena(&node.url(), home.path()).args([
-		"device",
-		"register",
-		"--suri",
-		"//Alice",
-		"--device-key",
-		&key_path,
-	]));
+	let (key_path, device) = alices_device(&node.url(), home.path(), "probe.key");
 	let (_, device_key) = KeyFile::read(std::path::Path::new(&key_path)).unwrap();
 	let device = provena_client::parse_device(&device).unwrap();
 
@@ -149,15 +141,7 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 fn a_gateway_sends_again_what_the_chain_deferred_behind_a_refusal() {
 	let node = Node::dev();
 	let home = tempfile::tempdir().unwrap();
-	let (key, device) = device_key(&node.url(), home.path(), "gap.key");
-	ok(provena(&node.url(), home.path()).args([
-		"device",
-		"register",
-		"--suri",
-		"//Alice",
-		"--device-key",
-		&key,
-	]));
+	let (key, device) = alices_device(&node.url(), home.path(), "gap.key");
 	// Reading 0 claims a time decades ahead: the chain refuses its anchor. Readings 1..=3
 	// travel in the same batch, so the chain refuses them too rather than leave reading 0 a
 	// silent hole; the gateway sends them again, alone, and they go through after a gap.

@@ -83,6 +83,14 @@ fn device_key(url: &str, dir: &Path, name: &str) -> (String, String) {
 	(path.display().to_string(), inspected["device_id"].as_str().unwrap().to_string())
 }
 
+/// A device key file in `dir`, registered on the chain with Alice as owner; returns (path,
+/// device id).
+fn alices_device(url: &str, dir: &Path, name: &str) -> (String, String) {
+	let (key, device) = device_key(url, dir, name);
+	ok(provena(url, dir).args(["device", "register", "--suri", "//Alice", "--device-key", &key]));
+	(key, device)
+}
+
 /// JSON Lines readings with sequence numbers `seqs` and temperature `temp(seq)`.
 fn readings(path: &Path, seqs: impl Iterator<Item = u64>, temp: impl Fn(u64) -> f64) {
 	let lines: Vec<String> = seqs
