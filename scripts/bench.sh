@@ -6,11 +6,14 @@
 #   2. starts the four-validator testnet (scripts/start.sh) and measures single anchors there.
 # Builds the node and the client first if needed; stops every process it started.
 #
-# Usage: scripts/bench.sh [--dev-only] [--soak S] [--warmup S] [--duration S] [--out DIR]
+# Usage: scripts/bench.sh [--dev-only] [--soak S] [--node-arg ARG]... [--warmup S] [--duration S]
+#                         [--out DIR]
 #   --dev-only    skip the testnet run
 #   --soak S      instead of the scenarios: single anchors for S seconds on a fresh dev node,
 #                 to see whether the node's memory grows with the chain (RSS a minute in,
 #                 its largest after that, the database's size)
+#   --node-arg A  one more argument for the dev node (repeatable), e.g. --node-arg
+#                 --trie-cache-size=67108864 to see what a setting costs or saves
 #   --warmup S    seconds of load before measuring, per scenario (default 30)
 #   --duration S  seconds measured, per scenario (default 60)
 #   --out DIR     where results and logs go (default bench-results/<UTC date and time>)
@@ -25,14 +28,16 @@ duration=60
 testnet=true
 soak=0
 out=
+node_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dev-only) testnet=false; shift ;;
 	--soak) soak=${2:?--soak needs seconds}; shift 2 ;;
+	--node-arg) node_args+=("${2:?--node-arg needs an argument}"); shift 2 ;;
 	--warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
 	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -68,7 +73,7 @@ say "Starting a fresh dev node (RPC $rpc_port); log $out/dev-node.log"
 rm -rf "$out/dev-chain"
 "$PROVENA_NODE" --dev --base-path "$out/dev-chain" --rpc-port "$rpc_port" --port "$(free_port)" \
 	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
-	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 \
+	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 ${node_args[@]+"${node_args[@]}"} \
 	>"$out/dev-node.log" 2>&1 </dev/null &
 node_pid=$!
 until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do
@@ -81,14 +86,18 @@ if [ "$soak" -gt 0 ]; then
 	"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
 		--node-db "$out/dev-chain" $dev_keys --scenarios single --warmup 0 --duration "$soak" \
 		--max-in-flight 30000 --out "$out/soak.json" </dev/null | tee "$out/soak.md"
-	python3 - "$out/soak.json" <<-'PY'
+	python3 - "$out/soak.json" <<-'PY' | tee -a "$out/soak.md"
 		import json, sys
 		r = json.load(open(sys.argv[1]))["results"][0]
-		mib = lambda b: b / 2**20 if b is not None else float("nan")
-		first, growth = r["node_rss_1min_bytes"], r["node_rss_growth_after_1min"]
-		largest = first * (1 + growth) if first is not None and growth is not None else None
-		print(f"RSS a minute in: {mib(first):.0f} MiB; largest after that: {mib(largest):.0f} MiB "
-		      f"({100 * (growth or 0):+.1f} %); database after: {mib(r['node_db_after_bytes']):.0f} MiB")
+		mib = lambda b: f"{b / 2**20:.0f}" if b is not None else "–"
+		pct = lambda g: f"{100 * g:+.1f} %" if g is not None else "–"
+		print("\n| minute | RSS (MiB) | anonymous (MiB) | mapped files (MiB) |\n|---:|---:|---:|---:|")
+		for m in r["node_memory_by_minute"]:
+		    print(f"| {m['minute']} | {mib(m['total_bytes'])} | {mib(m['anon_bytes'])} | {mib(m['file_bytes'])} |")
+		print(f"\nRSS a minute in: {mib(r['node_rss_1min_bytes'])} MiB, largest after that "
+		      f"{pct(r['node_rss_growth_after_1min'])}; anonymous memory a minute in: "
+		      f"{mib(r['node_anon_1min_bytes'])} MiB, largest after that {pct(r['node_anon_growth_after_1min'])}; "
+		      f"database after: {mib(r['node_db_after_bytes'])} MiB")
 	PY
 	exit 0
 fi

@@ -111,21 +111,40 @@ pub struct Sent {
 	pub per_anchor: u32,
 }
 
-/// The resident memory of process `pid`, in bytes.
-pub fn rss_of(pid: u32) -> Option<u64> {
-	let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-	let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-	let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-	Some(kib * 1024)
+/// A process's resident memory, from `/proc/PID/status`, in bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+	/// `VmRSS`: everything resident.
+	pub total: u64,
+	/// `RssAnon`: the process's own heap and stacks (what a leak or an unbounded cache grows).
+	pub anon: u64,
+	/// `RssFile`: pages of mapped files. For a node this is mostly its ParityDB files, which
+	/// ParityDB maps into memory; they are the kernel's page cache, which it reclaims under
+	/// pressure, and they grow with the database.
+	pub file: u64,
 }
 
-/// The bytes of the files under `dir`, recursively (a node's database: what it keeps on disk).
+/// The resident memory of process `pid` (`None` when it is gone or not on this machine).
+pub fn memory_of(pid: u32) -> Option<Memory> {
+	let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+	let field = |name: &str| -> Option<u64> {
+		let line = status.lines().find(|line| line.starts_with(name))?;
+		let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+		Some(kib * 1024)
+	};
+	Some(Memory { total: field("VmRSS:")?, anon: field("RssAnon:")?, file: field("RssFile:")? })
+}
+
+/// The bytes the files under `dir` take on disk, recursively (a node's database). Counted in
+/// allocated blocks, not apparent lengths: ParityDB's index files are sparse (32 MiB each when
+/// created, mostly holes).
 pub fn dir_size(dir: &std::path::Path) -> Option<u64> {
+	use std::os::unix::fs::MetadataExt;
 	let mut total = 0u64;
 	for entry in std::fs::read_dir(dir).ok()? {
 		let entry = entry.ok()?;
 		let meta = entry.metadata().ok()?;
-		total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+		total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.blocks() * 512 };
 	}
 	Some(total)
 }

@@ -10,7 +10,7 @@
 
 use crate::{
 	args::{BenchArgs, Scenario},
-	blocks::{fetch_block, rss_of, BlockSeen, Limits, Sent},
+	blocks::{fetch_block, memory_of, BlockSeen, Limits, Memory, Sent},
 	cast::Cast,
 	generator::{Generator, Made},
 };
@@ -54,7 +54,7 @@ pub struct Load {
 	/// Transactions the pool took that never reached a block.
 	pub dropped: u64,
 	/// The node's resident memory over time.
-	pub rss: Vec<(Instant, u64)>,
+	pub memory: Vec<(Instant, Memory)>,
 	/// Accepted transactions not yet seen in a block, with when they were accepted.
 	outstanding: HashMap<H256, Instant>,
 	/// Transactions sent while measuring whose block is not finalized yet.
@@ -118,7 +118,7 @@ pub async fn run_scenario(
 		refused_submits: 0,
 		first_refusal: None,
 		dropped: 0,
-		rss: Vec::new(),
+		memory: Vec::new(),
 		outstanding: HashMap::new(),
 		awaiting_final: HashSet::new(),
 		fetching: HashSet::new(),
@@ -287,8 +287,8 @@ impl Load {
 	/// Once a second: memory, drops, progress; returns whether the run is drained.
 	fn on_tick(&mut self, args: &BenchArgs, nothing_submitting: bool, quiet: bool) -> bool {
 		let now = Instant::now();
-		if let Some(bytes) = args.node_pid.and_then(rss_of) {
-			self.rss.push((now, bytes));
+		if let Some(memory) = args.node_pid.and_then(memory_of) {
+			self.memory.push((now, memory));
 		}
 		let before = self.outstanding.len();
 		self.outstanding.retain(|_, accepted| now - *accepted < DROP_AFTER);

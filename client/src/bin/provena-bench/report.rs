@@ -3,7 +3,7 @@
 
 use crate::{
 	args::{BenchArgs, Scenario},
-	blocks::{dir_size, rate, Limits},
+	blocks::{dir_size, rate, Limits, Memory},
 	cast::Cast,
 	load::{run_scenario, Load},
 };
@@ -54,24 +54,39 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		load.sent.values().filter(|s| s.at >= measure_from && s.at <= measure_to).count() as u64;
 	let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
 	let in_window: Vec<u64> = load
-		.rss
+		.memory
 		.iter()
 		.filter(|(t, _)| *t >= measure_from && *t <= measure_to)
-		.map(|(_, b)| *b)
+		.map(|(_, m)| m.total)
 		.collect();
-	// Memory over a long run: the first sample a minute into the measured window, and the
-	// largest after it.
+	// Memory over a long run: the first sample a minute into the measured window, the largest
+	// after it, and the growth between them, for all resident memory and for its anonymous part
+	// alone (the node's own heap, without the database files ParityDB maps).
 	let minute_in = measure_from + std::time::Duration::from_secs(60);
-	let after_minute: Vec<u64> = load
-		.rss
+	let after_minute: Vec<Memory> = load
+		.memory
 		.iter()
 		.filter(|(t, _)| *t >= minute_in && *t <= measure_to)
-		.map(|(_, b)| *b)
+		.map(|(_, m)| *m)
 		.collect();
-	let rss_1min = after_minute.first().copied();
-	let rss_growth = rss_1min
-		.zip(after_minute.iter().max())
-		.map(|(first, max)| *max as f64 / first as f64 - 1.0);
+	let growth = |part: fn(&Memory) -> u64| {
+		let first = part(after_minute.first()?);
+		let largest = after_minute.iter().map(part).max()?;
+		Some(largest as f64 / first as f64 - 1.0)
+	};
+	// One sample per whole minute of the measured window, for the soak's table.
+	let mut by_minute = Vec::new();
+	for (at, m) in load.memory.iter().filter(|(t, _)| *t >= measure_from && *t <= measure_to) {
+		let minute = (*at - measure_from).as_secs() / 60;
+		if by_minute.len() as u64 == minute {
+			by_minute.push(json!({
+				"minute": minute,
+				"total_bytes": m.total,
+				"anon_bytes": m.anon,
+				"file_bytes": m.file,
+			}));
+		}
+	}
 	let readings_per_tx = match scenario {
 		Scenario::Remark | Scenario::Single => 1,
 		Scenario::Gateway => args.gateway_batch.min(cast.fleets[0].len() as u32),
@@ -92,9 +107,13 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		"block_weight_share_mean": mean(&weight_shares),
 		"block_length_share_mean": mean(&length_shares),
 		"node_rss_max_bytes": in_window.iter().max(),
-		"node_rss_after_bytes": load.rss.last().map(|(_, b)| *b),
-		"node_rss_1min_bytes": rss_1min,
-		"node_rss_growth_after_1min": rss_growth,
+		"node_rss_after_bytes": load.memory.last().map(|(_, m)| m.total),
+		"node_rss_1min_bytes": after_minute.first().map(|m| m.total),
+		"node_rss_growth_after_1min": growth(|m| m.total),
+		"node_anon_1min_bytes": after_minute.first().map(|m| m.anon),
+		"node_anon_growth_after_1min": growth(|m| m.anon),
+		"node_file_after_bytes": load.memory.last().map(|(_, m)| m.file),
+		"node_memory_by_minute": by_minute,
 		"node_db_after_bytes": args.node_db.as_deref().and_then(dir_size),
 		"measured_sent": measured_sent,
 		"measured_finalized": measured_found,
