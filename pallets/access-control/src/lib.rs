@@ -21,9 +21,13 @@
 //!
 //! - The owner may grant anything, on the device or on their groups.
 //! - A MANAGE grantee may grant and revoke SUBMIT and READ within its scope, never beyond its
-//!   own expiry.
-//! - MANAGE can be passed on only by a grantee whose grant also carries DELEGATE, and DELEGATE
-//!   only by the owner. A manager can neither replace nor revoke a grant it could not give.
+//!   MANAGE grant's expiry.
+//! - MANAGE can be passed on only by a grantee whose MANAGE grant also carries DELEGATE, and
+//!   DELEGATE only by the owner, only together with MANAGE.
+//! - Each of a manager's MANAGE grants (on the device, or on a group of it) is a limit of its
+//!   own: what a manager gives must fit within one of them. Grants without MANAGE lend no
+//!   authority, neither their end nor their flags.
+//! - A manager can neither replace nor revoke a grant it could not give.
 //! - A grant counts only while the account that owned the scope when it was given still owns
 //!   it: transferring a device leaves the old owner's grants inert.
 //! - From its expiry block on, a grant authorizes nothing, cleaned up or not; anyone may then
@@ -247,10 +251,11 @@ pub mod pallet {
 		NotOwner,
 		/// The caller may not do this: it neither owns the scope nor holds MANAGE on it.
 		NotAuthorized,
-		/// The grant would give, replace or revoke more than the caller may: MANAGE needs the
-		/// caller's DELEGATE, DELEGATE needs the owner, and a manager's grants end by its own.
+		/// The grant would give, replace or revoke more than the caller may: MANAGE needs
+		/// DELEGATE in the caller's MANAGE grant, DELEGATE needs the owner, and a manager's
+		/// grants end by the end of the MANAGE grant they come from.
 		Escalation,
-		/// The permissions are empty or carry undefined flags.
+		/// The permissions are empty, carry undefined flags, or carry DELEGATE without MANAGE.
 		InvalidPermissions,
 		/// The expiry block has already been reached.
 		AlreadyExpired,
@@ -400,7 +405,8 @@ pub mod pallet {
 		/// - `origin`: signed by the scope's owner, or by a holder of MANAGE on it (see
 		///   "Delegation without escalation" in the pallet docs).
 		/// - `scope`: a device that is not decommissioned, or a group.
-		/// - `permissions`: SUBMIT (1), READ (2), MANAGE (4), DELEGATE (8), combined.
+		/// - `permissions`: SUBMIT (1), READ (2), MANAGE (4), DELEGATE (8), combined; DELEGATE only
+		///   with MANAGE.
 		/// - `expires`: the first block at which the grant no longer counts; `None` for no end.
 		/// - `sealed_key`: for READ, the scope's data key sealed to the grantee's published
 		///   x25519 key.
@@ -424,12 +430,12 @@ pub mod pallet {
 				ensure!(end > now, Error::<T>::AlreadyExpired);
 			}
 			let (owner, authority) = Self::authority(&who, &scope)?;
-			if let Some(manager) = authority {
-				Self::ensure_within(&manager, permissions, expires)?;
-			}
 			let replaced = Grants::<T>::get(scope, &grantee);
-			if let (Some(manager), Some(old)) = (authority, &replaced) {
-				Self::ensure_within(&manager, old.permissions, old.expires)?;
+			if let Some(managers) = &authority {
+				Self::ensure_within(managers, permissions, expires)?;
+				if let Some(old) = &replaced {
+					Self::ensure_within(managers, old.permissions, old.expires)?;
+				}
 			}
 			let bytes = sealed_key.as_ref().map_or(0, |key| key.len() as u32);
 			let deposit = T::DepositPerByte::get()
@@ -463,8 +469,8 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let grant = Grants::<T>::get(scope, &grantee).ok_or(Error::<T>::GrantNotFound)?;
 			let (_, authority) = Self::authority(&who, &scope)?;
-			if let Some(manager) = authority {
-				Self::ensure_within(&manager, grant.permissions, grant.expires)?;
+			if let Some(managers) = &authority {
+				Self::ensure_within(managers, grant.permissions, grant.expires)?;
 			}
 
 			Self::remove_grant(&scope, &grantee, &grant)?;
@@ -516,21 +522,23 @@ pub mod pallet {
 		}
 	}
 
-	/// What the caller may do on a scope it does not own: its MANAGE grant's permissions and
-	/// end.
+	/// One live MANAGE grant of a caller acting on a scope it does not own: what it may give
+	/// (MANAGE too if the same grant carries DELEGATE) and until when.
 	#[derive(Clone, Copy)]
 	pub(crate) struct Manager<BlockNumber> {
 		permissions: Permissions,
 		expires: Option<BlockNumber>,
 	}
 
-	/// A scope's owner, and the manager rights of whoever acts on it (`None`: the owner acts).
+	/// A scope's owner, and the live MANAGE grants of whoever acts on it (`None`: the owner
+	/// acts). At most one grant per scope that covers the device: its own and its groups'.
 	type Authority<T> =
-		(<T as frame_system::Config>::AccountId, Option<Manager<BlockNumberFor<T>>>);
+		(<T as frame_system::Config>::AccountId, Option<Vec<Manager<BlockNumberFor<T>>>>);
 
 	impl<T: Config> Pallet<T> {
-		/// The scope's owner, and `None` if `who` is that owner, or `who`'s manager rights if
-		/// it holds a live MANAGE grant on the scope (for a device: on it or a group of it).
+		/// The scope's owner, and `None` if `who` is that owner, or `who`'s live MANAGE grants
+		/// on the scope (for a device: on it or on a group of it). Grants without MANAGE give
+		/// no authority, not even their end or their DELEGATE flag.
 		fn authority(who: &T::AccountId, scope: &Scope) -> Result<Authority<T>, DispatchError> {
 			let owner = match scope {
 				Scope::Device(device) => {
@@ -548,32 +556,42 @@ pub mod pallet {
 			if *who == owner {
 				return Ok((owner, None));
 			}
-			let (permissions, expires) = match scope {
-				Scope::Device(device) => Self::effective(who, device, &owner),
+			let live: Vec<GrantOf<T>> = match scope {
+				Scope::Device(device) => Self::live_grants(who, device, &owner),
 				Scope::Group(_) => Grants::<T>::get(scope, who)
 					.filter(|grant| grant.owner == owner && Self::is_live(grant))
-					.map_or((Permissions::none(), None), |grant| {
-						(grant.permissions, grant.expires)
-					}),
+					.into_iter()
+					.collect(),
 			};
-			ensure!(permissions.has(Permissions::MANAGE), Error::<T>::NotAuthorized);
-			Ok((owner, Some(Manager { permissions, expires })))
+			let managers: Vec<_> = live
+				.into_iter()
+				.filter(|grant| grant.permissions.has(Permissions::MANAGE))
+				.map(|grant| Manager { permissions: grant.permissions, expires: grant.expires })
+				.collect();
+			ensure!(!managers.is_empty(), Error::<T>::NotAuthorized);
+			Ok((owner, Some(managers)))
 		}
 
-		/// Whether a manager may give (or replace, or revoke) a grant of `permissions` ending
-		/// at `expires`.
+		/// Whether one of a manager's MANAGE grants alone covers giving (or replacing, or
+		/// revoking) a grant of `permissions` ending at `expires`: never DELEGATE, MANAGE only
+		/// from a grant that also carries DELEGATE, and no later end than that grant's.
 		fn ensure_within(
-			manager: &Manager<BlockNumberFor<T>>,
+			managers: &[Manager<BlockNumberFor<T>>],
 			permissions: Permissions,
 			expires: Option<BlockNumberFor<T>>,
 		) -> DispatchResult {
 			ensure!(!permissions.has(Permissions::DELEGATE), Error::<T>::Escalation);
-			if permissions.has(Permissions::MANAGE) {
-				ensure!(manager.permissions.has(Permissions::DELEGATE), Error::<T>::Escalation);
-			}
-			if let Some(limit) = manager.expires {
-				ensure!(expires.is_some_and(|end| end <= limit), Error::<T>::Escalation);
-			}
+			let covers = |manager: &Manager<BlockNumberFor<T>>| {
+				let may_give = !permissions.has(Permissions::MANAGE) ||
+					manager.permissions.has(Permissions::DELEGATE);
+				let ends_in_time = match (manager.expires, expires) {
+					(None, _) => true,
+					(Some(limit), Some(end)) => end <= limit,
+					(Some(_), None) => false,
+				};
+				may_give && ends_in_time
+			};
+			ensure!(managers.iter().any(covers), Error::<T>::Escalation);
 			Ok(())
 		}
 
@@ -582,47 +600,31 @@ pub mod pallet {
 			grant.expires.is_none_or(|end| frame_system::Pallet::<T>::block_number() < end)
 		}
 
-		/// The live permissions `who` holds on `device` owned by `owner`, directly or through
-		/// the owner's groups, and the latest end among them (`None`: no end).
-		fn effective(
-			who: &T::AccountId,
-			device: &DeviceId,
-			owner: &T::AccountId,
-		) -> (Permissions, Option<BlockNumberFor<T>>) {
-			let mut permissions = Permissions::none();
-			let mut ends: Option<Option<BlockNumberFor<T>>> = None;
-			let mut take = |grant: GrantOf<T>| {
-				permissions = permissions.union(grant.permissions);
-				ends = Some(match (ends, grant.expires) {
-					(Some(None), _) | (_, None) => None,
-					(Some(Some(a)), Some(b)) => Some(a.max(b)),
-					(None, Some(b)) => Some(b),
-				});
-			};
-			if let Some(grant) = Grants::<T>::get(Scope::Device(*device), who) {
-				if grant.owner == *owner && Self::is_live(&grant) {
-					take(grant);
-				}
-			}
-			for group in DeviceGroups::<T>::get(device) {
-				let Some(record) = Groups::<T>::get(group) else { continue };
+		/// The live grants `who` holds on `device` owned by `owner`: directly and through the
+		/// owner's groups (at most `1 + MaxGroupsPerDevice`).
+		fn live_grants(who: &T::AccountId, device: &DeviceId, owner: &T::AccountId) -> Vec<GrantOf<T>> {
+			let direct = Grants::<T>::get(Scope::Device(*device), who);
+			let through_groups = DeviceGroups::<T>::get(device).into_iter().filter_map(|group| {
+				let record = Groups::<T>::get(group)?;
 				if record.owner != *owner {
-					continue;
+					return None;
 				}
-				if let Some(grant) = Grants::<T>::get(Scope::Group(group), who) {
-					if grant.owner == *owner && Self::is_live(&grant) {
-						take(grant);
-					}
-				}
-			}
-			(permissions, ends.flatten())
+				Grants::<T>::get(Scope::Group(group), who)
+			});
+			direct
+				.into_iter()
+				.chain(through_groups)
+				.filter(|grant| grant.owner == *owner && Self::is_live(grant))
+				.collect()
 		}
 
 		/// The live permissions `who` holds on `device` now, directly or through groups.
 		pub fn permissions_on(who: &T::AccountId, device: &DeviceId) -> Permissions {
 			match T::Devices::device(device) {
 				Some(info) if info.status != DeviceStatus::Decommissioned => {
-					Self::effective(who, device, &info.owner).0
+					Self::live_grants(who, device, &info.owner)
+						.iter()
+						.fold(Permissions::none(), |all, grant| all.union(grant.permissions))
 				},
 				_ => Permissions::none(),
 			}

@@ -340,6 +340,14 @@ mod grants {
 				grant(OWNER, on(1), GATEWAY, Permissions(16), None),
 				Error::<Test>::InvalidPermissions
 			);
+			// DELEGATE means something only beside MANAGE: alone it is refused, even from the
+			// owner.
+			for alone in [Permissions::DELEGATE, Permissions::DELEGATE | Permissions::SUBMIT] {
+				assert_noop!(
+					grant(OWNER, on(1), GATEWAY, Permissions(alone), None),
+					Error::<Test>::InvalidPermissions
+				);
+			}
 		});
 	}
 
@@ -483,9 +491,10 @@ mod delegation {
 				grant(MANAGER, on(1), READER, MANAGE_DELEGATE, None),
 				Error::<Test>::Escalation
 			);
+			// DELEGATE alone is no permission at all.
 			assert_noop!(
 				grant(MANAGER, on(1), READER, Permissions(Permissions::DELEGATE), None),
-				Error::<Test>::Escalation
+				Error::<Test>::InvalidPermissions
 			);
 		});
 	}
@@ -500,6 +509,87 @@ mod delegation {
 				Error::<Test>::Escalation
 			);
 			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(50)));
+		});
+	}
+
+	#[test]
+	fn only_manage_grants_set_a_managers_reach() {
+		// A MANAGE grant ending at 50 and an unrelated SUBMIT grant with no end (through a
+		// group): the manager's grants still end by 50.
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, Some(50)));
+			assert_ok!(grant(OWNER, Scope::Group(group), MANAGER, SUBMIT, None));
+			assert_noop!(grant(MANAGER, on(1), GATEWAY, SUBMIT, None), Error::<Test>::Escalation);
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(51)),
+				Error::<Test>::Escalation
+			);
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(50)));
+			// Nor may it revoke a grant with no end it could not have given.
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_noop!(revoke(MANAGER, on(1), READER), Error::<Test>::Escalation);
+		});
+	}
+
+	#[test]
+	fn delegate_counts_only_in_the_same_grant_as_manage() {
+		// DELEGATE and MANAGE on different scopes of the manager do not add up to passing on
+		// MANAGE. (The DELEGATE-only grant is stored directly: it can no longer be given.)
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			Grants::<Test>::insert(
+				Scope::Group(group),
+				MANAGER,
+				Grant {
+					permissions: Permissions(Permissions::DELEGATE | Permissions::SUBMIT),
+					expires: None,
+					sealed_key: None,
+					owner: OWNER,
+					granted_by: OWNER,
+					deposit: 0,
+				},
+			);
+			GrantCount::<Test>::insert(Scope::Group(group), 1);
+			assert_noop!(grant(MANAGER, on(1), GATEWAY, MANAGE, None), Error::<Test>::Escalation);
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, None));
+		});
+	}
+
+	#[test]
+	fn each_of_a_managers_grants_is_a_limit_of_its_own() {
+		// MANAGE + DELEGATE until 50 on the device, MANAGE alone until 100 through a group:
+		// MANAGE may be passed on until 50, SUBMIT until 100, MANAGE until 100 never.
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE_DELEGATE, Some(50)));
+			assert_ok!(grant(OWNER, Scope::Group(group), MANAGER, MANAGE, Some(100)));
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, MANAGE, Some(100)),
+				Error::<Test>::Escalation
+			);
+			assert_ok!(grant(MANAGER, on(1), GATEWAY, MANAGE, Some(50)));
+			assert_ok!(grant(MANAGER, on(1), READER, SUBMIT, Some(100)));
+			assert_noop!(
+				grant(MANAGER, on(1), READER, SUBMIT, Some(101)),
+				Error::<Test>::Escalation
+			);
+			// Once the DELEGATE grant has ended, MANAGE can no longer be passed on, nor the
+			// MANAGE grant it gave be replaced; SUBMIT still can, through the group.
+			System::set_block_number(50);
+			assert_noop!(
+				grant(MANAGER, on(1), READER, MANAGE, Some(60)),
+				Error::<Test>::Escalation
+			);
+			assert_noop!(
+				grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(60)),
+				Error::<Test>::Escalation
+			);
+			assert_ok!(grant(MANAGER, on(1), READER, SUBMIT, Some(60)));
 		});
 	}
 

@@ -55,7 +55,8 @@ impl Permissions {
 	/// Manage the scope on the owner's behalf: set alert rules, grant and revoke SUBMIT and
 	/// READ.
 	pub const MANAGE: u8 = provena_primitives::permission::MANAGE;
-	/// With MANAGE, also grant and revoke MANAGE. Only the owner can give it.
+	/// With MANAGE in the same grant, also grant and revoke MANAGE. Only the owner can give it,
+	/// and never without MANAGE.
 	pub const DELEGATE: u8 = provena_primitives::permission::DELEGATE;
 	/// Every defined flag.
 	pub const ALL: u8 = Self::SUBMIT | Self::READ | Self::MANAGE | Self::DELEGATE;
@@ -75,9 +76,12 @@ impl Permissions {
 		Permissions(self.0 | other.0)
 	}
 
-	/// Whether only defined flags are set, and at least one.
+	/// Whether only defined flags are set, at least one, and DELEGATE only beside MANAGE (it
+	/// means nothing on its own).
 	pub const fn is_valid(self) -> bool {
-		self.0 != 0 && self.0 & !Self::ALL == 0
+		self.0 != 0 &&
+			self.0 & !Self::ALL == 0 &&
+			(self.0 & Self::DELEGATE == 0 || self.0 & Self::MANAGE != 0)
 	}
 }
 
