@@ -6,7 +6,8 @@
 //!
 //! - [`DeviceId`]: the stable 32-byte identity an owner gives a device (a hash of its serial,
 //!   for example).
-//! - [`DeviceKey`]: the public key a device signs its readings with.
+//! - [`DeviceKey`]: the public key a device signs its readings with, and [`possession_hash`]:
+//!   what it signs to prove that the one registering it holds it.
 //! - [`DeviceStatus`]: where a device is in its life: active, suspended or decommissioned.
 //! - [`InspectDevice`]: how one pallet asks the device registry about a device without
 //!   depending on it.
@@ -81,6 +82,28 @@ impl DeviceKey {
 			DeviceKey::Ed25519(key) => AccountId32::new(key.0),
 		}
 	}
+}
+
+/// The domain tag of a proof of possession: what a device key signs so that an owner may
+/// register it (or rotate a device to it). See [`possession_hash`].
+pub const POSSESSION_TAG: [u8; 17] = *b"provena:possess:1";
+
+/// The 32 bytes a device key signs to let `owner` register it as `device` on the chain with
+/// `genesis_hash`, or rotate `device` of `owner` to it:
+///
+/// `blake2_256(POSSESSION_TAG ‖ genesis_hash ‖ device ‖ SCALE(owner))`
+///
+/// (for the runtime's accounts, `SCALE(owner)` is the account's 32 bytes). Without this, anyone
+/// could register a key they do not hold and take its holder's device id. The tag keeps the
+/// signature from being taken for an anchor statement's, and the genesis hash for another
+/// chain's.
+pub fn possession_hash<A: Encode>(genesis_hash: &sp_core::H256, device: &DeviceId, owner: &A) -> [u8; 32] {
+	let mut bytes = alloc::vec::Vec::with_capacity(17 + 32 + 32 + 32);
+	bytes.extend_from_slice(&POSSESSION_TAG);
+	bytes.extend_from_slice(genesis_hash.as_bytes());
+	bytes.extend_from_slice(device);
+	owner.encode_to(&mut bytes);
+	sp_crypto_hashing::blake2_256(&bytes)
 }
 
 impl From<DeviceKey> for MultiSigner {
@@ -204,6 +227,23 @@ mod tests {
 		// The same 32 bytes read as an sr25519 key do not verify an ed25519 signature.
 		let as_sr = DeviceKey::Sr25519(sr25519::Public::from_raw(ed.public().0));
 		assert!(!as_sr.verify(message, &MultiSignature::Ed25519(ed.sign(message))));
+	}
+
+	#[test]
+	fn a_possession_proof_binds_chain_device_and_owner() {
+		let genesis = sp_core::H256::repeat_byte(1);
+		let alice = AccountId32::new([1; 32]);
+		let hash = possession_hash(&genesis, &[7; 32], &alice);
+		// The layout written in the docs, byte for byte.
+		let mut bytes = b"provena:possess:1".to_vec();
+		bytes.extend_from_slice(&[1; 32]);
+		bytes.extend_from_slice(&[7; 32]);
+		bytes.extend_from_slice(&[1; 32]);
+		assert_eq!(hash, sp_crypto_hashing::blake2_256(&bytes));
+		// Each input changes it.
+		assert_ne!(hash, possession_hash(&sp_core::H256::repeat_byte(2), &[7; 32], &alice));
+		assert_ne!(hash, possession_hash(&genesis, &[8; 32], &alice));
+		assert_ne!(hash, possession_hash(&genesis, &[7; 32], &AccountId32::new([2; 32])));
 	}
 
 	#[test]

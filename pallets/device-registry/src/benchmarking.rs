@@ -10,8 +10,12 @@ use frame_support::traits::{
 	Get,
 };
 use frame_system::RawOrigin;
-use sp_core::{sr25519, H256};
-use sp_runtime::traits::{Saturating, StaticLookup};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::{crypto::KeyTypeId, sr25519, H256};
+use sp_runtime::{
+	traits::{Saturating, StaticLookup, Zero},
+	MultiSignature,
+};
 
 /// Metadata with every field at `MaxFieldLength` and a firmware hash: the largest deposit.
 fn largest_metadata<T: Config>() -> MetadataInput {
@@ -24,9 +28,22 @@ fn largest_metadata<T: Config>() -> MetadataInput {
 	}
 }
 
-/// A device key made of `seed` (the registry stores keys; it never verifies with them).
+/// A device key made of `seed`, for records set up without a proof.
 fn key(seed: u8) -> DeviceKey {
 	DeviceKey::Sr25519(sr25519::Public::from_raw([seed; 32]))
+}
+
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"prvn");
+
+/// A fresh sr25519 key (the slower of the two schemes to verify) and its proof of possession
+/// for `device` and `owner`.
+fn proven_key<T: Config>(device: DeviceId, owner: &T::AccountId) -> (DeviceKey, MultiSignature) {
+	let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+	let message = provena_primitives::possession_hash(&genesis, &device, owner);
+	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, &public, &message)
+		.expect("the keystore holds the key it made");
+	(DeviceKey::Sr25519(public), MultiSignature::Sr25519(signature))
 }
 
 /// An account that can pay many of the largest deposits.
@@ -64,9 +81,10 @@ mod benchmarks {
 	fn register() {
 		let owner = funded::<T>("owner");
 		let metadata = largest_metadata::<T>();
+		let (key, proof) = proven_key::<T>(DEVICE, &owner);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner.clone()), DEVICE, key(1), metadata);
+		_(RawOrigin::Signed(owner.clone()), DEVICE, key, metadata, proof);
 
 		assert_eq!(Devices::<T>::get(DEVICE).map(|d| d.owner), Some(owner));
 	}
@@ -88,11 +106,12 @@ mod benchmarks {
 	fn rotate_key() {
 		let owner = funded::<T>("owner");
 		registered::<T>(&owner, largest_metadata::<T>());
+		let (key, proof) = proven_key::<T>(DEVICE, &owner);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), DEVICE, key(2));
+		_(RawOrigin::Signed(owner), DEVICE, key, proof);
 
-		assert_last_event::<T>(Event::KeyRotated { device: DEVICE, key: key(2) });
+		assert_last_event::<T>(Event::KeyRotated { device: DEVICE, key });
 	}
 
 	#[benchmark]

@@ -6,8 +6,9 @@
 //! ## Overview
 //!
 //! An owner registers a device under a 32-byte [`DeviceId`] of their choosing (a hash of its
-//! serial number, say), with the public key the device signs its readings with and a short
-//! description. The registry holds a deposit from the owner for as long as the record exists
+//! serial number, say), with the public key the device signs its readings with, that key's
+//! signature proving its holder lets this owner register it as this device (a proof of
+//! possession: see [`provena_primitives::possession_hash`]), and a short description. The registry holds a deposit from the owner for as long as the record exists
 //! in full, so nobody can bloat the chain's state for free.
 //!
 //! The owner then manages the device's life: updates its description, rotates its key (a
@@ -67,7 +68,10 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::traits::{Saturating, StaticLookup, Zero};
+	use sp_runtime::{
+		traits::{Saturating, StaticLookup, Zero},
+		MultiSignature,
+	};
 
 	/// The balance type of the currency deposits are held in.
 	pub type BalanceOf<T> =
@@ -90,7 +94,9 @@ pub mod pallet {
 
 	/// The registry's configuration.
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>, Hash = sp_core::H256>
+	{
 		/// The currency deposits are held in.
 		type Currency: Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
@@ -201,6 +207,9 @@ pub mod pallet {
 		NoTransferOffered,
 		/// The device's open transfer offer is for another account.
 		NotOfferedToYou,
+		/// The proof is not the device key's signature of `possession_hash(genesis, device,
+		/// caller)`: only the key's holder may have it registered, for this device and owner.
+		PossessionUnproven,
 	}
 
 	/// Devices registered at genesis, with their deposits held from their owners.
@@ -239,6 +248,10 @@ pub mod pallet {
 		/// - `key`: the sr25519 or ed25519 public key the device signs readings with.
 		/// - `metadata`: kind, model, firmware hash and location; each text at most
 		///   `MaxFieldLength` bytes.
+		/// - `proof`: `key`'s signature of
+		///   [`possession_hash`](provena_primitives::possession_hash)`(genesis, device, caller)`,
+		///   so only whoever holds the key can register it, and only for this device, owner and
+		///   chain.
 		///
 		/// Holds `DepositBase + DepositPerByte × metadata bytes` from the caller.
 		///
@@ -250,8 +263,10 @@ pub mod pallet {
 			device: DeviceId,
 			key: DeviceKey,
 			metadata: MetadataInput,
+			proof: MultiSignature,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
+			Self::ensure_possession(&owner, &device, &key, &proof)?;
 			Self::do_register(owner, device, key, metadata)
 		}
 
@@ -292,6 +307,8 @@ pub mod pallet {
 		/// - `origin`: signed by the device's owner.
 		/// - `device`: a device that is not decommissioned.
 		/// - `key`: the new public key, different from the current one.
+		/// - `proof`: the new key's signature of
+		///   [`possession_hash`](provena_primitives::possession_hash)`(genesis, device, caller)`.
 		///
 		/// Emits `KeyRotated`.
 		#[pallet::call_index(2)]
@@ -300,10 +317,12 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			device: DeviceId,
 			key: DeviceKey,
+			proof: MultiSignature,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Self::owned_and_live(&who, &device)?;
 			ensure!(record.key != key, Error::<T>::KeyUnchanged);
+			Self::ensure_possession(&who, &device, &key, &proof)?;
 
 			record.key = key;
 			Devices::<T>::insert(device, record);
@@ -485,6 +504,20 @@ pub mod pallet {
 			DevicesByOwner::<T>::insert(&owner, device, ());
 
 			Self::deposit_event(Event::DeviceRegistered { device, owner, key, deposit });
+			Ok(())
+		}
+
+		/// Whether `proof` is `key`'s signature letting `owner` register it as (or rotate to
+		/// it) `device` on this chain.
+		fn ensure_possession(
+			owner: &T::AccountId,
+			device: &DeviceId,
+			key: &DeviceKey,
+			proof: &MultiSignature,
+		) -> DispatchResult {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			let message = provena_primitives::possession_hash(&genesis, device, owner);
+			ensure!(key.verify(&message, proof), Error::<T>::PossessionUnproven);
 			Ok(())
 		}
 

@@ -4,7 +4,8 @@ use crate as pallet_device_registry;
 use crate::{DeviceId, DeviceKey, MetadataInput};
 use frame_support::{derive_impl, parameter_types};
 use sp_core::{ed25519, sr25519, Pair};
-use sp_runtime::BuildStorage;
+use sp_runtime::{BuildStorage, MultiSignature};
+use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -57,14 +58,44 @@ pub fn device_id(n: u8) -> DeviceId {
 	[n; 32]
 }
 
+thread_local! {
+	/// The secret of every key the tests made, by its public bytes, so a test can have a key
+	/// prove its possession knowing only the key.
+	static SECRETS: core::cell::RefCell<BTreeMap<[u8; 32], String>> = Default::default();
+}
+
 /// The sr25519 key derived from `uri`.
 pub fn sr_key(uri: &str) -> DeviceKey {
-	DeviceKey::Sr25519(sr25519::Pair::from_string(uri, None).expect("valid uri").public())
+	let public = sr25519::Pair::from_string(uri, None).expect("valid uri").public();
+	SECRETS.with(|s| s.borrow_mut().insert(public.0, uri.into()));
+	DeviceKey::Sr25519(public)
 }
 
 /// The ed25519 key derived from `uri`.
 pub fn ed_key(uri: &str) -> DeviceKey {
-	DeviceKey::Ed25519(ed25519::Pair::from_string(uri, None).expect("valid uri").public())
+	let public = ed25519::Pair::from_string(uri, None).expect("valid uri").public();
+	SECRETS.with(|s| s.borrow_mut().insert(public.0, uri.into()));
+	DeviceKey::Ed25519(public)
+}
+
+/// `key`'s proof of possession letting `owner` register it as (or rotate to it) `device` on
+/// the test chain. Call it inside the externalities: it reads the genesis hash.
+pub fn proof(key: &DeviceKey, device: DeviceId, owner: u64) -> MultiSignature {
+	let genesis = System::block_hash(0);
+	let message = provena_primitives::possession_hash(&genesis, &device, &owner);
+	let public = match key {
+		DeviceKey::Sr25519(k) => k.0,
+		DeviceKey::Ed25519(k) => k.0,
+	};
+	let uri = SECRETS.with(|s| s.borrow().get(&public).cloned()).expect("a key the test made");
+	match key {
+		DeviceKey::Sr25519(_) => MultiSignature::Sr25519(
+			sr25519::Pair::from_string(&uri, None).expect("valid uri").sign(&message),
+		),
+		DeviceKey::Ed25519(_) => MultiSignature::Ed25519(
+			ed25519::Pair::from_string(&uri, None).expect("valid uri").sign(&message),
+		),
+	}
 }
 
 /// Metadata with the given text fields and no firmware hash.
@@ -114,6 +145,10 @@ impl ExtBuilder {
 			.assimilate_storage(&mut storage)
 			.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
+		// The benchmarks make device keys and sign with them.
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext.execute_with(|| System::set_block_number(1));
 		ext
 	}

@@ -23,12 +23,7 @@ fn free(who: u64) -> u64 {
 }
 
 fn register(owner: u64, device: u8, key: DeviceKey) {
-	assert_ok!(DeviceRegistry::register(
-		RuntimeOrigin::signed(owner),
-		device_id(device),
-		key,
-		thermometer()
-	));
+	assert_ok!(DeviceRegistry::register(RuntimeOrigin::signed(owner), device_id(device), key, thermometer(), proof(&key, device_id(device), owner)));
 }
 
 fn status(device: u8) -> DeviceStatus {
@@ -72,12 +67,7 @@ mod register {
 		ExtBuilder::new().build_and_execute(|| {
 			let mut meta = metadata("ecg", "", "ward 3");
 			meta.firmware = Some(H256::repeat_byte(7));
-			assert_ok!(DeviceRegistry::register(
-				RuntimeOrigin::signed(ALICE),
-				device_id(1),
-				ed_key("//ecg"),
-				meta
-			));
+			assert_ok!(DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), ed_key("//ecg"), meta, proof(&ed_key("//ecg"), device_id(1), ALICE)));
 			// 100 + 2 × (3 + 0 + 6 + 32)
 			assert_eq!(held(ALICE), 182);
 		});
@@ -87,12 +77,7 @@ mod register {
 	fn accepts_fields_of_exactly_the_maximum_length() {
 		ExtBuilder::new().build_and_execute(|| {
 			let sixteen = "0123456789abcdef";
-			assert_ok!(DeviceRegistry::register(
-				RuntimeOrigin::signed(ALICE),
-				device_id(1),
-				sr_key("//d"),
-				metadata(sixteen, sixteen, sixteen)
-			));
+			assert_ok!(DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//d"), metadata(sixteen, sixteen, sixteen), proof(&sr_key("//d"), device_id(1), ALICE)));
 		});
 	}
 
@@ -106,12 +91,7 @@ mod register {
 				metadata("", "", seventeen),
 			] {
 				assert_noop!(
-					DeviceRegistry::register(
-						RuntimeOrigin::signed(ALICE),
-						device_id(1),
-						sr_key("//d"),
-						meta
-					),
+					DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//d"), meta, proof(&sr_key("//d"), device_id(1), ALICE)),
 					Error::<Test>::FieldTooLong
 				);
 			}
@@ -123,12 +103,7 @@ mod register {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d1"));
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::signed(BOB),
-					device_id(1),
-					sr_key("//d2"),
-					thermometer()
-				),
+				DeviceRegistry::register(RuntimeOrigin::signed(BOB), device_id(1), sr_key("//d2"), thermometer(), proof(&sr_key("//d2"), device_id(1), BOB)),
 				Error::<Test>::AlreadyExists
 			);
 		});
@@ -140,12 +115,7 @@ mod register {
 			register(ALICE, 1, sr_key("//d1"));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::signed(ALICE),
-					device_id(1),
-					sr_key("//d1"),
-					thermometer()
-				),
+				DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//d1"), thermometer(), proof(&sr_key("//d1"), device_id(1), ALICE)),
 				Error::<Test>::Decommissioned
 			);
 		});
@@ -155,12 +125,7 @@ mod register {
 	fn fails_when_the_owner_cannot_pay_the_deposit() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::signed(POOR),
-					device_id(1),
-					sr_key("//d"),
-					thermometer()
-				),
+				DeviceRegistry::register(RuntimeOrigin::signed(POOR), device_id(1), sr_key("//d"), thermometer(), proof(&sr_key("//d"), device_id(1), POOR)),
 				Error::<Test>::InsufficientBalance
 			);
 		});
@@ -170,12 +135,7 @@ mod register {
 	fn fails_unsigned() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::none(),
-					device_id(1),
-					sr_key("//d"),
-					thermometer()
-				),
+				DeviceRegistry::register(RuntimeOrigin::none(), device_id(1), sr_key("//d"), thermometer(), proof(&sr_key("//d"), device_id(1), ALICE)),
 				DispatchError::BadOrigin
 			);
 		});
@@ -332,6 +292,90 @@ mod update_metadata {
 	}
 }
 
+mod proof_of_possession {
+	use super::*;
+	use sp_core::{sr25519, Pair};
+	use sp_runtime::MultiSignature;
+
+	fn register_with(owner: u64, key: DeviceKey, proof: MultiSignature) -> sp_runtime::DispatchResult {
+		DeviceRegistry::register(RuntimeOrigin::signed(owner), device_id(1), key, thermometer(), proof)
+	}
+
+	#[test]
+	fn register_fails_without_the_keys_own_proof() {
+		ExtBuilder::new().build_and_execute(|| {
+			let key = sr_key("//device");
+			// Another key's proof, a proof for another device, and garbage.
+			let other = sr_key("//other");
+			assert_noop!(
+				register_with(ALICE, key, proof(&other, device_id(1), ALICE)),
+				Error::<Test>::PossessionUnproven
+			);
+			assert_noop!(
+				register_with(ALICE, key, proof(&key, device_id(2), ALICE)),
+				Error::<Test>::PossessionUnproven
+			);
+			assert_noop!(
+				register_with(ALICE, key, MultiSignature::Sr25519(sr25519::Signature::from_raw([0; 64]))),
+				Error::<Test>::PossessionUnproven
+			);
+			// A signature of the right scheme over another chain's genesis.
+			let pair = sr25519::Pair::from_string("//device", None).unwrap();
+			let elsewhere =
+				provena_primitives::possession_hash(&H256::repeat_byte(9), &device_id(1), &ALICE);
+			assert_noop!(
+				register_with(ALICE, key, MultiSignature::Sr25519(pair.sign(&elsewhere))),
+				Error::<Test>::PossessionUnproven
+			);
+			// An ed25519 proof for an sr25519 key with the same bytes.
+			let ed = ed_key("//device");
+			assert_noop!(
+				register_with(ALICE, key, proof(&ed, device_id(1), ALICE)),
+				Error::<Test>::PossessionUnproven
+			);
+		});
+	}
+
+	#[test]
+	fn a_pending_registration_cannot_be_front_run_by_another_owner() {
+		// Bob sees Alice's registration in the pool and sends it as his own first: the proof
+		// names Alice, so it is worth nothing to him.
+		ExtBuilder::new().build_and_execute(|| {
+			let key = sr_key("//device");
+			let alices = proof(&key, device_id(1), ALICE);
+			assert_noop!(register_with(BOB, key, alices.clone()), Error::<Test>::PossessionUnproven);
+			assert_ok!(register_with(ALICE, key, alices));
+		});
+	}
+
+	#[test]
+	fn rotate_key_fails_without_the_new_keys_proof() {
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//old"));
+			let new = ed_key("//new");
+			// The old key's proof, and the new key's proof for another owner.
+			assert_noop!(
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					new,
+					proof(&sr_key("//old"), device_id(1), ALICE)
+				),
+				Error::<Test>::PossessionUnproven
+			);
+			assert_noop!(
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					new,
+					proof(&new, device_id(1), BOB)
+				),
+				Error::<Test>::PossessionUnproven
+			);
+		});
+	}
+}
+
 mod rotate_key {
 	use super::*;
 
@@ -340,7 +384,7 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			let new = ed_key("//new");
-			assert_ok!(DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new));
+			assert_ok!(DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new, proof(&new, device_id(1), ALICE)));
 			assert_eq!(Devices::<Test>::get(device_id(1)).unwrap().key, new);
 			System::assert_last_event(Event::KeyRotated { device: device_id(1), key: new }.into());
 		});
@@ -351,11 +395,7 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			assert_ok!(DeviceRegistry::suspend(RuntimeOrigin::signed(ALICE), device_id(1)));
-			assert_ok!(DeviceRegistry::rotate_key(
-				RuntimeOrigin::signed(ALICE),
-				device_id(1),
-				sr_key("//new")
-			));
+			assert_ok!(DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//new"), proof(&sr_key("//new"), device_id(1), ALICE)));
 			assert_eq!(status(1), DeviceStatus::Suspended);
 		});
 	}
@@ -365,11 +405,7 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			assert_noop!(
-				DeviceRegistry::rotate_key(
-					RuntimeOrigin::signed(ALICE),
-					device_id(1),
-					sr_key("//old")
-				),
+				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//old"), proof(&sr_key("//old"), device_id(1), ALICE)),
 				Error::<Test>::KeyUnchanged
 			);
 		});
@@ -380,17 +416,17 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			let new = sr_key("//new");
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new),
+				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new, proof(&new, device_id(1), ALICE)),
 				Error::<Test>::NotFound
 			);
 			register(ALICE, 1, sr_key("//old"));
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(BOB), device_id(1), new),
+				DeviceRegistry::rotate_key(RuntimeOrigin::signed(BOB), device_id(1), new, proof(&new, device_id(1), BOB)),
 				Error::<Test>::NotOwner
 			);
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new),
+				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new, proof(&new, device_id(1), ALICE)),
 				Error::<Test>::Decommissioned
 			);
 		});
