@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { possessionProof } from './lib/anchor.mjs';
 import { sendAndFinalize, startDevNode } from './lib/node.mjs';
 
 let node;
@@ -92,7 +93,8 @@ test('Bob registers a device from Polkadot.js and its deposit is held', async ()
   const metadata = { kind: 'thermometer', model: 'Acme TX-200', firmware: null, location: 'dock 4' };
 
   const reservedBefore = (await api.query.system.account(bob.address)).data.reserved.toBigInt();
-  const tx = api.tx.deviceRegistry.register(device, { Ed25519: deviceKey.publicKey }, metadata);
+  const tx = api.tx.deviceRegistry.register(device, { Ed25519: deviceKey.publicKey }, metadata,
+    possessionProof(api, deviceKey, device, bob));
   const { events } = await sendAndFinalize(api, tx, bob);
 
   const registered = events.find(({ event }) => api.events.deviceRegistry.DeviceRegistered.is(event));

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
-import { registerReadingTypes, signedReading } from './lib/anchor.mjs';
+import { possessionProof, registerReadingTypes, signedReading } from './lib/anchor.mjs';
 import { sendAndFinalize, startDevNode } from './lib/node.mjs';
 
 const PALLETS = ['deviceRegistry', 'telemetry', 'accessControl'];
@@ -41,8 +41,10 @@ before(async () => {
   await Promise.all([
     sendAndFinalize(api, api.tx.accessControl.publishEncryptionKey(new Uint8Array(32).fill(7)), who.Bob),
     sendAndFinalize(api, api.tx.utility.batchAll([
-      api.tx.deviceRegistry.register(dev1, { Sr25519: thermometer.publicKey }, meta('thermometer')),
-      api.tx.deviceRegistry.register(dev2, { Ed25519: monitor.publicKey }, meta('heart-monitor')),
+      api.tx.deviceRegistry.register(dev1, { Sr25519: thermometer.publicKey }, meta('thermometer'),
+        possessionProof(api, thermometer, dev1, who.Alice)),
+      api.tx.deviceRegistry.register(dev2, { Ed25519: monitor.publicKey }, meta('heart-monitor'),
+        possessionProof(api, monitor, dev2, who.Alice)),
       api.tx.accessControl.createGroup('ward 3'),
       api.tx.accessControl.addToGroup(group, dev2),
       api.tx.accessControl.grant({ Device: dev1 }, who.Bob.address, 1 | 2, null, u8aToHex(new Uint8Array(80).fill(1))),

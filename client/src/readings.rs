@@ -240,6 +240,17 @@ impl KeyPair {
 		self.sign_bytes(hash)
 	}
 
+	/// This key's proof of possession: its signature letting `owner` register it as `device`
+	/// (or rotate `device` to it) on the chain with `genesis_hash`.
+	pub fn possession_proof(
+		&self,
+		genesis_hash: &H256,
+		device: &DeviceId,
+		owner: &[u8; 32],
+	) -> MultiSignature {
+		self.sign(&provena_primitives::possession_hash(genesis_hash, device, owner))
+	}
+
 	/// Signs any message (a transaction's signer payload, for instance).
 	pub fn sign_bytes(&self, message: &[u8]) -> MultiSignature {
 		match self {

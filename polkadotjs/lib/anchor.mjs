@@ -50,3 +50,18 @@ export function signedReading(api, deviceKey, { device, seq, timestampMs, values
     u8aConcat(stringToU8a('provena:anchor:2'), api.genesisHash.toU8a(), unsigned.statement.toU8a()), 256);
   return { anchor: { statement, signature: { [signature]: deviceKey.sign(signingHash) } }, leaf };
 }
+
+/**
+ * A device key's proof of possession for `deviceRegistry.register` and `rotateKey`: `deviceKey`
+ * (a keyring pair) signs blake2-256("provena:possess:1" ++ genesis hash ++ device id ++ owner's
+ * 32 account bytes), letting `owner` (an address or a keyring pair) register it as `device`
+ * on this chain. Returns a MultiSignature argument.
+ */
+export function possessionProof(api, deviceKey, device, owner) {
+  const ownerId = api.createType('AccountId32', typeof owner === 'string' ? owner : owner.address);
+  const message = blake2AsU8a(u8aConcat(
+    stringToU8a('provena:possess:1'), api.genesisHash.toU8a(), api.createType('[u8; 32]', device).toU8a(),
+    ownerId.toU8a()), 256);
+  const scheme = deviceKey.type === 'ed25519' ? 'Ed25519' : 'Sr25519';
+  return { [scheme]: deviceKey.sign(message) };
+}

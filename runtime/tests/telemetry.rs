@@ -148,10 +148,18 @@ fn a_key_rotated_in_the_registry_is_enforced_by_telemetry() {
 		let replacement =
 			sr25519::Pair::from_string("//Alice//device/1//replacement", None).unwrap();
 		assert_ok!(Telemetry::anchor(alice(), anchor(&demo_key(), 0, 1), None));
+		let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
+		let owner = Sr25519Keyring::Alice.to_account_id();
+		let proof = replacement.sign(&provena_primitives::possession_hash(
+			&genesis,
+			&thermometer_id(),
+			&owner,
+		));
 		assert_ok!(DeviceRegistry::rotate_key(
 			alice(),
 			thermometer_id(),
-			DeviceKey::Sr25519(replacement.public())
+			DeviceKey::Sr25519(replacement.public()),
+			MultiSignature::Sr25519(proof)
 		));
 
 		assert_noop!(

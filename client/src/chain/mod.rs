@@ -46,6 +46,10 @@ pub use tx::{Finalized, Signed};
 	substitute_type(
 		path = "provena_primitives::device_log::AnchorRecord<A, B>",
 		with = "::subxt::utils::Static<crate::readings::Record>"
+	),
+	substitute_type(
+		path = "sp_runtime::MultiSignature",
+		with = "::subxt::utils::Static<::sp_runtime::MultiSignature>"
 	)
 )]
 pub mod api {}

@@ -97,6 +97,21 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 	]));
 	assert_eq!(code, 2, "{err}");
 	assert!(err.contains("--to") && err.contains("not an SS58 address"), "{err}");
+	// DELEGATE means nothing without MANAGE in the same grant: refused before anything is sent.
+	let bob = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+	let (code, err) = fails(provena(&url, home.path()).args([
+		"grant",
+		"add",
+		"--device",
+		&device,
+		"--to",
+		bob,
+		"--delegate",
+		"--suri",
+		"//Alice",
+	]));
+	assert_eq!(code, 2, "{err}");
+	assert!(err.contains("--delegate") && err.contains("--manage"), "{err}");
 
 	// An account without funds: the pool refuses, and the runtime's verdict says why.
 	let (_, err) = fails(provena(&url, home.path()).args([

@@ -2,6 +2,7 @@
 
 use super::*;
 use provena_test_utils::Node;
+use sp_core::{crypto::Ss58Codec, Pair as _};
 
 #[test]
 fn devices_groups_rules_watch_and_simulate() {
@@ -83,6 +84,42 @@ fn devices_groups_rules_watch_and_simulate() {
 	let (_, err) = fails(&mut submit("//Alice", &key));
 	assert!(err.contains("not the one registered"), "{err}");
 	ok(&mut submit("//Alice", &new_key));
+
+	// A proof of possession made for registering elsewhere (Polkadot.js Apps): the chain's
+	// genesis from the node, and a signature the key's public key verifies.
+	let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+	let proved =
+		json(provena(&url, home.path()).args(["key", "prove", &new_key, "--owner", alice]));
+	let genesis: [u8; 32] =
+		hex::decode(proved["genesis"].as_str().unwrap().trim_start_matches("0x"))
+			.unwrap()
+			.try_into()
+			.unwrap();
+	let signature: [u8; 64] =
+		hex::decode(proved["proof"]["Ed25519"].as_str().unwrap().trim_start_matches("0x"))
+			.unwrap()
+			.try_into()
+			.unwrap();
+	let public: [u8; 32] = hex::decode(proved["device"].as_str().unwrap().trim_start_matches("0x"))
+		.unwrap()
+		.try_into()
+		.unwrap();
+	let alice_id = sp_core::crypto::AccountId32::from_ss58check(alice).unwrap();
+	let message = provena_primitives::possession_hash(&genesis.into(), &public, &alice_id);
+	assert!(sp_core::ed25519::Pair::verify(
+		&sp_core::ed25519::Signature::from_raw(signature),
+		message,
+		&sp_core::ed25519::Public::from_raw(public)
+	));
+	// Another owner's proof differs.
+	let bobs = json(provena(&url, home.path()).args([
+		"key",
+		"prove",
+		&new_key,
+		"--owner",
+		"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
+	]));
+	assert_ne!(bobs["proof"], proved["proof"]);
 
 	// Suspended devices do not anchor; resumed ones do.
 	ok(&mut run(&["device", "suspend", "--device", &device], "//Alice"));

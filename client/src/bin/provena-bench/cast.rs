@@ -92,7 +92,7 @@ impl Cast {
 			let batches = fleet
 				.chunks(100)
 				.map(|chunk| {
-					let calls = chunk.iter().map(|&i| self.register(i)).collect();
+					let calls = chunk.iter().map(|&i| self.register(i, gateway)).collect();
 					api::transactions().utility().batch_all(calls)
 				})
 				.collect();
@@ -104,12 +104,13 @@ impl Cast {
 		Ok(())
 	}
 
-	/// The call registering device `i`.
-	fn register(&self, i: usize) -> RuntimeCall {
+	/// The call registering device `i` for `owner`.
+	fn register(&self, i: usize, owner: &KeyPair) -> RuntimeCall {
 		let key = &self.devices[i];
 		RuntimeCall::DeviceRegistry(Registry::register {
 			device: key.public(),
 			key: Static(key.key()),
+			proof: Static(key.possession_proof(&self.genesis, &key.public(), &owner.public())),
 			metadata: MetadataInput {
 				kind: b"bench-sensor".to_vec(),
 				model: b"provena-bench".to_vec(),

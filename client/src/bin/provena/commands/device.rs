@@ -110,7 +110,8 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			let signer = account.load()?;
 			let key = key.load()?;
 			let id = device.unwrap_or_else(|| key.public());
-			let call = registry.register(id, Static(key.key()), metadata.input());
+			let proof = key.possession_proof(&chain.genesis_hash(), &id, &signer.public());
+			let call = registry.register(id, Static(key.key()), metadata.input(), Static(proof));
 			let f = chain.submit(&call, &signer).await?;
 			let what = format!("Registered device {}", show_device(&id));
 			ctx.out.finalized(&what, &f, json!({ "device": show_device(&id) }));
@@ -143,8 +144,11 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 		},
 		Command::RotateKey { device, account, new_key } => {
 			let key = new_key.load()?;
-			let call = registry.rotate_key(device.device, Static(key.key()));
-			let f = chain.submit(&call, &account.load()?).await;
+			let signer = account.load()?;
+			let proof =
+				key.possession_proof(&chain.genesis_hash(), &device.device, &signer.public());
+			let call = registry.rotate_key(device.device, Static(key.key()), Static(proof));
+			let f = chain.submit(&call, &signer).await;
 			let what = format!(
 				"Device {} now signs with 0x{}",
 				show_device(&device.device),

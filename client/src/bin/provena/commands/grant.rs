@@ -52,8 +52,8 @@ pub struct Add {
 	/// May manage grants and alert rules.
 	#[arg(long)]
 	manage: bool,
-	/// May pass MANAGE on.
-	#[arg(long)]
+	/// May pass MANAGE on; only together with --manage, in the same grant.
+	#[arg(long, requires = "manage")]
 	delegate: bool,
 	/// The block from which the grant no longer counts.
 	#[arg(long)]

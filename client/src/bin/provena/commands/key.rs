@@ -1,11 +1,18 @@
-//! `provena key`: key files for devices and accounts. Works offline.
+//! `provena key`: key files for devices and accounts. Works offline (`prove` asks the node for
+//! the chain's genesis hash unless it is given).
 
-use crate::context::Context;
+use crate::{
+	args::{account_id, device_id, hash},
+	context::Context,
+};
 use anyhow::Result;
 use clap::Subcommand;
-use provena_client::keys::{encryption_public, KeyFile, Scheme};
+use codec::Encode;
+use provena_client::keys::{encryption_public, ss58, KeyFile, Scheme};
+use provena_primitives::DeviceId;
 use serde_json::json;
 use std::path::PathBuf;
+use subxt::utils::{AccountId32, H256};
 
 /// Generate or inspect keys.
 #[derive(Subcommand, Debug)]
@@ -30,10 +37,26 @@ pub enum Command {
 		#[arg(long)]
 		device_id: bool,
 	},
+	/// Print a device key's proof of possession: its signature letting OWNER register it (or
+	/// rotate a device to it), what `device register` and `device rotate-key` make themselves.
+	/// For registering from elsewhere (Polkadot.js Apps, a factory line), on one chain only.
+	Prove {
+		/// The device's key file.
+		file: PathBuf,
+		/// The account that will own the device (SS58 or 0x-hex).
+		#[arg(long, value_parser = account_id)]
+		owner: AccountId32,
+		/// The device id (default: the key's public key, as `device register` uses).
+		#[arg(long, value_parser = device_id)]
+		device: Option<DeviceId>,
+		/// The chain's genesis hash; without it, the node at --url is asked.
+		#[arg(long, value_parser = hash)]
+		genesis: Option<H256>,
+	},
 }
 
 /// Runs a `provena key` command.
-pub fn run(ctx: &Context, command: Command) -> Result<()> {
+pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 	match command {
 		Command::Generate { out, scheme, uri } => {
 			let (file, _) = match uri {
@@ -65,6 +88,26 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
 					"scheme:         {:?}\npublic key:     {}\naddress:        {}\ndevice id:      {} (when registered as a device)\nencryption key: {}",
 					data.scheme, data.public, data.address, data.public, encryption
 				),
+			);
+		},
+		Command::Prove { file, owner, device, genesis } => {
+			let (_, pair) = KeyFile::read(&file)?;
+			let device = device.unwrap_or_else(|| pair.public());
+			let genesis = match genesis {
+				Some(hash) => hash,
+				None => ctx.connect().await?.genesis_hash(),
+			};
+			let proof = pair.possession_proof(&genesis, &device, &owner.0);
+			let scheme = match pair.scheme() {
+				Scheme::Sr25519 => "Sr25519",
+				Scheme::Ed25519 => "Ed25519",
+			};
+			// The signature's 64 bytes: its SCALE encoding without the variant byte.
+			let signature =
+				format!("0x{}", hex::encode(proof.encode().get(1..).unwrap_or_default()));
+			ctx.out.print(
+				json!({ "device": format!("0x{}", hex::encode(device)), "owner": ss58(owner.0), "genesis": format!("{genesis:?}"), "proof": { scheme: signature } }),
+				format!("proof ({scheme}): {signature}\n  for device 0x{} owned by {} on chain {genesis:?}", hex::encode(device), ss58(owner.0)),
 			);
 		},
 	}

@@ -86,7 +86,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 	let ctx = Context { url: cli.url, store: cli.store, out: Output { json: cli.json } };
 	let done = |()| ExitCode::SUCCESS;
 	match cli.command {
-		Command::Key(command) => key::run(&ctx, command).map(done),
+		Command::Key(command) => key::run(&ctx, command).await.map(done),
 		Command::Device(command) => device::run(&ctx, command).await.map(done),
 		Command::Group(command) => group::run(&ctx, command).await.map(done),
 		Command::Grant(command) => grant::run(&ctx, command).await.map(done),

@@ -133,6 +133,7 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 						firmware: None,
 						location: Vec::new(),
 					},
+					proof: Static(d.key.possession_proof(&genesis, &d.id, &gateway.public())),
 				})
 			})
 			.collect();
