@@ -97,7 +97,11 @@ pub const POSSESSION_TAG: [u8; 17] = *b"provena:possess:1";
 /// could register a key they do not hold and take its holder's device id. The tag keeps the
 /// signature from being taken for an anchor statement's, and the genesis hash for another
 /// chain's.
-pub fn possession_hash<A: Encode>(genesis_hash: &sp_core::H256, device: &DeviceId, owner: &A) -> [u8; 32] {
+pub fn possession_hash<A: Encode>(
+	genesis_hash: &sp_core::H256,
+	device: &DeviceId,
+	owner: &A,
+) -> [u8; 32] {
 	let mut bytes = alloc::vec::Vec::with_capacity(17 + 32 + 32 + 32);
 	bytes.extend_from_slice(&POSSESSION_TAG);
 	bytes.extend_from_slice(genesis_hash.as_bytes());

@@ -582,8 +582,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure!(!permissions.has(Permissions::DELEGATE), Error::<T>::Escalation);
 			let covers = |manager: &Manager<BlockNumberFor<T>>| {
-				let may_give = !permissions.has(Permissions::MANAGE) ||
-					manager.permissions.has(Permissions::DELEGATE);
+				let may_give = !permissions.has(Permissions::MANAGE)
+					|| manager.permissions.has(Permissions::DELEGATE);
 				let ends_in_time = match (manager.expires, expires) {
 					(None, _) => true,
 					(Some(limit), Some(end)) => end <= limit,
@@ -602,7 +602,11 @@ pub mod pallet {
 
 		/// The live grants `who` holds on `device` owned by `owner`: directly and through the
 		/// owner's groups (at most `1 + MaxGroupsPerDevice`).
-		fn live_grants(who: &T::AccountId, device: &DeviceId, owner: &T::AccountId) -> Vec<GrantOf<T>> {
+		fn live_grants(
+			who: &T::AccountId,
+			device: &DeviceId,
+			owner: &T::AccountId,
+		) -> Vec<GrantOf<T>> {
 			let direct = Grants::<T>::get(Scope::Device(*device), who);
 			let through_groups = DeviceGroups::<T>::get(device).into_iter().filter_map(|group| {
 				let record = Groups::<T>::get(group)?;

@@ -79,9 +79,9 @@ impl Permissions {
 	/// Whether only defined flags are set, at least one, and DELEGATE only beside MANAGE (it
 	/// means nothing on its own).
 	pub const fn is_valid(self) -> bool {
-		self.0 != 0 &&
-			self.0 & !Self::ALL == 0 &&
-			(self.0 & Self::DELEGATE == 0 || self.0 & Self::MANAGE != 0)
+		self.0 != 0
+			&& self.0 & !Self::ALL == 0
+			&& (self.0 & Self::DELEGATE == 0 || self.0 & Self::MANAGE != 0)
 	}
 }
 

@@ -9,8 +9,8 @@ use frame_support::traits::{
 	fungible::{Inspect, Mutate},
 	Get,
 };
-use frame_system::RawOrigin;
 use frame_system::pallet_prelude::BlockNumberFor;
+use frame_system::RawOrigin;
 use sp_core::{crypto::KeyTypeId, sr25519, H256};
 use sp_runtime::{
 	traits::{Saturating, StaticLookup, Zero},

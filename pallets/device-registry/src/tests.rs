@@ -23,7 +23,13 @@ fn free(who: u64) -> u64 {
 }
 
 fn register(owner: u64, device: u8, key: DeviceKey) {
-	assert_ok!(DeviceRegistry::register(RuntimeOrigin::signed(owner), device_id(device), key, thermometer(), proof(&key, device_id(device), owner)));
+	assert_ok!(DeviceRegistry::register(
+		RuntimeOrigin::signed(owner),
+		device_id(device),
+		key,
+		thermometer(),
+		proof(&key, device_id(device), owner)
+	));
 }
 
 fn status(device: u8) -> DeviceStatus {
@@ -67,7 +73,13 @@ mod register {
 		ExtBuilder::new().build_and_execute(|| {
 			let mut meta = metadata("ecg", "", "ward 3");
 			meta.firmware = Some(H256::repeat_byte(7));
-			assert_ok!(DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), ed_key("//ecg"), meta, proof(&ed_key("//ecg"), device_id(1), ALICE)));
+			assert_ok!(DeviceRegistry::register(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				ed_key("//ecg"),
+				meta,
+				proof(&ed_key("//ecg"), device_id(1), ALICE)
+			));
 			// 100 + 2 × (3 + 0 + 6 + 32)
 			assert_eq!(held(ALICE), 182);
 		});
@@ -77,7 +89,13 @@ mod register {
 	fn accepts_fields_of_exactly_the_maximum_length() {
 		ExtBuilder::new().build_and_execute(|| {
 			let sixteen = "0123456789abcdef";
-			assert_ok!(DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//d"), metadata(sixteen, sixteen, sixteen), proof(&sr_key("//d"), device_id(1), ALICE)));
+			assert_ok!(DeviceRegistry::register(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				sr_key("//d"),
+				metadata(sixteen, sixteen, sixteen),
+				proof(&sr_key("//d"), device_id(1), ALICE)
+			));
 		});
 	}
 
@@ -91,7 +109,13 @@ mod register {
 				metadata("", "", seventeen),
 			] {
 				assert_noop!(
-					DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//d"), meta, proof(&sr_key("//d"), device_id(1), ALICE)),
+					DeviceRegistry::register(
+						RuntimeOrigin::signed(ALICE),
+						device_id(1),
+						sr_key("//d"),
+						meta,
+						proof(&sr_key("//d"), device_id(1), ALICE)
+					),
 					Error::<Test>::FieldTooLong
 				);
 			}
@@ -103,7 +127,13 @@ mod register {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d1"));
 			assert_noop!(
-				DeviceRegistry::register(RuntimeOrigin::signed(BOB), device_id(1), sr_key("//d2"), thermometer(), proof(&sr_key("//d2"), device_id(1), BOB)),
+				DeviceRegistry::register(
+					RuntimeOrigin::signed(BOB),
+					device_id(1),
+					sr_key("//d2"),
+					thermometer(),
+					proof(&sr_key("//d2"), device_id(1), BOB)
+				),
 				Error::<Test>::AlreadyExists
 			);
 		});
@@ -115,7 +145,13 @@ mod register {
 			register(ALICE, 1, sr_key("//d1"));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert_noop!(
-				DeviceRegistry::register(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//d1"), thermometer(), proof(&sr_key("//d1"), device_id(1), ALICE)),
+				DeviceRegistry::register(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					sr_key("//d1"),
+					thermometer(),
+					proof(&sr_key("//d1"), device_id(1), ALICE)
+				),
 				Error::<Test>::Decommissioned
 			);
 		});
@@ -125,7 +161,13 @@ mod register {
 	fn fails_when_the_owner_cannot_pay_the_deposit() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				DeviceRegistry::register(RuntimeOrigin::signed(POOR), device_id(1), sr_key("//d"), thermometer(), proof(&sr_key("//d"), device_id(1), POOR)),
+				DeviceRegistry::register(
+					RuntimeOrigin::signed(POOR),
+					device_id(1),
+					sr_key("//d"),
+					thermometer(),
+					proof(&sr_key("//d"), device_id(1), POOR)
+				),
 				Error::<Test>::InsufficientBalance
 			);
 		});
@@ -135,7 +177,13 @@ mod register {
 	fn fails_unsigned() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				DeviceRegistry::register(RuntimeOrigin::none(), device_id(1), sr_key("//d"), thermometer(), proof(&sr_key("//d"), device_id(1), ALICE)),
+				DeviceRegistry::register(
+					RuntimeOrigin::none(),
+					device_id(1),
+					sr_key("//d"),
+					thermometer(),
+					proof(&sr_key("//d"), device_id(1), ALICE)
+				),
 				DispatchError::BadOrigin
 			);
 		});
@@ -297,8 +345,18 @@ mod proof_of_possession {
 	use sp_core::{sr25519, Pair};
 	use sp_runtime::MultiSignature;
 
-	fn register_with(owner: u64, key: DeviceKey, proof: MultiSignature) -> sp_runtime::DispatchResult {
-		DeviceRegistry::register(RuntimeOrigin::signed(owner), device_id(1), key, thermometer(), proof)
+	fn register_with(
+		owner: u64,
+		key: DeviceKey,
+		proof: MultiSignature,
+	) -> sp_runtime::DispatchResult {
+		DeviceRegistry::register(
+			RuntimeOrigin::signed(owner),
+			device_id(1),
+			key,
+			thermometer(),
+			proof,
+		)
 	}
 
 	#[test]
@@ -316,7 +374,11 @@ mod proof_of_possession {
 				Error::<Test>::PossessionUnproven
 			);
 			assert_noop!(
-				register_with(ALICE, key, MultiSignature::Sr25519(sr25519::Signature::from_raw([0; 64]))),
+				register_with(
+					ALICE,
+					key,
+					MultiSignature::Sr25519(sr25519::Signature::from_raw([0; 64]))
+				),
 				Error::<Test>::PossessionUnproven
 			);
 			// A signature of the right scheme over another chain's genesis.
@@ -343,7 +405,10 @@ mod proof_of_possession {
 		ExtBuilder::new().build_and_execute(|| {
 			let key = sr_key("//device");
 			let alices = proof(&key, device_id(1), ALICE);
-			assert_noop!(register_with(BOB, key, alices.clone()), Error::<Test>::PossessionUnproven);
+			assert_noop!(
+				register_with(BOB, key, alices.clone()),
+				Error::<Test>::PossessionUnproven
+			);
 			assert_ok!(register_with(ALICE, key, alices));
 		});
 	}
@@ -384,7 +449,12 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			let new = ed_key("//new");
-			assert_ok!(DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new, proof(&new, device_id(1), ALICE)));
+			assert_ok!(DeviceRegistry::rotate_key(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				new,
+				proof(&new, device_id(1), ALICE)
+			));
 			assert_eq!(Devices::<Test>::get(device_id(1)).unwrap().key, new);
 			System::assert_last_event(Event::KeyRotated { device: device_id(1), key: new }.into());
 		});
@@ -395,7 +465,12 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			assert_ok!(DeviceRegistry::suspend(RuntimeOrigin::signed(ALICE), device_id(1)));
-			assert_ok!(DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//new"), proof(&sr_key("//new"), device_id(1), ALICE)));
+			assert_ok!(DeviceRegistry::rotate_key(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				sr_key("//new"),
+				proof(&sr_key("//new"), device_id(1), ALICE)
+			));
 			assert_eq!(status(1), DeviceStatus::Suspended);
 		});
 	}
@@ -405,7 +480,12 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//old"));
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), sr_key("//old"), proof(&sr_key("//old"), device_id(1), ALICE)),
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					sr_key("//old"),
+					proof(&sr_key("//old"), device_id(1), ALICE)
+				),
 				Error::<Test>::KeyUnchanged
 			);
 		});
@@ -416,17 +496,32 @@ mod rotate_key {
 		ExtBuilder::new().build_and_execute(|| {
 			let new = sr_key("//new");
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new, proof(&new, device_id(1), ALICE)),
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					new,
+					proof(&new, device_id(1), ALICE)
+				),
 				Error::<Test>::NotFound
 			);
 			register(ALICE, 1, sr_key("//old"));
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(BOB), device_id(1), new, proof(&new, device_id(1), BOB)),
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(BOB),
+					device_id(1),
+					new,
+					proof(&new, device_id(1), BOB)
+				),
 				Error::<Test>::NotOwner
 			);
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert_noop!(
-				DeviceRegistry::rotate_key(RuntimeOrigin::signed(ALICE), device_id(1), new, proof(&new, device_id(1), ALICE)),
+				DeviceRegistry::rotate_key(
+					RuntimeOrigin::signed(ALICE),
+					device_id(1),
+					new,
+					proof(&new, device_id(1), ALICE)
+				),
 				Error::<Test>::Decommissioned
 			);
 		});
