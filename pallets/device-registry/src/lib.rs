@@ -8,8 +8,9 @@
 //! An owner registers a device under a 32-byte [`DeviceId`] of their choosing (a hash of its
 //! serial number, say), with the public key the device signs its readings with, that key's
 //! signature proving its holder lets this owner register it as this device (a proof of
-//! possession: see [`provena_primitives::possession_hash`]), and a short description. The registry holds a deposit from the owner for as long as the record exists
-//! in full, so nobody can bloat the chain's state for free.
+//! possession: see [`provena_primitives::possession_hash`]), and a short description. The
+//! registry holds a deposit from the owner for as long as the record exists in full, so nobody
+//! can bloat the chain's state for free.
 //!
 //! The owner then manages the device's life: updates its description, rotates its key (a
 //! compromised or replaced secure element), suspends and resumes it, hands it to a new owner
