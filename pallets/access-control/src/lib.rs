@@ -556,18 +556,22 @@ pub mod pallet {
 			if *who == owner {
 				return Ok((owner, None));
 			}
-			let live: Vec<GrantOf<T>> = match scope {
-				Scope::Device(device) => Self::live_grants(who, device, &owner),
+			let manage = |grant: GrantOf<T>| {
+				grant
+					.permissions
+					.has(Permissions::MANAGE)
+					.then_some(Manager { permissions: grant.permissions, expires: grant.expires })
+			};
+			let managers: Vec<_> = match scope {
+				Scope::Device(device) => {
+					Self::live_grants(who, device, &owner).filter_map(manage).collect()
+				},
 				Scope::Group(_) => Grants::<T>::get(scope, who)
 					.filter(|grant| grant.owner == owner && Self::is_live(grant))
+					.and_then(manage)
 					.into_iter()
 					.collect(),
 			};
-			let managers: Vec<_> = live
-				.into_iter()
-				.filter(|grant| grant.permissions.has(Permissions::MANAGE))
-				.map(|grant| Manager { permissions: grant.permissions, expires: grant.expires })
-				.collect();
 			ensure!(!managers.is_empty(), Error::<T>::NotAuthorized);
 			Ok((owner, Some(managers)))
 		}
@@ -602,24 +606,24 @@ pub mod pallet {
 
 		/// The live grants `who` holds on `device` owned by `owner`: directly and through the
 		/// owner's groups (at most `1 + MaxGroupsPerDevice`).
-		fn live_grants(
-			who: &T::AccountId,
+		fn live_grants<'a>(
+			who: &'a T::AccountId,
 			device: &DeviceId,
-			owner: &T::AccountId,
-		) -> Vec<GrantOf<T>> {
+			owner: &'a T::AccountId,
+		) -> impl Iterator<Item = GrantOf<T>> + 'a {
 			let direct = Grants::<T>::get(Scope::Device(*device), who);
-			let through_groups = DeviceGroups::<T>::get(device).into_iter().filter_map(|group| {
-				let record = Groups::<T>::get(group)?;
-				if record.owner != *owner {
-					return None;
-				}
-				Grants::<T>::get(Scope::Group(group), who)
-			});
+			let through_groups =
+				DeviceGroups::<T>::get(device).into_iter().filter_map(move |group| {
+					let record = Groups::<T>::get(group)?;
+					if record.owner != *owner {
+						return None;
+					}
+					Grants::<T>::get(Scope::Group(group), who)
+				});
 			direct
 				.into_iter()
 				.chain(through_groups)
 				.filter(|grant| grant.owner == *owner && Self::is_live(grant))
-				.collect()
 		}
 
 		/// The live permissions `who` holds on `device` now, directly or through groups.
@@ -627,7 +631,6 @@ pub mod pallet {
 			match T::Devices::device(device) {
 				Some(info) if info.status != DeviceStatus::Decommissioned => {
 					Self::live_grants(who, device, &info.owner)
-						.iter()
 						.fold(Permissions::none(), |all, grant| all.union(grant.permissions))
 				},
 				_ => Permissions::none(),

@@ -83,17 +83,15 @@ pub fn ed_key(uri: &str) -> DeviceKey {
 pub fn proof(key: &DeviceKey, device: DeviceId, owner: u64) -> MultiSignature {
 	let genesis = System::block_hash(0);
 	let message = provena_primitives::possession_hash(&genesis, &device, &owner);
-	let public = match key {
-		DeviceKey::Sr25519(k) => k.0,
-		DeviceKey::Ed25519(k) => k.0,
+	let uri = |public: [u8; 32]| {
+		SECRETS.with(|s| s.borrow().get(&public).cloned()).expect("a key the test made")
 	};
-	let uri = SECRETS.with(|s| s.borrow().get(&public).cloned()).expect("a key the test made");
 	match key {
-		DeviceKey::Sr25519(_) => MultiSignature::Sr25519(
-			sr25519::Pair::from_string(&uri, None).expect("valid uri").sign(&message),
+		DeviceKey::Sr25519(k) => MultiSignature::Sr25519(
+			sr25519::Pair::from_string(&uri(k.0), None).expect("valid uri").sign(&message),
 		),
-		DeviceKey::Ed25519(_) => MultiSignature::Ed25519(
-			ed25519::Pair::from_string(&uri, None).expect("valid uri").sign(&message),
+		DeviceKey::Ed25519(k) => MultiSignature::Ed25519(
+			ed25519::Pair::from_string(&uri(k.0), None).expect("valid uri").sign(&message),
 		),
 	}
 }

@@ -53,22 +53,14 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 	let measured_sent =
 		load.sent.values().filter(|s| s.at >= measure_from && s.at <= measure_to).count() as u64;
 	let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-	let in_window: Vec<u64> = load
-		.memory
-		.iter()
-		.filter(|(t, _)| *t >= measure_from && *t <= measure_to)
-		.map(|(_, m)| m.total)
-		.collect();
+	let in_window: Vec<&(std::time::Instant, Memory)> =
+		load.memory.iter().filter(|(t, _)| *t >= measure_from && *t <= measure_to).collect();
 	// Memory over a long run: the first sample a minute into the measured window, the largest
 	// after it, and the growth between them, for all resident memory and for its anonymous part
 	// alone (the node's own heap, without the database files ParityDB maps).
 	let minute_in = measure_from + std::time::Duration::from_secs(60);
-	let after_minute: Vec<Memory> = load
-		.memory
-		.iter()
-		.filter(|(t, _)| *t >= minute_in && *t <= measure_to)
-		.map(|(_, m)| *m)
-		.collect();
+	let after_minute: Vec<Memory> =
+		in_window.iter().filter(|(t, _)| *t >= minute_in).map(|(_, m)| *m).collect();
 	let growth = |part: fn(&Memory) -> u64| {
 		let first = part(after_minute.first()?);
 		let largest = after_minute.iter().map(part).max()?;
@@ -76,7 +68,7 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 	};
 	// One sample per whole minute of the measured window, for the soak's table.
 	let mut by_minute = Vec::new();
-	for (at, m) in load.memory.iter().filter(|(t, _)| *t >= measure_from && *t <= measure_to) {
+	for (at, m) in &in_window {
 		let minute = (*at - measure_from).as_secs() / 60;
 		if by_minute.len() as u64 == minute {
 			by_minute.push(json!({
@@ -106,7 +98,7 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		"submit_to_final_p99_s": percentile(&mut to_final, 99.0),
 		"block_weight_share_mean": mean(&weight_shares),
 		"block_length_share_mean": mean(&length_shares),
-		"node_rss_max_bytes": in_window.iter().max(),
+		"node_rss_max_bytes": in_window.iter().map(|(_, m)| m.total).max(),
 		"node_rss_after_bytes": load.memory.last().map(|(_, m)| m.total),
 		"node_rss_1min_bytes": after_minute.first().map(|m| m.total),
 		"node_rss_growth_after_1min": growth(|m| m.total),

@@ -8,7 +8,10 @@ use crate::{
 use anyhow::Result;
 use clap::Subcommand;
 use codec::Encode;
-use provena_client::keys::{encryption_public, ss58, KeyFile, Scheme};
+use provena_client::{
+	keys::{encryption_public, ss58, KeyFile, Scheme},
+	show_device,
+};
 use provena_primitives::DeviceId;
 use serde_json::json;
 use std::path::PathBuf;
@@ -105,9 +108,10 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			// The signature's 64 bytes: its SCALE encoding without the variant byte.
 			let signature =
 				format!("0x{}", hex::encode(proof.encode().get(1..).unwrap_or_default()));
+			let (device, owner) = (show_device(&device), ss58(owner.0));
 			ctx.out.print(
-				json!({ "device": format!("0x{}", hex::encode(device)), "owner": ss58(owner.0), "genesis": format!("{genesis:?}"), "proof": { scheme: signature } }),
-				format!("proof ({scheme}): {signature}\n  for device 0x{} owned by {} on chain {genesis:?}", hex::encode(device), ss58(owner.0)),
+				json!({ "device": device, "owner": owner, "genesis": format!("{genesis:?}"), "proof": { scheme: signature } }),
+				format!("proof ({scheme}): {signature}\n  for device {device} owned by {owner} on chain {genesis:?}"),
 			);
 		},
 	}
