@@ -215,6 +215,11 @@ pub fn log_root(peaks: &[H256]) -> Option<H256> {
 	Some(rest.fold(last, |acc, peak| node(&acc, peak)))
 }
 
+/// The longest inclusion proof [`verify_inclusion`] can need: a log counts its leaves in a
+/// `u64`, so a leaf has at most 63 siblings in its mountain and at most 63 other peaks. Longer
+/// proofs are refused by the runtime API before any hashing.
+pub const MAX_PROOF_LEN: usize = 128;
+
 /// Whether `leaf` is leaf number `index` of the log of `leaves` leaves with these `peaks`,
 /// through the inclusion `proof`.
 pub fn verify_inclusion(

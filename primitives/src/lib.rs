@@ -153,6 +153,9 @@ pub struct DeviceInfo<AccountId> {
 	pub key: DeviceKey,
 	/// Where the device is in its life.
 	pub status: DeviceStatus,
+	/// Its ownership epoch: how many times it has changed owner. A grant or group membership
+	/// counts only in the epoch it was given in.
+	pub epoch: u32,
 }
 
 impl<AccountId> DeviceInfo<AccountId> {
@@ -164,7 +167,8 @@ impl<AccountId> DeviceInfo<AccountId> {
 
 /// Looks a device up; implemented by the device registry, asked by telemetry and access control.
 pub trait InspectDevice<AccountId> {
-	/// The device's owner, key and status, or `None` for an id never registered.
+	/// The device's owner, key, status and ownership epoch, or `None` for an id never
+	/// registered.
 	fn device(id: &DeviceId) -> Option<DeviceInfo<AccountId>>;
 }
 

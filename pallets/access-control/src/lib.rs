@@ -28,10 +28,14 @@
 //!   own: what a manager gives must fit within one of them. Grants without MANAGE lend no
 //!   authority, neither their end nor their flags.
 //! - A manager can neither replace nor revoke a grant it could not give.
-//! - A grant counts only while the account that owned the scope when it was given still owns
-//!   it: transferring a device leaves the old owner's grants inert.
-//! - From its expiry block on, a grant authorizes nothing, cleaned up or not; anyone may then
-//!   remove it, and its deposit returns to whoever paid it.
+//! - A grant on a device, and a device's place in a group, count only in the device's
+//!   ownership epoch they were given in: a transfer ends the old owner's grants and group
+//!   memberships for good, even if the device later comes back. The old owner's memberships
+//!   give way (and their deposits go back) when the new owner puts the device in a group.
+//! - From its expiry block on, a grant authorizes nothing, cleaned up or not.
+//! - A grant that can never count again is **stale**: expired, on a decommissioned device, or
+//!   from an earlier ownership epoch. Anyone may remove it, and its deposit returns to whoever
+//!   paid it, so nothing stays locked.
 //!
 //! ## Terminology
 //!
@@ -55,24 +59,31 @@ pub use pallet::*;
 pub use provena_primitives::{
 	DeviceId, DeviceInfo, DevicePermissions, DeviceStatus, InspectDevice,
 };
-pub use types::{Grant, Group, GroupId, Permissions, Scope};
+pub use types::{Grant, GrantsPage, Group, GroupId, Membership, Permissions, Scope};
 pub use weights::WeightInfo;
+
+/// The most grants one call of the `grants` runtime API looks at.
+pub const MAX_GRANTS_PAGE: u32 = 256;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+#[cfg(test)]
+mod model_tests;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
-/// What benchmarks need from the runtime: a registered device.
+/// What benchmarks need from the runtime: registered devices that change owner.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
 	/// Registers `device` for `owner` (funding `owner` as needed).
 	fn register_device(owner: &AccountId, device: DeviceId);
+	/// Hands `device` to `to` as an accepted transfer does (funding `to` as needed).
+	fn transfer_device(device: DeviceId, to: &AccountId);
 }
 
 #[frame_support::pallet]
@@ -115,7 +126,9 @@ pub mod pallet {
 	/// An x25519 public key.
 	pub type EncryptionKey = [u8; 32];
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// Version 1 added ownership epochs to grants and group memberships; development chains
+	/// restart from genesis, so there is no migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -186,13 +199,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Groups<T: Config> = StorageMap<_, Twox64Concat, GroupId, GroupOf<T>>;
 
-	/// The groups each device belongs to.
+	/// The groups each device belongs to, each with the ownership epoch it joined in (only
+	/// the current epoch's count).
 	#[pallet::storage]
 	pub type DeviceGroups<T: Config> = StorageMap<
 		_,
 		Blake2_128Concat,
 		DeviceId,
-		BoundedVec<GroupId, T::MaxGroupsPerDevice>,
+		BoundedVec<Membership, T::MaxGroupsPerDevice>,
 		ValueQuery,
 	>;
 
@@ -232,8 +246,9 @@ pub mod pallet {
 		},
 		/// `grantee`'s grant on `scope` was revoked by `by`.
 		Revoked { scope: Scope, grantee: T::AccountId, by: T::AccountId },
-		/// `grantee`'s expired grant on `scope` was removed by `by`; its deposit went back.
-		ExpiredGrantRemoved { scope: Scope, grantee: T::AccountId, by: T::AccountId },
+		/// `grantee`'s stale grant on `scope` (expired, on a decommissioned device, or from an
+		/// earlier ownership epoch) was removed by `by`; its deposit went back.
+		StaleGrantRemoved { scope: Scope, grantee: T::AccountId, by: T::AccountId },
 		/// `who` published the x25519 key data keys are sealed to.
 		EncryptionKeyPublished { who: T::AccountId, key: EncryptionKey },
 	}
@@ -261,8 +276,9 @@ pub mod pallet {
 		AlreadyExpired,
 		/// The grantee has no grant on this scope.
 		GrantNotFound,
-		/// The grant has not expired; only its owner or a manager may revoke it.
-		NotExpired,
+		/// The grant still counts (not expired, its device live and still in the epoch it was
+		/// given in); only the scope's owner or a manager may revoke it.
+		NotStale,
 		/// Only the device's owner may put it in their group.
 		NotDeviceOwner,
 		/// The device is already in the group.
@@ -315,13 +331,16 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Puts one of the caller's devices in one of the caller's groups.
+		/// Puts one of the caller's devices in one of the caller's groups. Memberships the device
+		/// kept from an earlier owner (which count for nothing) are dropped first, and their
+		/// deposits released to their groups' owners, so they never fill the device's places.
 		///
 		/// - `origin`: signed by the owner of both.
 		/// - `group`, `device`: the device joins the group; grants on the group then apply to
 		///   it.
 		///
-		/// Holds `DepositPerByte × 32` more for the member. Emits `DeviceAddedToGroup`.
+		/// Holds `DepositPerByte × 32` more for the member. Emits `DeviceAddedToGroup`, and
+		/// `DeviceRemovedFromGroup` for each earlier owner's group it leaves.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::add_to_group())]
 		pub fn add_to_group(
@@ -334,16 +353,37 @@ pub mod pallet {
 			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
 			ensure!(info.owner == who, Error::<T>::NotDeviceOwner);
 			ensure!(info.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
-			ensure!(!record.members.contains(&device), Error::<T>::AlreadyInGroup);
-			record.members.try_push(device).map_err(|_| Error::<T>::GroupFull)?;
-			let mut groups = DeviceGroups::<T>::get(device);
-			groups.try_push(group).map_err(|_| Error::<T>::TooManyGroups)?;
-			let extra = Self::member_deposit();
+			let (stale, mut memberships): (Vec<Membership>, Vec<Membership>) =
+				DeviceGroups::<T>::get(device).into_iter().partition(|m| m.epoch != info.epoch);
+			ensure!(!memberships.iter().any(|m| m.group == group), Error::<T>::AlreadyInGroup);
+			memberships.push(Membership { group, epoch: info.epoch });
+			let memberships = BoundedVec::<_, T::MaxGroupsPerDevice>::try_from(memberships)
+				.map_err(|_| Error::<T>::TooManyGroups)?;
+			// A stale place in this very group is taken over, with its deposit; any other is
+			// given up.
+			let rejoins = stale.iter().any(|m| m.group == group);
+			if !rejoins {
+				record.members.try_push(device).map_err(|_| Error::<T>::GroupFull)?;
+			}
+			let extra = if rejoins { Zero::zero() } else { Self::member_deposit() };
+			let left: Vec<_> = stale
+				.iter()
+				.filter(|m| m.group != group)
+				.filter_map(|m| Groups::<T>::get(m.group).map(|g| (m.group, g)))
+				.collect();
 
 			Self::hold(&who, extra)?;
 			record.deposit = record.deposit.saturating_add(extra);
 			Groups::<T>::insert(group, record);
-			DeviceGroups::<T>::insert(device, groups);
+			DeviceGroups::<T>::insert(device, memberships);
+			for (old, mut old_record) in left {
+				let released = Self::member_deposit().min(old_record.deposit);
+				Self::release(&old_record.owner, released)?;
+				old_record.members.retain(|d| *d != device);
+				old_record.deposit = old_record.deposit.saturating_sub(released);
+				Groups::<T>::insert(old, old_record);
+				Self::deposit_event(Event::DeviceRemovedFromGroup { group: old, device });
+			}
 
 			Self::deposit_event(Event::DeviceAddedToGroup { group, device });
 			Ok(())
@@ -429,9 +469,9 @@ pub mod pallet {
 			if let Some(end) = expires {
 				ensure!(end > now, Error::<T>::AlreadyExpired);
 			}
-			let (owner, authority) = Self::authority(&who, &scope)?;
+			let Authority { owner, epoch, managers } = Self::authority(&who, &scope)?;
 			let replaced = Grants::<T>::get(scope, &grantee);
-			if let Some(managers) = &authority {
+			if let Some(managers) = &managers {
 				Self::ensure_within(managers, permissions, expires)?;
 				if let Some(old) = &replaced {
 					Self::ensure_within(managers, old.permissions, old.expires)?;
@@ -450,7 +490,15 @@ pub mod pallet {
 			Grants::<T>::insert(
 				scope,
 				&grantee,
-				Grant { permissions, expires, sealed_key, owner, granted_by: who.clone(), deposit },
+				Grant {
+					permissions,
+					expires,
+					sealed_key,
+					owner,
+					epoch,
+					granted_by: who.clone(),
+					deposit,
+				},
 			);
 
 			Self::deposit_event(Event::Granted { scope, grantee, permissions, expires, by: who });
@@ -468,8 +516,7 @@ pub mod pallet {
 		pub fn revoke(origin: OriginFor<T>, scope: Scope, grantee: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let grant = Grants::<T>::get(scope, &grantee).ok_or(Error::<T>::GrantNotFound)?;
-			let (_, authority) = Self::authority(&who, &scope)?;
-			if let Some(managers) = &authority {
+			if let Some(managers) = &Self::authority(&who, &scope)?.managers {
 				Self::ensure_within(managers, grant.permissions, grant.expires)?;
 			}
 
@@ -479,27 +526,28 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Removes a grant that has expired. Anyone may call it; the deposit goes back to
-		/// whoever paid it.
+		/// Removes a stale grant: one that can never count again because it has expired, its
+		/// device is decommissioned, or its device has changed owner since it was given.
+		/// Anyone may call it; the deposit goes back to whoever paid it.
 		///
 		/// - `origin`: signed by anyone.
-		/// - `scope`, `grantee`: a grant whose expiry block has been reached.
+		/// - `scope`, `grantee`: a stale grant.
 		///
-		/// Emits `ExpiredGrantRemoved`.
+		/// Emits `StaleGrantRemoved`.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::remove_expired())]
-		pub fn remove_expired(
+		#[pallet::weight(T::WeightInfo::remove_stale())]
+		pub fn remove_stale(
 			origin: OriginFor<T>,
 			scope: Scope,
 			grantee: T::AccountId,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let grant = Grants::<T>::get(scope, &grantee).ok_or(Error::<T>::GrantNotFound)?;
-			ensure!(!Self::is_live(&grant), Error::<T>::NotExpired);
+			ensure!(Self::is_stale(&scope, &grant), Error::<T>::NotStale);
 
 			Self::remove_grant(&scope, &grantee, &grant)?;
 
-			Self::deposit_event(Event::ExpiredGrantRemoved { scope, grantee, by: who });
+			Self::deposit_event(Event::StaleGrantRemoved { scope, grantee, by: who });
 			Ok(())
 		}
 
@@ -530,50 +578,60 @@ pub mod pallet {
 		expires: Option<BlockNumber>,
 	}
 
-	/// A scope's owner, and the live MANAGE grants of whoever acts on it (`None`: the owner
-	/// acts). At most one grant per scope that covers the device: its own and its groups'.
-	type Authority<T> =
-		(<T as frame_system::Config>::AccountId, Option<Vec<Manager<BlockNumberFor<T>>>>);
+	/// Who may act on a scope, as [`Pallet::authority`] finds it.
+	pub(crate) struct Authority<AccountId, BlockNumber> {
+		/// The scope's owner.
+		owner: AccountId,
+		/// The device's ownership epoch (zero for a group).
+		epoch: u32,
+		/// `None` if the owner acts; else the caller's live MANAGE grants on the scope, at
+		/// most one per scope that covers the device: its own and its groups'.
+		managers: Option<Vec<Manager<BlockNumber>>>,
+	}
 
 	impl<T: Config> Pallet<T> {
-		/// The scope's owner, and `None` if `who` is that owner, or `who`'s live MANAGE grants
-		/// on the scope (for a device: on it or on a group of it). Grants without MANAGE give
-		/// no authority, not even their end or their DELEGATE flag.
-		fn authority(who: &T::AccountId, scope: &Scope) -> Result<Authority<T>, DispatchError> {
-			let owner = match scope {
-				Scope::Device(device) => {
-					let info = T::Devices::device(device).ok_or(Error::<T>::NotFound)?;
-					ensure!(
-						info.status != DeviceStatus::Decommissioned,
-						Error::<T>::Decommissioned
-					);
-					info.owner
-				},
-				Scope::Group(group) => {
-					Groups::<T>::get(group).ok_or(Error::<T>::GroupNotFound)?.owner
-				},
-			};
-			if *who == owner {
-				return Ok((owner, None));
-			}
+		/// The scope's owner and epoch, and `None` if `who` is that owner, or `who`'s live
+		/// MANAGE grants on the scope (for a device: on it or on a group of it, in its current
+		/// epoch). Grants without MANAGE give no authority, not even their end or their
+		/// DELEGATE flag.
+		fn authority(
+			who: &T::AccountId,
+			scope: &Scope,
+		) -> Result<Authority<T::AccountId, BlockNumberFor<T>>, DispatchError> {
 			let manage = |grant: GrantOf<T>| {
 				grant
 					.permissions
 					.has(Permissions::MANAGE)
 					.then_some(Manager { permissions: grant.permissions, expires: grant.expires })
 			};
-			let managers: Vec<_> = match scope {
+			let (owner, epoch, managers): (_, _, Vec<_>) = match scope {
 				Scope::Device(device) => {
-					Self::live_grants(who, device, &owner).filter_map(manage).collect()
+					let info = T::Devices::device(device).ok_or(Error::<T>::NotFound)?;
+					ensure!(
+						info.status != DeviceStatus::Decommissioned,
+						Error::<T>::Decommissioned
+					);
+					if *who == info.owner {
+						return Ok(Authority { owner: info.owner, epoch: info.epoch, managers: None });
+					}
+					let managers = Self::live_grants(who, device, &info).filter_map(manage).collect();
+					(info.owner, info.epoch, managers)
 				},
-				Scope::Group(_) => Grants::<T>::get(scope, who)
-					.filter(|grant| grant.owner == owner && Self::is_live(grant))
-					.and_then(manage)
-					.into_iter()
-					.collect(),
+				Scope::Group(group) => {
+					let owner = Groups::<T>::get(group).ok_or(Error::<T>::GroupNotFound)?.owner;
+					if *who == owner {
+						return Ok(Authority { owner, epoch: 0, managers: None });
+					}
+					let managers = Grants::<T>::get(scope, who)
+						.filter(|grant| grant.owner == owner && Self::is_live(grant))
+						.and_then(manage)
+						.into_iter()
+						.collect();
+					(owner, 0, managers)
+				},
 			};
 			ensure!(!managers.is_empty(), Error::<T>::NotAuthorized);
-			Ok((owner, Some(managers)))
+			Ok(Authority { owner, epoch, managers: Some(managers) })
 		}
 
 		/// Whether one of a manager's MANAGE grants alone covers giving (or replacing, or
@@ -604,49 +662,105 @@ pub mod pallet {
 			grant.expires.is_none_or(|end| frame_system::Pallet::<T>::block_number() < end)
 		}
 
-		/// The live grants `who` holds on `device` owned by `owner`: directly and through the
-		/// owner's groups (at most `1 + MaxGroupsPerDevice`).
+		/// Whether a grant can never count again: expired, or on a device that is gone,
+		/// decommissioned or in a later ownership epoch than the grant's.
+		pub fn is_stale(scope: &Scope, grant: &GrantOf<T>) -> bool {
+			if !Self::is_live(grant) {
+				return true;
+			}
+			match scope {
+				Scope::Device(device) => T::Devices::device(device).is_none_or(|info| {
+					info.status == DeviceStatus::Decommissioned
+						|| info.epoch != grant.epoch
+						|| info.owner != grant.owner
+				}),
+				// Groups never change owner, and cannot be dissolved while they have grants.
+				Scope::Group(_) => false,
+			}
+		}
+
+		/// The live grants `who` holds on `device` (as `info` describes it) in its current
+		/// ownership epoch: directly and through the groups it joined in that epoch (at most
+		/// `1 + MaxGroupsPerDevice`). A membership of this epoch is always of a group of the
+		/// current owner, who added it.
 		fn live_grants<'a>(
 			who: &'a T::AccountId,
 			device: &DeviceId,
-			owner: &'a T::AccountId,
+			info: &'a DeviceInfo<T::AccountId>,
 		) -> impl Iterator<Item = GrantOf<T>> + 'a {
-			let direct = Grants::<T>::get(Scope::Device(*device), who);
-			let through_groups =
-				DeviceGroups::<T>::get(device).into_iter().filter_map(move |group| {
-					let record = Groups::<T>::get(group)?;
-					if record.owner != *owner {
-						return None;
-					}
-					Grants::<T>::get(Scope::Group(group), who)
-				});
-			direct
+			let direct = Grants::<T>::get(Scope::Device(*device), who)
+				.filter(|grant| grant.epoch == info.epoch && grant.owner == info.owner);
+			let through_groups = DeviceGroups::<T>::get(device)
 				.into_iter()
-				.chain(through_groups)
-				.filter(|grant| grant.owner == *owner && Self::is_live(grant))
+				.filter(move |membership| membership.epoch == info.epoch)
+				.filter_map(move |membership| {
+					Grants::<T>::get(Scope::Group(membership.group), who)
+				});
+			direct.into_iter().chain(through_groups).filter(|grant| Self::is_live(grant))
 		}
 
 		/// The live permissions `who` holds on `device` now, directly or through groups.
 		pub fn permissions_on(who: &T::AccountId, device: &DeviceId) -> Permissions {
 			match T::Devices::device(device) {
 				Some(info) if info.status != DeviceStatus::Decommissioned => {
-					Self::live_grants(who, device, &info.owner)
+					Self::live_grants(who, device, &info)
 						.fold(Permissions::none(), |all, grant| all.union(grant.permissions))
 				},
 				_ => Permissions::none(),
 			}
 		}
 
-		/// Every grant that applies to `device`: on it, and on the groups it belongs to.
-		pub fn grants_on(device: &DeviceId) -> Vec<(Scope, T::AccountId, GrantOf<T>)> {
+		/// A page of the grants that apply to `device` in its current ownership epoch: on it,
+		/// then on each group it joined in that epoch, in storage order within a scope. Starts
+		/// after `after` (a scope and grantee from the previous page's `next`) and looks at no
+		/// more than `limit` grants (at most [`MAX_GRANTS_PAGE`]), so one call's work is
+		/// bounded however many grants there are.
+		pub fn grants_on(
+			device: &DeviceId,
+			after: Option<(Scope, T::AccountId)>,
+			limit: u32,
+		) -> GrantsPage<T::AccountId, GrantOf<T>> {
+			let mut page = GrantsPage { grants: Vec::new(), next: None };
+			let Some(info) = T::Devices::device(device) else { return page };
 			let mut scopes = alloc::vec![Scope::Device(*device)];
-			scopes.extend(DeviceGroups::<T>::get(device).into_iter().map(Scope::Group));
-			scopes
-				.into_iter()
-				.flat_map(|scope| {
-					Grants::<T>::iter_prefix(scope).map(move |(who, grant)| (scope, who, grant))
-				})
-				.collect()
+			scopes.extend(
+				DeviceGroups::<T>::get(device)
+					.into_iter()
+					.filter(|membership| membership.epoch == info.epoch)
+					.map(|membership| Scope::Group(membership.group)),
+			);
+			let (first, mut resume) = match after {
+				None => (0, None),
+				Some((scope, who)) => match scopes.iter().position(|s| *s == scope) {
+					Some(index) => (index, Some(Grants::<T>::hashed_key_for(scope, who))),
+					// That scope no longer applies: nothing follows it.
+					None => return page,
+				},
+			};
+			let limit = limit.clamp(1, MAX_GRANTS_PAGE);
+			let mut looked_at = 0u32;
+			for scope in scopes.into_iter().skip(first) {
+				let entries = match resume.take() {
+					Some(key) => Grants::<T>::iter_prefix_from(scope, key),
+					None => Grants::<T>::iter_prefix(scope),
+				};
+				for (who, grant) in entries {
+					looked_at = looked_at.saturating_add(1);
+					let applies = match scope {
+						Scope::Device(_) => grant.epoch == info.epoch,
+						Scope::Group(_) => true,
+					};
+					let last = (scope, who.clone());
+					if applies {
+						page.grants.push((scope, who, grant));
+					}
+					if looked_at == limit {
+						page.next = Some(last);
+						return page;
+					}
+				}
+			}
+			page
 		}
 
 		fn remove_grant(
@@ -667,7 +781,7 @@ pub mod pallet {
 		fn leave(device: &DeviceId, group: GroupId) {
 			DeviceGroups::<T>::mutate_exists(device, |groups| {
 				let list = groups.get_or_insert_with(BoundedVec::new);
-				list.retain(|g| *g != group);
+				list.retain(|m| m.group != group);
 				if list.is_empty() {
 					*groups = None;
 				}
@@ -727,7 +841,7 @@ pub mod pallet {
 				ensure!(record.deposit == expected, "a group's deposit does not match its size");
 				for device in record.members.iter() {
 					ensure!(
-						DeviceGroups::<T>::get(device).contains(&group),
+						DeviceGroups::<T>::get(device).iter().any(|m| m.group == group),
 						"a member is not indexed"
 					);
 				}
@@ -736,9 +850,12 @@ pub mod pallet {
 			}
 			for (device, groups) in DeviceGroups::<T>::iter() {
 				ensure!(!groups.is_empty(), "an empty membership list is stored");
-				for group in groups {
-					let record = Groups::<T>::get(group).ok_or("a device is in a missing group")?;
+				let epoch = T::Devices::device(&device).map_or(0, |info| info.epoch);
+				for membership in groups {
+					let record = Groups::<T>::get(membership.group)
+						.ok_or("a device is in a missing group")?;
 					ensure!(record.members.contains(&device), "a membership is not mirrored");
+					ensure!(membership.epoch <= epoch, "a membership is from a future epoch");
 				}
 			}
 			for (who, total) in held {

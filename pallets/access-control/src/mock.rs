@@ -63,14 +63,23 @@ pub struct Directory;
 const DEVICES_KEY: &[u8] = b"mock:devices";
 
 impl Directory {
-	fn devices() -> BTreeMap<DeviceId, (u64, DeviceStatus)> {
+	fn devices() -> BTreeMap<DeviceId, (u64, DeviceStatus, u32)> {
 		unhashed::get(DEVICES_KEY).unwrap_or_default()
 	}
 
-	/// Registers (or re-owns) a device.
+	/// Registers a device.
 	pub fn register(device: DeviceId, owner: u64) {
 		let mut devices = Self::devices();
-		devices.insert(device, (owner, DeviceStatus::Active));
+		devices.insert(device, (owner, DeviceStatus::Active, 0));
+		unhashed::put(DEVICES_KEY, &devices);
+	}
+
+	/// Hands a device to a new owner, in a new ownership epoch, as an accepted transfer does.
+	pub fn transfer(device: DeviceId, to: u64) {
+		let mut devices = Self::devices();
+		let record = devices.get_mut(&device).expect("registered");
+		record.0 = to;
+		record.2 += 1;
 		unhashed::put(DEVICES_KEY, &devices);
 	}
 
@@ -84,10 +93,11 @@ impl Directory {
 
 impl InspectDevice<u64> for Directory {
 	fn device(id: &DeviceId) -> Option<DeviceInfo<u64>> {
-		Self::devices().remove(id).map(|(owner, status)| DeviceInfo {
+		Self::devices().remove(id).map(|(owner, status, epoch)| DeviceInfo {
 			owner,
 			key: DeviceKey::Sr25519(sr25519::Public::from_raw([0; 32])),
 			status,
+			epoch,
 		})
 	}
 }
@@ -98,6 +108,12 @@ impl crate::BenchmarkHelper<u64> for Directory {
 		use frame_support::traits::fungible::Mutate;
 		let _ = Balances::set_balance(owner, 1_000_000);
 		Self::register(device, *owner);
+	}
+
+	fn transfer_device(device: DeviceId, to: &u64) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::set_balance(to, 1_000_000);
+		Self::transfer(device, *to);
 	}
 }
 

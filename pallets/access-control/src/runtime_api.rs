@@ -1,11 +1,15 @@
 //! The runtime API clients and Polkadot.js ask about access.
 
-use crate::{DeviceId, Permissions, Scope};
-use alloc::vec::Vec;
+#[allow(unused_imports)] // named in the docs
+use crate::MAX_GRANTS_PAGE;
+use crate::{DeviceId, GrantsPage, Permissions, Scope};
 use codec::Codec;
 
 sp_api::decl_runtime_apis! {
 	/// Who may do what with a device, now.
+	///
+	/// Version 2: `grants` answers a page at a time.
+	#[api_version(2)]
 	pub trait AccessControlApi<AccountId, Grant>
 	where
 		AccountId: Codec,
@@ -15,8 +19,14 @@ sp_api::decl_runtime_apis! {
 		/// owner's groups; expired grants and grants of a former owner count for nothing.
 		fn permissions(who: AccountId, device: DeviceId) -> Permissions;
 
-		/// Every grant that applies to `device`: on the device itself and on its groups, with
-		/// the scope each is on, live or expired.
-		fn grants(device: DeviceId) -> Vec<(Scope, AccountId, Grant)>;
+		/// The grants that apply to `device` in its current ownership epoch, live or expired,
+		/// with the scope each is on: on the device itself, then on each of its groups. At most
+		/// `limit` grants are looked at per call (capped at [`MAX_GRANTS_PAGE`]); pass the
+		/// answer's `next` as `after` for the following page, until `next` is `None`.
+		fn grants(
+			device: DeviceId,
+			after: Option<(Scope, AccountId)>,
+			limit: u32,
+		) -> GrantsPage<AccountId, Grant>;
 	}
 }

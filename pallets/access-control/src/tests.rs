@@ -101,7 +101,10 @@ mod groups {
 				Event::DeviceAddedToGroup { group, device: device(1) }.into(),
 			);
 			assert_eq!(held(OWNER), GroupDeposit::get() + 32);
-			assert_eq!(DeviceGroups::<Test>::get(device(1)).to_vec(), vec![group]);
+			assert_eq!(
+				DeviceGroups::<Test>::get(device(1)).to_vec(),
+				vec![Membership { group, epoch: 0 }]
+			);
 
 			assert_ok!(AccessControl::remove_from_group(
 				RuntimeOrigin::signed(OWNER),
@@ -432,11 +435,104 @@ mod grants {
 	fn a_transferred_devices_old_grants_count_for_nothing() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
-			Directory::register(device(1), OTHER_OWNER);
+			Directory::transfer(device(1), OTHER_OWNER);
 			assert!(!may_submit(GATEWAY, 1));
 			// The new owner's own grant does count.
 			assert_ok!(grant(OTHER_OWNER, on(1), GATEWAY, SUBMIT, None));
 			assert!(may_submit(GATEWAY, 1));
+		});
+	}
+
+	#[test]
+	fn grants_stay_dead_when_a_device_comes_back() {
+		// OWNER sells device 1 and buys it back: the grants OWNER gave before the sale, on the
+		// device and through a group, do not come back with it.
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert_ok!(grant(OWNER, Scope::Group(group), READER, SUBMIT, None));
+			Directory::transfer(device(1), OTHER_OWNER);
+			Directory::transfer(device(1), OWNER);
+			assert!(!may_submit(GATEWAY, 1));
+			assert!(!may_submit(READER, 1));
+			// Device 2, never sold, still counts through the same group.
+			assert_ok!(add(OWNER, group, 2));
+			assert!(may_submit(READER, 2));
+		});
+	}
+
+	#[test]
+	fn the_sellers_groups_do_not_block_the_buyers() {
+		// MaxGroupsPerDevice is 2: the seller's two groups must not keep the buyer out.
+		ExtBuilder::new().build_and_execute(|| {
+			let (first, second) = (create_group(OWNER), create_group(OWNER));
+			assert_ok!(add(OWNER, first, 1));
+			assert_ok!(add(OWNER, second, 1));
+			let seller_held = held(OWNER);
+			Directory::transfer(device(1), OTHER_OWNER);
+
+			let mine = create_group(OTHER_OWNER);
+			assert_ok!(add(OTHER_OWNER, mine, 1));
+			assert_eq!(DeviceGroups::<Test>::get(device(1)).len(), 1);
+			// The seller's groups no longer list it, and the seller has its member deposit back.
+			assert!(!Groups::<Test>::get(first).unwrap().members.contains(&device(1)));
+			assert_eq!(held(OWNER), seller_held - 2 * AccessControl::member_deposit());
+		});
+	}
+
+	#[test]
+	fn a_device_back_with_its_old_owner_takes_its_old_place_in_a_group() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			let before = held(OWNER);
+			Directory::transfer(device(1), OTHER_OWNER);
+			Directory::transfer(device(1), OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			// One place, one member deposit, and it counts again.
+			assert_eq!(Groups::<Test>::get(group).unwrap().members.to_vec(), vec![device(1)]);
+			assert_eq!(held(OWNER), before);
+			assert_ok!(grant(OWNER, Scope::Group(group), GATEWAY, SUBMIT, None));
+			assert!(may_submit(GATEWAY, 1));
+			assert_noop!(add(OWNER, group, 1), Error::<Test>::AlreadyInGroup);
+		});
+	}
+
+	#[test]
+	fn the_seller_may_still_take_a_sold_device_out_of_its_group() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			Directory::transfer(device(1), OTHER_OWNER);
+			assert_ok!(AccessControl::remove_from_group(
+				RuntimeOrigin::signed(OWNER),
+				group,
+				device(1)
+			));
+			assert_eq!(held(OWNER), GroupDeposit::get());
+			assert!(DeviceGroups::<Test>::get(device(1)).is_empty());
+		});
+	}
+
+	#[test]
+	fn the_sellers_grants_can_be_removed_by_anyone() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			Directory::transfer(device(1), OTHER_OWNER);
+			assert_ok!(AccessControl::remove_stale(RuntimeOrigin::signed(READER), on(1), GATEWAY));
+			assert_eq!(held(OWNER), 0);
+			assert_eq!(GrantCount::<Test>::get(on(1)), 0);
+		});
+	}
+
+	#[test]
+	fn grants_on_a_decommissioned_device_can_be_removed_by_anyone() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			Directory::set_status(device(1), DeviceStatus::Decommissioned);
+			assert_ok!(AccessControl::remove_stale(RuntimeOrigin::signed(READER), on(1), GATEWAY));
+			assert_eq!(held(OWNER), 0);
 		});
 	}
 }
@@ -549,6 +645,7 @@ mod delegation {
 					expires: None,
 					sealed_key: None,
 					owner: OWNER,
+					epoch: 0,
 					granted_by: OWNER,
 					deposit: 0,
 				},
@@ -657,7 +754,7 @@ mod membership_and_expiry {
 			let group = create_group(OWNER);
 			assert_ok!(add(OWNER, group, 1));
 			assert_ok!(grant(OWNER, Scope::Group(group), GATEWAY, SUBMIT, None));
-			Directory::register(device(1), OTHER_OWNER);
+			Directory::transfer(device(1), OTHER_OWNER);
 			assert!(!may_submit(GATEWAY, 1));
 		});
 	}
@@ -698,18 +795,18 @@ mod membership_and_expiry {
 			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, Some(20)));
 			assert_ok!(grant(MANAGER, on(1), GATEWAY, SUBMIT, Some(10)));
 			assert_noop!(
-				AccessControl::remove_expired(RuntimeOrigin::signed(READER), on(1), GATEWAY),
-				Error::<Test>::NotExpired
+				AccessControl::remove_stale(RuntimeOrigin::signed(READER), on(1), GATEWAY),
+				Error::<Test>::NotStale
 			);
 
 			System::set_block_number(10);
-			assert_ok!(AccessControl::remove_expired(
+			assert_ok!(AccessControl::remove_stale(
 				RuntimeOrigin::signed(READER),
 				on(1),
 				GATEWAY
 			));
 			System::assert_last_event(
-				Event::ExpiredGrantRemoved { scope: on(1), grantee: GATEWAY, by: READER }.into(),
+				Event::StaleGrantRemoved { scope: on(1), grantee: GATEWAY, by: READER }.into(),
 			);
 			assert_eq!(held(MANAGER), 0);
 			assert_eq!(held(READER), 0);
@@ -718,14 +815,14 @@ mod membership_and_expiry {
 	}
 
 	#[test]
-	fn remove_expired_fails_without_a_grant_or_origin() {
+	fn remove_stale_fails_without_a_grant_or_origin() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				AccessControl::remove_expired(RuntimeOrigin::signed(READER), on(1), GATEWAY),
+				AccessControl::remove_stale(RuntimeOrigin::signed(READER), on(1), GATEWAY),
 				Error::<Test>::GrantNotFound
 			);
 			assert_noop!(
-				AccessControl::remove_expired(RuntimeOrigin::none(), on(1), GATEWAY),
+				AccessControl::remove_stale(RuntimeOrigin::none(), on(1), GATEWAY),
 				DispatchError::BadOrigin
 			);
 		});
@@ -739,7 +836,8 @@ mod membership_and_expiry {
 			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
 			assert_ok!(grant(OWNER, Scope::Group(group), READER, READ, Some(9)));
 			assert_ok!(grant(OWNER, on(2), MANAGER, MANAGE, None));
-			let mut listed: Vec<(Scope, u64)> = AccessControl::grants_on(&device(1))
+			let mut listed: Vec<(Scope, u64)> = AccessControl::grants_on(&device(1), None, 10)
+				.grants
 				.into_iter()
 				.map(|(s, who, _)| (s, who))
 				.collect();
@@ -803,6 +901,89 @@ mod encryption {
 			// Nobody else can.
 			let other = SecretKey::from([0x43; 32]);
 			assert!(other.unseal(&stored).is_err());
+		});
+	}
+}
+
+mod listing {
+	use super::*;
+
+	/// Every (scope, grantee) the `grants` runtime API lists for device `n`, asking `limit` at
+	/// a time; and how many calls it took.
+	fn all_pages(n: u8, limit: u32) -> (Vec<(Scope, u64)>, usize) {
+		let (mut after, mut found, mut calls) = (None, Vec::new(), 0);
+		loop {
+			let page = AccessControl::grants_on(&device(n), after, limit);
+			calls += 1;
+			found.extend(page.grants.iter().map(|(scope, who, _)| (*scope, *who)));
+			match page.next {
+				Some(next) => after = Some(next),
+				None => return (found, calls),
+			}
+		}
+	}
+
+	#[test]
+	fn grants_come_a_page_at_a_time_each_exactly_once() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			for who in [MANAGER, GATEWAY, READER, OTHER_OWNER] {
+				assert_ok!(grant(OWNER, on(1), who, SUBMIT, None));
+			}
+			assert_ok!(grant(OWNER, Scope::Group(group), GATEWAY, READ, None));
+
+			let (whole, calls) = all_pages(1, 100);
+			assert_eq!((whole.len(), calls), (5, 1));
+			let (mut paged, calls) = all_pages(1, 2);
+			assert_eq!(calls, 3);
+			let mut whole = whole;
+			whole.sort();
+			paged.sort();
+			assert_eq!(paged, whole);
+			assert!(whole.contains(&(Scope::Group(group), GATEWAY)));
+		});
+	}
+
+	#[test]
+	fn a_page_looks_at_no_more_than_the_cap() {
+		// Grants written straight to storage (no deposits: the invariants are not checked).
+		ExtBuilder::new().build().execute_with(|| {
+			for who in 0..(MAX_GRANTS_PAGE as u64 + 10) {
+				let grant = Grant {
+					permissions: SUBMIT,
+					expires: None,
+					sealed_key: None,
+					owner: OWNER,
+					epoch: 0,
+					granted_by: OWNER,
+					deposit: 0,
+				};
+				Grants::<Test>::insert(on(1), 1_000 + who, grant);
+			}
+			let page = AccessControl::grants_on(&device(1), None, u32::MAX);
+			assert_eq!(page.grants.len(), MAX_GRANTS_PAGE as usize);
+			assert!(page.next.is_some());
+			// A limit of zero still moves on.
+			assert_eq!(AccessControl::grants_on(&device(1), None, 0).grants.len(), 1);
+			let (all, _) = all_pages(1, u32::MAX);
+			assert_eq!(all.len(), MAX_GRANTS_PAGE as usize + 10);
+		});
+	}
+
+	#[test]
+	fn a_former_owners_grants_and_groups_are_left_out() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert_ok!(grant(OWNER, Scope::Group(group), READER, READ, None));
+			Directory::transfer(device(1), OTHER_OWNER);
+			assert_eq!(all_pages(1, 10).0, vec![]);
+			assert_ok!(grant(OTHER_OWNER, on(1), MANAGER, SUBMIT, None));
+			assert_eq!(all_pages(1, 10).0, vec![(on(1), MANAGER)]);
+			// An unknown device has none.
+			assert_eq!(all_pages(7, 10).0, vec![]);
 		});
 	}
 }

@@ -1,5 +1,6 @@
 //! What access control stores: scopes, permission sets, grants and groups.
 
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use provena_primitives::DeviceId;
@@ -105,6 +106,10 @@ where
 	pub sealed_key: Option<BoundedVec<u8, MaxSealedKeyLen>>,
 	/// The scope's owner when it was granted: it counts only while they still own the scope.
 	pub owner: AccountId,
+	/// For a device scope, the device's ownership epoch when it was granted: it counts only in
+	/// that epoch, so a transfer ends it for good, even if the device comes back. Zero for a
+	/// group scope (groups never change owner).
+	pub epoch: u32,
 	/// Who granted it, and holds its deposit.
 	pub granted_by: AccountId,
 	/// The deposit held from `granted_by`.
@@ -131,4 +136,34 @@ where
 	pub members: BoundedVec<DeviceId, MaxGroupSize>,
 	/// The deposit held from the owner.
 	pub deposit: Balance,
+}
+
+/// A device's membership of a group, in the device's ownership epoch it was added in: it counts
+/// only in that epoch, so the old owner's groups stop covering a transferred device.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Membership {
+	/// The group.
+	pub group: GroupId,
+	/// The device's ownership epoch when it joined.
+	pub epoch: u32,
+}
+
+/// One page of the grants that apply to a device, as the `grants` runtime API answers.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct GrantsPage<AccountId, Grant> {
+	/// The grants found on this page, with their scopes and grantees.
+	pub grants: Vec<(Scope, AccountId, Grant)>,
+	/// Where the next page starts (pass it as `after`), or `None` if this page is the last.
+	pub next: Option<(Scope, AccountId)>,
 }

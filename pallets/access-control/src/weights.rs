@@ -28,7 +28,7 @@ pub trait WeightInfo {
 	fn dissolve_group(m: u32, ) -> Weight;
 	fn grant() -> Weight;
 	fn revoke() -> Weight;
-	fn remove_expired() -> Weight;
+	fn remove_stale() -> Weight;
 	fn publish_encryption_key() -> Weight;
 }
 
@@ -153,7 +153,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::GrantCount` (r:1 w:1)
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	fn remove_expired() -> Weight {
+	fn remove_stale() -> Weight {
 		// Proof size: measured 768 bytes, estimated 3907 bytes.
 		// Fastest run: 62_783 ns.
 		Weight::from_parts(77_264_000, 3907)
@@ -206,7 +206,7 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
-	fn remove_expired() -> Weight {
+	fn remove_stale() -> Weight {
 		Weight::from_parts(77_264_000, 3907)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))

@@ -166,7 +166,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), DEVICE, T::Lookup::unlookup(buyer.clone()));
 
-		assert_eq!(PendingTransfers::<T>::get(DEVICE), Some(buyer));
+		assert_eq!(PendingTransfers::<T>::get(DEVICE).map(|offer| offer.to), Some(buyer));
 	}
 
 	#[benchmark]
@@ -181,10 +181,14 @@ mod benchmarks {
 		)
 		.expect("the owner offers a live device");
 
-		#[extrinsic_call]
-		_(RawOrigin::Signed(buyer.clone()), DEVICE);
+		let (key, proof) = proven_key::<T>(DEVICE, &buyer);
+		let deposit = Devices::<T>::get(DEVICE).map(|d| d.deposit).unwrap_or_default();
 
-		assert_eq!(Devices::<T>::get(DEVICE).map(|d| d.owner), Some(buyer));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(buyer.clone()), DEVICE, key, proof, deposit);
+
+		let record = Devices::<T>::get(DEVICE).expect("the device stays registered");
+		assert_eq!((record.owner, record.key, record.epoch), (buyer, key, 1));
 	}
 
 	#[benchmark]

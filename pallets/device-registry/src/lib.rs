@@ -14,9 +14,10 @@
 //!
 //! The owner then manages the device's life: updates its description, rotates its key (a
 //! compromised or replaced secure element), suspends and resumes it, hands it to a new owner
-//! (an offer the new owner must accept), and finally decommissions it. Decommissioning
-//! releases the deposit but keeps the record: readings the device signed stay attributable to
-//! it, and its id can never be registered again.
+//! (an offer the new owner must accept before it expires), and finally decommissions it.
+//! Decommissioning releases the deposit and keeps a tombstone of the record (owner, key,
+//! status): readings the device signed stay attributable to it, and its id can never be
+//! registered again.
 //!
 //! Other pallets learn about devices through [`InspectDevice`] (implemented here), never by
 //! depending on this crate: telemetry asks it for a device's key and status before accepting a
@@ -31,8 +32,12 @@
 //!   `Decommissioned` (retired for good) ([`DeviceStatus`]).
 //! - **Deposit**: `DepositBase + DepositPerByte × metadata bytes`, held from the owner with the
 //!   hold reason [`HoldReason::DeviceDeposit`].
-//! - **Transfer**: an offer by the owner to a new owner, who takes over the device, and pays
-//!   its deposit, by accepting.
+//! - **Transfer**: an offer by the owner to a new owner, who takes over the device by accepting
+//!   before the offer expires. Accepting installs the key the new owner proves it holds (which
+//!   may be the same key, if the device and its secure element change hands), moves the
+//!   deposit (never above the most the new owner agreed to pay) and starts a new ownership
+//!   epoch: every grant and group membership of the old owner stops counting, for good.
+//! - **Ownership epoch**: how many times a device has changed owner ([`Device::epoch`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // Code that runs in a block must never panic (STYLE.md 12): outside tests, clippy refuses
@@ -46,7 +51,7 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use provena_primitives::{DeviceId, DeviceInfo, DeviceKey, DeviceStatus, InspectDevice};
-pub use types::{Device, DeviceMetadata, MetadataInput};
+pub use types::{Device, DeviceMetadata, MetadataInput, TransferOffer};
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -86,8 +91,14 @@ pub mod pallet {
 		<T as Config>::MaxFieldLength,
 	>;
 
-	/// The current version of this pallet's storage layout.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// An open transfer offer as this runtime stores it.
+	pub type TransferOfferOf<T> =
+		TransferOffer<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+	/// The current version of this pallet's storage layout. Version 1 added the ownership
+	/// epoch to device records and an expiry to transfer offers; development chains restart
+	/// from genesis, so there is no migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -116,6 +127,10 @@ pub mod pallet {
 		/// The most bytes a metadata text field (kind, model, location) may hold.
 		#[pallet::constant]
 		type MaxFieldLength: Get<u32>;
+
+		/// How many blocks a transfer offer stays open.
+		#[pallet::constant]
+		type TransferOfferLifetime: Get<BlockNumberFor<Self>>;
 
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -146,10 +161,12 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Open ownership transfers: the device, and the account it is offered to.
+	/// Open ownership transfers: the device, the account it is offered to and until when. At
+	/// most one per device; an expired offer stays until it is replaced, withdrawn or the
+	/// device is decommissioned.
 	#[pallet::storage]
 	pub type PendingTransfers<T: Config> =
-		StorageMap<_, Blake2_128Concat, DeviceId, T::AccountId, OptionQuery>;
+		StorageMap<_, Blake2_128Concat, DeviceId, TransferOfferOf<T>, OptionQuery>;
 
 	/// What the registry reports.
 	#[pallet::event]
@@ -172,12 +189,24 @@ pub mod pallet {
 		DeviceResumed { device: DeviceId },
 		/// A device was retired for good, and its deposit released to its owner.
 		DeviceDecommissioned { device: DeviceId, owner: T::AccountId, released: BalanceOf<T> },
-		/// An owner offered a device to another account.
-		TransferOffered { device: DeviceId, from: T::AccountId, to: T::AccountId },
+		/// An owner offered a device to another account, until block `expires`.
+		TransferOffered {
+			device: DeviceId,
+			from: T::AccountId,
+			to: T::AccountId,
+			expires: BlockNumberFor<T>,
+		},
 		/// An open transfer offer was withdrawn by the owner.
 		TransferCancelled { device: DeviceId },
-		/// A device changed owner; the deposit moved from the old owner to the new one.
-		DeviceTransferred { device: DeviceId, from: T::AccountId, to: T::AccountId },
+		/// A device changed owner: it now signs with `key`, its deposit moved from the old owner
+		/// to the new one, and its ownership epoch is now `epoch`.
+		DeviceTransferred {
+			device: DeviceId,
+			from: T::AccountId,
+			to: T::AccountId,
+			key: DeviceKey,
+			epoch: u32,
+		},
 	}
 
 	/// Why a registry call failed.
@@ -208,6 +237,11 @@ pub mod pallet {
 		NoTransferOffered,
 		/// The device's open transfer offer is for another account.
 		NotOfferedToYou,
+		/// The transfer offer has expired; the owner may offer the device again.
+		OfferExpired,
+		/// The device's deposit is more than the most the caller agreed to pay (it may have
+		/// grown since the offer: the owner can change the metadata).
+		DepositAboveLimit,
 		/// The proof is not the device key's signature of `possession_hash(genesis, device,
 		/// caller)`: only the key's holder may have it registered, for this device and owner.
 		PossessionUnproven,
@@ -372,8 +406,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Retires a device for good. Its record stays (so its past readings stay attributable)
-		/// and its id can never be registered again; any open transfer offer is withdrawn.
+		/// Retires a device for good. Its record stays as a tombstone (owner, key, status and
+		/// epoch, so its past readings stay attributable; the description goes, since no deposit
+		/// pays for it any more) and its id can never be registered again; any open transfer
+		/// offer is withdrawn.
 		///
 		/// - `origin`: signed by the device's owner.
 		/// - `device`: an active or suspended device.
@@ -391,6 +427,12 @@ pub mod pallet {
 			Self::release_deposit(&who, released)?;
 			record.status = DeviceStatus::Decommissioned;
 			record.deposit = Zero::zero();
+			record.metadata = DeviceMetadata {
+				kind: BoundedVec::new(),
+				model: BoundedVec::new(),
+				firmware: None,
+				location: BoundedVec::new(),
+			};
 			Devices::<T>::insert(device, record);
 			PendingTransfers::<T>::remove(device);
 
@@ -398,8 +440,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Offers a device to another account, which becomes its owner by accepting. A new offer
-		/// replaces an open one.
+		/// Offers a device to another account, which becomes its owner by accepting within
+		/// `TransferOfferLifetime` blocks. A new offer replaces an open one.
 		///
 		/// - `origin`: signed by the device's owner.
 		/// - `device`: a device that is not decommissioned.
@@ -418,30 +460,52 @@ pub mod pallet {
 			Self::owned_and_live(&who, &device)?;
 			ensure!(to != who, Error::<T>::AlreadyOwner);
 
-			PendingTransfers::<T>::insert(device, to.clone());
+			let expires = frame_system::Pallet::<T>::block_number()
+				.saturating_add(T::TransferOfferLifetime::get());
+			PendingTransfers::<T>::insert(device, TransferOffer { to: to.clone(), expires });
 
-			Self::deposit_event(Event::TransferOffered { device, from: who, to });
+			Self::deposit_event(Event::TransferOffered { device, from: who, to, expires });
 			Ok(())
 		}
 
-		/// Accepts a device offered to the caller, who becomes its owner.
+		/// Accepts a device offered to the caller, who becomes its owner in a new ownership
+		/// epoch: the old owner's grants and group memberships stop counting.
 		///
-		/// - `origin`: signed by the account the device was offered to.
+		/// - `origin`: signed by the account the device was offered to, before the offer
+		///   expires.
 		/// - `device`: a device with an open offer to the caller.
+		/// - `key`: the key the device signs with from now on. It may be the device's current
+		///   key (the device changes hands with its secure element), but only its holder can
+		///   prove possession for the new owner.
+		/// - `proof`: `key`'s signature of
+		///   [`possession_hash`](provena_primitives::possession_hash)`(genesis, device, caller)`.
+		/// - `max_deposit`: the most the caller agrees to have held; the call fails if the
+		///   device's deposit is higher.
 		///
 		/// Holds the device's deposit from the caller and releases it to the previous owner.
 		///
 		/// Emits `DeviceTransferred`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::accept_transfer())]
-		pub fn accept_transfer(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+		pub fn accept_transfer(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			key: DeviceKey,
+			proof: MultiSignature,
+			max_deposit: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Devices::<T>::get(device).ok_or(Error::<T>::NotFound)?;
-			let offered_to =
-				PendingTransfers::<T>::get(device).ok_or(Error::<T>::NoTransferOffered)?;
-			ensure!(offered_to == who, Error::<T>::NotOfferedToYou);
+			let offer = PendingTransfers::<T>::get(device).ok_or(Error::<T>::NoTransferOffered)?;
+			ensure!(offer.to == who, Error::<T>::NotOfferedToYou);
 			// Decommissioning withdraws offers, so an offered device is always live.
 			ensure!(record.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < offer.expires, Error::<T>::OfferExpired);
+			ensure!(record.deposit <= max_deposit, Error::<T>::DepositAboveLimit);
+			Self::ensure_possession(&who, &device, &key, &proof)?;
+			let epoch =
+				record.epoch.checked_add(1).ok_or(sp_runtime::ArithmeticError::Overflow)?;
 
 			let from = record.owner.clone();
 			Self::hold_deposit(&who, record.deposit)?;
@@ -449,10 +513,12 @@ pub mod pallet {
 			DevicesByOwner::<T>::remove(&from, device);
 			DevicesByOwner::<T>::insert(&who, device, ());
 			record.owner = who.clone();
+			record.key = key;
+			record.epoch = epoch;
 			Devices::<T>::insert(device, record);
 			PendingTransfers::<T>::remove(device);
 
-			Self::deposit_event(Event::DeviceTransferred { device, from, to: who });
+			Self::deposit_event(Event::DeviceTransferred { device, from, to: who, key, epoch });
 			Ok(())
 		}
 
@@ -499,8 +565,15 @@ pub mod pallet {
 			Self::hold_deposit(&owner, deposit)?;
 			let registered_at = frame_system::Pallet::<T>::block_number();
 			let status = DeviceStatus::Active;
-			let record =
-				Device { owner: owner.clone(), key, status, metadata, registered_at, deposit };
+			let record = Device {
+				owner: owner.clone(),
+				key,
+				status,
+				metadata,
+				registered_at,
+				deposit,
+				epoch: 0,
+			};
 			Devices::<T>::insert(device, record);
 			DevicesByOwner::<T>::insert(&owner, device, ());
 
@@ -598,6 +671,10 @@ pub mod pallet {
 						record.deposit.is_zero(),
 						"a decommissioned device still has a deposit"
 					);
+					ensure!(
+						record.metadata.charged_bytes() == 0,
+						"a decommissioned device kept its description"
+					);
 				} else {
 					ensure!(
 						record.deposit == Self::deposit_for(&record.metadata),
@@ -612,13 +689,13 @@ pub mod pallet {
 					Devices::<T>::get(device).ok_or("an owner index entry has no device")?;
 				ensure!(record.owner == owner, "an owner index entry names the wrong owner");
 			}
-			for (device, to) in PendingTransfers::<T>::iter() {
+			for (device, offer) in PendingTransfers::<T>::iter() {
 				let record = Devices::<T>::get(device).ok_or("a transfer offer has no device")?;
 				ensure!(
 					record.status != DeviceStatus::Decommissioned,
 					"a retired device is on offer"
 				);
-				ensure!(record.owner != to, "a device is offered to its own owner");
+				ensure!(record.owner != offer.to, "a device is offered to its own owner");
 			}
 			for (owner, total) in held {
 				ensure!(
@@ -637,6 +714,7 @@ pub mod pallet {
 				owner: record.owner,
 				key: record.key,
 				status: record.status,
+				epoch: record.epoch,
 			})
 		}
 	}

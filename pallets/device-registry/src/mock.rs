@@ -33,6 +33,7 @@ parameter_types! {
 	pub const DepositBase: u64 = 100;
 	pub const DepositPerByte: u64 = 2;
 	pub const MaxFieldLength: u32 = 16;
+	pub const TransferOfferLifetime: u64 = 10;
 }
 
 impl pallet_device_registry::Config for Test {
@@ -41,6 +42,7 @@ impl pallet_device_registry::Config for Test {
 	type DepositBase = DepositBase;
 	type DepositPerByte = DepositPerByte;
 	type MaxFieldLength = MaxFieldLength;
+	type TransferOfferLifetime = TransferOfferLifetime;
 	type WeightInfo = ();
 }
 

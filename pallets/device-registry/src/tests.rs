@@ -3,14 +3,14 @@
 
 use crate::{
 	mock::*, DeviceInfo, DeviceKey, DeviceStatus, Devices, DevicesByOwner, Error, Event,
-	HoldReason, InspectDevice, PendingTransfers,
+	HoldReason, InspectDevice, PendingTransfers, TransferOffer,
 };
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
 };
 use sp_core::H256;
-use sp_runtime::DispatchError;
+use sp_runtime::{DispatchError, DispatchResult};
 
 /// What the registry holds from `who`.
 fn held(who: u64) -> u64 {
@@ -30,6 +30,28 @@ fn register(owner: u64, device: u8, key: DeviceKey) {
 		thermometer(),
 		proof(&key, device_id(device), owner)
 	));
+}
+
+/// The key buyers install when they accept a transfer.
+fn buyer_key() -> DeviceKey {
+	sr_key("//buyer//device")
+}
+
+/// `who` accepts device `n` with `buyer_key()`, agreeing to the deposit of a thermometer.
+fn accept(who: u64, n: u8) -> DispatchResult {
+	let key = buyer_key();
+	let proof = proof(&key, device_id(n), who);
+	DeviceRegistry::accept_transfer(
+		RuntimeOrigin::signed(who),
+		device_id(n),
+		key,
+		proof,
+		THERMOMETER_DEPOSIT,
+	)
+}
+
+fn offer(owner: u64, n: u8, to: u64) -> DispatchResult {
+	DeviceRegistry::offer_transfer(RuntimeOrigin::signed(owner), device_id(n), to)
 }
 
 fn status(device: u8) -> DeviceStatus {
@@ -635,6 +657,22 @@ mod decommission {
 	}
 
 	#[test]
+	fn shrinks_the_record_to_a_tombstone() {
+		// No deposit pays for a decommissioned record, so it keeps only what attributes past
+		// readings (owner, key, status, epoch); its description goes.
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//d"));
+			let size = |r: &crate::pallet::DeviceOf<Test>| codec::Encode::encoded_size(r);
+			let before = size(&Devices::<Test>::get(device_id(1)).unwrap());
+			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
+
+			let record = Devices::<Test>::get(device_id(1)).unwrap();
+			assert_eq!(record.metadata.charged_bytes(), 0);
+			assert_eq!(size(&record), before - 22);
+		});
+	}
+
+	#[test]
 	fn works_for_a_suspended_device_and_withdraws_an_offer() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
@@ -647,7 +685,7 @@ mod decommission {
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert!(!PendingTransfers::<Test>::contains_key(device_id(1)));
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
+				accept(BOB, 1),
 				Error::<Test>::NoTransferOffered
 			);
 		});
@@ -678,24 +716,29 @@ mod transfer {
 	use super::*;
 
 	#[test]
-	fn offer_and_accept_moves_the_device_and_its_deposit() {
+	fn offer_and_accept_moves_the_device_its_deposit_and_its_key() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
-			assert_ok!(DeviceRegistry::offer_transfer(
-				RuntimeOrigin::signed(ALICE),
-				device_id(1),
-				BOB
-			));
+			System::set_block_number(5);
+			assert_ok!(offer(ALICE, 1, BOB));
+			let expires = 5 + TransferOfferLifetime::get();
 			System::assert_last_event(
-				Event::TransferOffered { device: device_id(1), from: ALICE, to: BOB }.into(),
+				Event::TransferOffered { device: device_id(1), from: ALICE, to: BOB, expires }
+					.into(),
 			);
-			assert_eq!(PendingTransfers::<Test>::get(device_id(1)), Some(BOB));
+			assert_eq!(
+				PendingTransfers::<Test>::get(device_id(1)),
+				Some(TransferOffer { to: BOB, expires })
+			);
 
-			assert_ok!(DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)));
+			assert_ok!(accept(BOB, 1));
+			let key = buyer_key();
 			System::assert_last_event(
-				Event::DeviceTransferred { device: device_id(1), from: ALICE, to: BOB }.into(),
+				Event::DeviceTransferred { device: device_id(1), from: ALICE, to: BOB, key, epoch: 1 }
+					.into(),
 			);
-			assert_eq!(Devices::<Test>::get(device_id(1)).unwrap().owner, BOB);
+			let record = Devices::<Test>::get(device_id(1)).unwrap();
+			assert_eq!((record.owner, record.key, record.epoch), (BOB, key, 1));
 			assert!(!DevicesByOwner::<Test>::contains_key(ALICE, device_id(1)));
 			assert!(DevicesByOwner::<Test>::contains_key(BOB, device_id(1)));
 			assert!(!PendingTransfers::<Test>::contains_key(device_id(1)));
@@ -708,6 +751,125 @@ mod transfer {
 				Error::<Test>::NotOwner
 			);
 			assert_ok!(DeviceRegistry::suspend(RuntimeOrigin::signed(BOB), device_id(1)));
+		});
+	}
+
+	#[test]
+	fn the_device_may_keep_its_key_if_its_holder_proves_it_for_the_buyer() {
+		// The device changes hands with its secure element: the key stays, and only the
+		// device itself can sign the proof for its new owner.
+		ExtBuilder::new().build_and_execute(|| {
+			let key = sr_key("//d");
+			register(ALICE, 1, key);
+			assert_ok!(offer(ALICE, 1, BOB));
+			assert_ok!(DeviceRegistry::accept_transfer(
+				RuntimeOrigin::signed(BOB),
+				device_id(1),
+				key,
+				proof(&key, device_id(1), BOB),
+				THERMOMETER_DEPOSIT
+			));
+			let record = Devices::<Test>::get(device_id(1)).unwrap();
+			assert_eq!((record.owner, record.key, record.epoch), (BOB, key, 1));
+		});
+	}
+
+	#[test]
+	fn accept_refuses_a_key_the_buyer_cannot_prove() {
+		ExtBuilder::new().build_and_execute(|| {
+			let key = sr_key("//d");
+			register(ALICE, 1, key);
+			register(ALICE, 2, sr_key("//d2"));
+			assert_ok!(offer(ALICE, 1, BOB));
+			let new = buyer_key();
+			let accept_with = |key, proof| {
+				DeviceRegistry::accept_transfer(
+					RuntimeOrigin::signed(BOB),
+					device_id(1),
+					key,
+					proof,
+					THERMOMETER_DEPOSIT,
+				)
+			};
+			// The seller's own registration proof, replayed.
+			assert_noop!(
+				accept_with(key, proof(&key, device_id(1), ALICE)),
+				Error::<Test>::PossessionUnproven
+			);
+			// A proof for another device, or signed by another key.
+			assert_noop!(
+				accept_with(new, proof(&new, device_id(2), BOB)),
+				Error::<Test>::PossessionUnproven
+			);
+			assert_noop!(
+				accept_with(new, proof(&sr_key("//other"), device_id(1), BOB)),
+				Error::<Test>::PossessionUnproven
+			);
+		});
+	}
+
+	#[test]
+	fn accept_refuses_a_deposit_above_the_buyers_limit() {
+		// The seller makes the deposit grow after the offer: the buyer's limit holds.
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//d"));
+			assert_ok!(offer(ALICE, 1, BOB));
+			assert_ok!(DeviceRegistry::update_metadata(
+				RuntimeOrigin::signed(ALICE),
+				device_id(1),
+				metadata("thermometer", "TX-200", "dock 1, bay 12"),
+			));
+			assert_noop!(accept(BOB, 1), Error::<Test>::DepositAboveLimit);
+			let deposit = Devices::<Test>::get(device_id(1)).unwrap().deposit;
+			let key = buyer_key();
+			assert_ok!(DeviceRegistry::accept_transfer(
+				RuntimeOrigin::signed(BOB),
+				device_id(1),
+				key,
+				proof(&key, device_id(1), BOB),
+				deposit
+			));
+		});
+	}
+
+	#[test]
+	fn an_offer_expires() {
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//d"));
+			register(ALICE, 2, sr_key("//d2"));
+			assert_ok!(offer(ALICE, 1, BOB));
+			assert_ok!(offer(ALICE, 2, BOB));
+			let expires = 1 + TransferOfferLifetime::get();
+			System::set_block_number(expires - 1);
+			assert_ok!(accept(BOB, 2));
+			System::set_block_number(expires);
+			assert_noop!(accept(BOB, 1), Error::<Test>::OfferExpired);
+			// A fresh offer opens it again.
+			assert_ok!(offer(ALICE, 1, BOB));
+			assert_ok!(accept(BOB, 1));
+		});
+	}
+
+	#[test]
+	fn each_transfer_starts_a_new_epoch_even_back_to_an_old_owner() {
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//d"));
+			assert_ok!(offer(ALICE, 1, BOB));
+			assert_ok!(accept(BOB, 1));
+			assert_ok!(offer(BOB, 1, ALICE));
+			assert_ok!(accept(ALICE, 1));
+			let info = <DeviceRegistry as InspectDevice<u64>>::device(&device_id(1)).unwrap();
+			assert_eq!((info.owner, info.epoch), (ALICE, 2));
+		});
+	}
+
+	#[test]
+	fn accept_refuses_when_the_epoch_would_overflow() {
+		ExtBuilder::new().build_and_execute(|| {
+			register(ALICE, 1, sr_key("//d"));
+			Devices::<Test>::mutate(device_id(1), |record| record.as_mut().unwrap().epoch = u32::MAX);
+			assert_ok!(offer(ALICE, 1, BOB));
+			assert_noop!(accept(BOB, 1), sp_runtime::ArithmeticError::Overflow);
 		});
 	}
 
@@ -726,10 +888,10 @@ mod transfer {
 				BOB
 			));
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(POOR), device_id(1)),
+				accept(POOR, 1),
 				Error::<Test>::NotOfferedToYou
 			);
-			assert_ok!(DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)));
+			assert_ok!(accept(BOB, 1));
 		});
 	}
 
@@ -761,12 +923,12 @@ mod transfer {
 	fn accept_fails_without_an_offer_for_the_caller() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
+				accept(BOB, 1),
 				Error::<Test>::NotFound
 			);
 			register(ALICE, 1, sr_key("//d"));
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
+				accept(BOB, 1),
 				Error::<Test>::NoTransferOffered
 			);
 			assert_ok!(DeviceRegistry::offer_transfer(
@@ -775,7 +937,7 @@ mod transfer {
 				BOB
 			));
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(POOR), device_id(1)),
+				accept(POOR, 1),
 				Error::<Test>::NotOfferedToYou
 			);
 		});
@@ -791,7 +953,7 @@ mod transfer {
 				POOR
 			));
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(POOR), device_id(1)),
+				accept(POOR, 1),
 				Error::<Test>::InsufficientBalance
 			);
 			assert_eq!(held(ALICE), THERMOMETER_DEPOSIT);
@@ -806,9 +968,9 @@ mod transfer {
 		ExtBuilder::new().build().execute_with(|| {
 			register(ALICE, 1, sr_key("//d"));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
-			PendingTransfers::<Test>::insert(device_id(1), BOB);
+			PendingTransfers::<Test>::insert(device_id(1), TransferOffer { to: BOB, expires: 100 });
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
+				accept(BOB, 1),
 				Error::<Test>::Decommissioned
 			);
 		});
@@ -826,7 +988,7 @@ mod transfer {
 			assert_ok!(DeviceRegistry::cancel_transfer(RuntimeOrigin::signed(ALICE), device_id(1)));
 			System::assert_last_event(Event::TransferCancelled { device: device_id(1) }.into());
 			assert_noop!(
-				DeviceRegistry::accept_transfer(RuntimeOrigin::signed(BOB), device_id(1)),
+				accept(BOB, 1),
 				Error::<Test>::NoTransferOffered
 			);
 		});
@@ -867,7 +1029,10 @@ mod inspect_and_genesis {
 			let key = ed_key("//d");
 			register(ALICE, 1, key);
 			let info = <DeviceRegistry as InspectDevice<u64>>::device(&device_id(1)).unwrap();
-			assert_eq!(info, DeviceInfo { owner: ALICE, key, status: DeviceStatus::Active });
+			assert_eq!(
+				info,
+				DeviceInfo { owner: ALICE, key, status: DeviceStatus::Active, epoch: 0 }
+			);
 			assert!(info.is_active());
 
 			assert_ok!(DeviceRegistry::suspend(RuntimeOrigin::signed(ALICE), device_id(1)));

@@ -89,4 +89,18 @@ where
 	pub registered_at: BlockNumber,
 	/// The deposit held from the owner for this record (zero once decommissioned).
 	pub deposit: Balance,
+	/// Its ownership epoch: how many times it has changed owner. Grants and group memberships
+	/// given in an earlier epoch count for nothing, even if the device comes back.
+	pub epoch: u32,
+}
+
+/// An open offer of a device to a new owner.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct TransferOffer<AccountId, BlockNumber> {
+	/// The account the device is offered to.
+	pub to: AccountId,
+	/// The first block at which the offer can no longer be accepted.
+	pub expires: BlockNumber,
 }

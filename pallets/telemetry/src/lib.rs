@@ -87,6 +87,10 @@ pub use provena_primitives::{
 pub use types::{AlertRule, BatchItem, DeviceTelemetry, VerifyError};
 pub use weights::WeightInfo;
 
+/// The longest Merkle path `verify_reading` takes: a batch counts its readings in a `u32`, so
+/// its tree is at most 32 levels deep.
+pub const MAX_PATH_LEN: usize = 32;
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 #[cfg(test)]
@@ -628,6 +632,10 @@ pub mod pallet {
 			record: AnchorRecordOf<T>,
 			log_proof: Vec<H256>,
 		) -> Result<AnchorRecordOf<T>, VerifyError> {
+			ensure!(
+				path.len() <= MAX_PATH_LEN && log_proof.len() <= device_log::MAX_PROOF_LEN,
+				VerifyError::ProofTooLong
+			);
 			let state = DeviceStates::<T>::get(device).ok_or(VerifyError::UnknownDevice)?;
 			let in_log = record.device == device
 				&& device_log::verify_inclusion(

@@ -1179,6 +1179,26 @@ mod queries {
 	}
 
 	#[test]
+	fn verify_reading_refuses_overlong_proofs_before_hashing() {
+		let device = monitor();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			anchor_history(&device);
+			let batch = leaves(&device, 11, 8);
+			let path = batch_proof(&batch, 3).unwrap();
+			let (record, log_proof) = from_log(&device, 2);
+			let check = |path: Vec<H256>, log_proof: Vec<H256>| {
+				Telemetry::verify_reading(device.id(), 14, batch[3], path, record.clone(), log_proof)
+			};
+			let long_path = vec![H256::zero(); crate::MAX_PATH_LEN + 1];
+			assert_eq!(check(long_path, log_proof.clone()), Err(VerifyError::ProofTooLong));
+			let mut long_proof = log_proof.clone();
+			long_proof.resize(provena_primitives::device_log::MAX_PROOF_LEN + 1, H256::zero());
+			assert_eq!(check(path.clone(), long_proof), Err(VerifyError::ProofTooLong));
+			assert!(check(path, log_proof).is_ok());
+		});
+	}
+
+	#[test]
 	fn verify_reading_pins_the_exact_position_in_an_odd_batch() {
 		// Version 1 accepted reading 2 of a 3-batch, with its own path, as reading 1.
 		let device = monitor();

@@ -53,6 +53,10 @@ pub enum VerifyError {
 	/// The record covers the sequence number, but this leaf and Merkle path do not give its
 	/// root at exactly that position: the reading was altered, or the path is wrong.
 	ProofMismatch,
+	/// The Merkle path is longer than [`MAX_PATH_LEN`](crate::MAX_PATH_LEN) or the log proof
+	/// longer than [`MAX_PROOF_LEN`](provena_primitives::device_log::MAX_PROOF_LEN): no real
+	/// proof is, so it is refused before any hashing.
+	ProofTooLong,
 }
 
 /// Bounds an owner sets for one metric of a device; a public value outside them raises an alert.
