@@ -23,8 +23,8 @@ after(async () => {
 test('every AccessControl call, storage item, constant, event and error is documented', () => {
   const calls = Object.entries(api.tx.accessControl);
   assert.deepEqual(calls.map(([name]) => name).sort(), [
-    'addToGroup', 'createGroup', 'dissolveGroup', 'grant', 'publishEncryptionKey', 'removeExpired',
-    'removeFromGroup', 'revoke',
+    'addToGroup', 'createGroup', 'dissolveGroup', 'grant', 'publishEncryptionKey', 'removeFromGroup',
+    'removeStale', 'revoke',
   ]);
   for (const [name, call] of calls) assert.ok(call.meta.docs.length > 0, `call ${name} has docs`);
   for (const [name, item] of Object.entries(api.query.accessControl)) {
@@ -54,9 +54,10 @@ test('a grant given in Polkadot.js shows in AccessControlApi until revoked', asy
 
   const granted = await api.call.accessControlApi.permissions(gateway.address, device);
   assert.equal(granted.toNumber(), submitAndRead);
-  const grants = await api.call.accessControlApi.grants(device);
-  assert.equal(grants.length, 1);
-  const [grantScope, grantee, grant] = grants[0];
+  const page = await api.call.accessControlApi.grants(device, null, 10);
+  assert.ok(page.next.isNone, 'one page holds it');
+  assert.equal(page.grants.length, 1);
+  const [grantScope, grantee, grant] = page.grants[0];
   assert.equal(grantScope.asDevice.toHex(), device);
   assert.equal(grantee.toString(), gateway.address);
   assert.equal(grant.grantedBy.toString(), alice.address);

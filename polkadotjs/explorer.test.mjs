@@ -214,7 +214,10 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
   assert.equal(grant.permissions.toNumber(), 3);
   assert.equal(grant.sealedKey.unwrap().length, 80);
   assert.equal((await at.query.accessControl.groups(group)).unwrap().members.map((m) => m.toHex())[0], dev2);
-  assert.equal((await at.query.deviceRegistry.pendingTransfers(dev2)).unwrap().toString(), who.Charlie.address);
+  const offer = (await at.query.deviceRegistry.pendingTransfers(dev2)).unwrap();
+  assert.equal(offer.to.toString(), who.Charlie.address);
+  assert.ok(offer.expires.toNumber() > 0, 'the offer has an end');
+  assert.equal((await at.query.deviceRegistry.devices(dev2)).unwrap().epoch.toNumber(), 0);
   assert.equal((await at.query.deviceRegistry.devices(dev2)).unwrap().key.isEd25519, true);
 });
 

@@ -225,8 +225,10 @@ impl_runtime_apis! {
 
 		fn grants(
 			device: provena_primitives::DeviceId,
-		) -> Vec<(pallet_access_control::Scope, AccountId, pallet_access_control::GrantOf<Runtime>)> {
-			AccessControl::grants_on(&device)
+			after: Option<(pallet_access_control::Scope, AccountId)>,
+			limit: u32,
+		) -> pallet_access_control::GrantsPage<AccountId, pallet_access_control::GrantOf<Runtime>> {
+			AccessControl::grants_on(&device, after, limit)
 		}
 	}
 

@@ -2,7 +2,7 @@
 //! follows congestion. Before, a planck per byte and a constant multiplier made a block of
 //! large remarks practically free however busy the chain was.
 
-use frame_support::{dispatch::DispatchClass, traits::Get};
+use frame_support::dispatch::DispatchClass;
 use pallet_transaction_payment::Multiplier;
 use provena_runtime::{Runtime, System, MICRO_UNIT};
 use sp_runtime::{

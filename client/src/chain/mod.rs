@@ -345,13 +345,22 @@ impl Chain {
 		value.map(|v| v.decode().map_err(|e| Error::metadata("an encryption key", e))).transpose()
 	}
 
-	/// Every grant on `device`, directly and through its groups.
+	/// Every grant that applies to `device` (directly and through its groups, in its current
+	/// ownership epoch) at the finalized head, asked for a page at a time.
 	pub async fn grants(&self, device: DeviceId) -> Result<Vec<DeviceGrant>, Error> {
+		/// Grants per runtime call: the runtime's own cap.
+		const PAGE: u32 = 256;
 		let at = self.finalized().await?;
-		at.runtime_apis()
-			.call(api::runtime_apis().access_control_api().grants(device))
-			.await
-			.map_err(|e| self.lost(e))
+		let (mut grants, mut after) = (Vec::new(), None);
+		loop {
+			let call = api::runtime_apis().access_control_api().grants(device, after, PAGE);
+			let page = at.runtime_apis().call(call).await.map_err(|e| self.lost(e))?;
+			grants.extend(page.grants);
+			match page.next {
+				Some(next) => after = Some(next),
+				None => return Ok(grants),
+			}
+		}
 	}
 
 	/// The encrypted payload that travelled with `device`'s anchor starting at `first_seq`,

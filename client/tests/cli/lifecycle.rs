@@ -128,11 +128,17 @@ fn devices_groups_rules_watch_and_simulate() {
 	ok(&mut run(&["device", "resume", "--device", &device], "//Alice"));
 	ok(&mut submit("//Alice", &new_key));
 
-	// A transfer needs the new owner's acceptance.
+	// A transfer needs the new owner's acceptance, which installs the key the new owner holds:
+	// the seller's key file stops anchoring at once.
 	ok(&mut run(&["device", "transfer", "--device", &device, "--to", BOB], "//Alice"));
-	ok(&mut run(&["device", "accept", "--device", &device], "//Bob"));
+	let (bobs_key, bobs_public) = device_key(&url, home.path(), "pump-bob.key");
+	ok(&mut run(&["device", "accept", "--device", &device, "--device-key", &bobs_key], "//Bob"));
 	let shown = json(provena(&url, home.path()).args(["device", "show", "--device", &device]));
 	assert_eq!(shown["owner"], BOB);
+	assert!(shown["key"].as_str().unwrap().ends_with(bobs_public.trim_start_matches("0x")));
+	let (_, err) = fails(&mut submit("//Bob", &new_key));
+	assert!(err.contains("not the one registered"), "{err}");
+	ok(&mut submit("//Bob", &bobs_key));
 	let bobs = json(provena(&url, home.path()).args(["device", "list", "--owner", BOB]));
 	assert!(bobs["devices"].as_array().unwrap().iter().any(|d| d == device.as_str()));
 	ok(&mut run(&["device", "decommission", "--device", &device], "//Bob"));

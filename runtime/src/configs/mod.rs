@@ -9,20 +9,23 @@ use frame_support::{
 	traits::{ConstBool, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
+		ConstantMultiplier, IdentityFee, Weight,
 	},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{Bounded, One},
+	FixedPointNumber, Perbill, Perquintill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
 	AccessControl, AccountId, Aura, Balance, Balances, Block, BlockNumber, DeviceRegistry, Hash,
 	Nonce, OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT,
-	MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
+	MICRO_UNIT, MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 
 /// Share of a block that normal (non-operational) extrinsics may fill.
@@ -159,8 +162,17 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
-	/// Fees do not float with congestion yet: a constant multiplier of one.
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// Block space is priced: a millionth of a PRV per byte of an extrinsic (a single anchor of
+	/// about 300 bytes pays 0.0003 PRV for its bytes, a full 5 MiB block about 5 PRV).
+	pub const TransactionByteFee: Balance = MICRO_UNIT;
+	/// The weight fee follows congestion: it rises while blocks are more than a quarter full...
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// ... by about 0.0056 % per full block (some 3.4 % over an hour of full blocks; Polkadot's
+	/// setting) ...
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	/// ... and falls back as they empty, never below the nominal fee.
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
 
 impl pallet_transaction_payment::Config for Runtime {
@@ -168,8 +180,14 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<
+		Self,
+		TargetBlockFullness,
+		AdjustmentVariable,
+		MinimumMultiplier,
+		MaximumMultiplier,
+	>;
 	type WeightInfo = crate::weights::pallet_transaction_payment::WeightInfo<Runtime>;
 }
 
@@ -200,6 +218,8 @@ impl pallet_device_registry::Config for Runtime {
 	type DepositPerByte = DeviceDepositPerByte;
 	/// Kind, model and location labels of up to 64 bytes each.
 	type MaxFieldLength = ConstU32<64>;
+	/// A week for the buyer to accept.
+	type TransferOfferLifetime = ConstU32<{ 7 * crate::DAYS }>;
 	type WeightInfo = pallet_device_registry::weights::SubstrateWeight<Runtime>;
 }
 
@@ -326,5 +346,32 @@ impl pallet_access_control::BenchmarkHelper<AccountId> for AccessControlBenchmar
 		<TelemetryBenchmarkHelper as pallet_telemetry::BenchmarkHelper<AccountId>>::register_device(
 			owner, device, key,
 		);
+	}
+
+	/// Offers the device to `to` and accepts it with a fresh key from the benchmark keystore:
+	/// the registry's own calls, so the new ownership epoch is the real one.
+	fn transfer_device(device: provena_primitives::DeviceId, to: &AccountId) {
+		use frame_support::traits::fungible::Mutate;
+		use provena_primitives::InspectDevice;
+		let funds = 1_000 * super::UNIT;
+		if Balances::free_balance(to) < funds {
+			let _ = Balances::set_balance(to, funds);
+		}
+		let owner = DeviceRegistry::device(&device).expect("a registered device").owner;
+		DeviceRegistry::offer_transfer(RuntimeOrigin::signed(owner), device, to.clone().into())
+			.expect("the owner offers a live device");
+		let public = sp_io::crypto::sr25519_generate(sp_core::crypto::KeyTypeId(*b"prvn"), None);
+		let genesis = System::block_hash(0);
+		let message = provena_primitives::possession_hash(&genesis, &device, to);
+		let signature = sp_io::crypto::sr25519_sign(sp_core::crypto::KeyTypeId(*b"prvn"), &public, &message)
+			.expect("the keystore holds the key it made");
+		DeviceRegistry::accept_transfer(
+			RuntimeOrigin::signed(to.clone()),
+			device,
+			provena_primitives::DeviceKey::Sr25519(public),
+			sp_runtime::MultiSignature::Sr25519(signature),
+			Balance::MAX,
+		)
+		.expect("the buyer accepts with a proven key");
 	}
 }

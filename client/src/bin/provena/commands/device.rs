@@ -82,7 +82,8 @@ pub enum Command {
 		#[command(flatten)]
 		account: Account,
 	},
-	/// Offer a device to another account.
+	/// Offer a device to another account, which may accept it until the offer expires (a week
+	/// on Provena's chains).
 	Transfer {
 		#[command(flatten)]
 		device: Device,
@@ -92,12 +93,20 @@ pub enum Command {
 		#[command(flatten)]
 		account: Account,
 	},
-	/// Accept a device offered to the signing account.
+	/// Accept a device offered to the signing account. The device signs with the key given
+	/// here from now on: a new key, or the one the device came with (its file or its holder's
+	/// proof is needed either way); the seller's grants and groups stop counting.
 	Accept {
 		#[command(flatten)]
 		device: Device,
 		#[command(flatten)]
 		account: Account,
+		#[command(flatten)]
+		key: DeviceKey,
+		/// The most deposit (in planck) you agree to have held; default: the device's deposit
+		/// as shown now, so a deposit raised after you looked makes the call fail.
+		#[arg(long)]
+		max_deposit: Option<u128>,
 	},
 }
 
@@ -172,14 +181,34 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			let call = registry.offer_transfer(device.device, MultiAddress::Id(to));
 			let f = chain.submit(&call, &account.load()?).await;
 			let what = format!(
-				"Offered device {}; the new owner runs `provena device accept`",
+				"Offered device {}; the new owner accepts it with `provena device accept` before the \
+				 offer expires",
 				show_device(&device.device)
 			);
 			(what, f)
 		},
-		Command::Accept { device, account } => {
-			let f = chain.submit(&registry.accept_transfer(device.device), &account.load()?).await;
-			(format!("You now own device {}", show_device(&device.device)), f)
+		Command::Accept { device, account, key, max_deposit } => {
+			let signer = account.load()?;
+			let key = key.load()?;
+			let max_deposit = match max_deposit {
+				Some(max) => max,
+				None => chain.known_device(device.device).await?.deposit,
+			};
+			let proof =
+				key.possession_proof(&chain.genesis_hash(), &device.device, &signer.public());
+			let call = registry.accept_transfer(
+				device.device,
+				Static(key.key()),
+				Static(proof),
+				max_deposit,
+			);
+			let f = chain.submit(&call, &signer).await;
+			let what = format!(
+				"You now own device {}; it signs with 0x{} (deposit held: at most {max_deposit} planck)",
+				show_device(&device.device),
+				hex::encode(key.public())
+			);
+			(what, f)
 		},
 	};
 	ctx.out.finalized(&what, &call_result?, json!({}));

@@ -139,6 +139,7 @@ pub async fn verify(ctx: &Context, args: Verify) -> Result<ExitCode> {
 				VerifyError::NotInLog => ("NotInLog", "the anchor record given is not in the device's log: it was altered, or belongs elsewhere"),
 				VerifyError::NotCovered => ("NotCovered", "the anchor record given does not cover this sequence number"),
 				VerifyError::ProofMismatch => ("ProofMismatch", "an anchor covers this sequence number, but this reading and path do not give its root at this position: the reading was altered"),
+				VerifyError::ProofTooLong => ("ProofTooLong", "the receipt's Merkle path or log proof is longer than any real proof: it was tampered with"),
 			};
 			Ok(not_verified(name, text))
 		},
