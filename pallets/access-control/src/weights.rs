@@ -45,27 +45,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	fn create_group() -> Weight {
 		// Proof size: measured 162 bytes, estimated 3593 bytes.
-		// Fastest run: 57_395 ns.
-		Weight::from_parts(65_838_000, 3593)
+		// Fastest run: 58_357 ns.
+		Weight::from_parts(87_440_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `AccessControl::Groups` (r:1 w:1)
+	/// Storage: `AccessControl::Groups` (r:9 w:9)
 	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:1)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn add_to_group() -> Weight {
-		// Proof size: measured 10467 bytes, estimated 11785 bytes.
-		// Fastest run: 129_763 ns.
-		Weight::from_parts(180_298_000, 11785)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Proof size: measured 19078 bytes, estimated 98145 bytes.
+		// Fastest run: 516_397 ns.
+		Weight::from_parts(608_914_000, 98145)
+			.saturating_add(T::DbWeight::get().reads(15_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `AccessControl::Groups` (r:1 w:1)
 	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
@@ -74,11 +74,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:1)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn remove_from_group() -> Weight {
-		// Proof size: measured 9475 bytes, estimated 11785 bytes.
-		// Fastest run: 102_933 ns.
-		Weight::from_parts(129_513_000, 11785)
+		// Proof size: measured 9479 bytes, estimated 11785 bytes.
+		// Fastest run: 106_889 ns.
+		Weight::from_parts(153_678_000, 11785)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -91,47 +91,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:256 w:256)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Component `m` ranges over `[0, 256]`.
 	fn dissolve_group(m: u32, ) -> Weight {
 		// Proof size: measured 369 bytes, estimated 11785 bytes.
-		// Fastest run: 82_542 ns.
-		Weight::from_parts(123_170_875, 11785)
-			// Standard error: 101_776
-			.saturating_add(Weight::from_parts(7_103_908, 0).saturating_mul(m.into()))
-			.saturating_add(Weight::from_parts(0, 2556).saturating_mul(m.into()))
+		// Fastest run: 58_918 ns.
+		Weight::from_parts(67_405_117, 11785)
+			// Standard error: 93_425
+			.saturating_add(Weight::from_parts(6_763_220, 0).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(0, 2588).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(m.into())))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::Grants` (r:10 w:1)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Groups` (r:8 w:0)
-	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn grant() -> Weight {
-		// Proof size: measured 1918 bytes, estimated 87350 bytes.
-		// Fastest run: 182_652 ns.
-		Weight::from_parts(212_265_000, 87350)
-			.saturating_add(T::DbWeight::get().reads(24_u64))
+		// Proof size: measured 1544 bytes, estimated 30200 bytes.
+		// Fastest run: 161_700 ns.
+		Weight::from_parts(175_951_000, 30200)
+			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `AccessControl::Grants` (r:10 w:1)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Groups` (r:8 w:0)
-	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -139,14 +135,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AccessControl::GrantCount` (r:1 w:1)
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn revoke() -> Weight {
-		// Proof size: measured 1841 bytes, estimated 87350 bytes.
-		// Fastest run: 139_778 ns.
-		Weight::from_parts(147_719_000, 87350)
-			.saturating_add(T::DbWeight::get().reads(23_u64))
+		// Proof size: measured 1467 bytes, estimated 30200 bytes.
+		// Fastest run: 115_201 ns.
+		Weight::from_parts(123_403_000, 30200)
+			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `AccessControl::Grants` (r:1 w:1)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
+	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -154,18 +152,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AccessControl::GrantCount` (r:1 w:1)
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn remove_stale() -> Weight {
-		// Proof size: measured 768 bytes, estimated 3907 bytes.
-		// Fastest run: 62_783 ns.
-		Weight::from_parts(77_264_000, 3907)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Proof size: measured 1082 bytes, estimated 3911 bytes.
+		// Fastest run: 74_120 ns.
+		Weight::from_parts(83_374_000, 3911)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `AccessControl::EncryptionKeys` (r:0 w:1)
 	/// Proof: `AccessControl::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn publish_encryption_key() -> Weight {
 		// Proof size: measured 0 bytes, estimated 0 bytes.
-		// Fastest run: 7_251 ns.
-		Weight::from_parts(12_479_000, 0)
+		// Fastest run: 7_131 ns.
+		Weight::from_parts(9_764_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -173,46 +171,46 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn create_group() -> Weight {
-		Weight::from_parts(65_838_000, 3593)
+		Weight::from_parts(87_440_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn add_to_group() -> Weight {
-		Weight::from_parts(180_298_000, 11785)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(608_914_000, 98145)
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn remove_from_group() -> Weight {
-		Weight::from_parts(129_513_000, 11785)
+		Weight::from_parts(153_678_000, 11785)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn dissolve_group(m: u32, ) -> Weight {
-		Weight::from_parts(123_170_875, 11785)
-			.saturating_add(Weight::from_parts(7_103_908, 0).saturating_mul(m.into()))
-			.saturating_add(Weight::from_parts(0, 2556).saturating_mul(m.into()))
+		Weight::from_parts(67_405_117, 11785)
+			.saturating_add(Weight::from_parts(6_763_220, 0).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(0, 2588).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 	}
 	fn grant() -> Weight {
-		Weight::from_parts(212_265_000, 87350)
-			.saturating_add(ParityDbWeight::get().reads(24_u64))
+		Weight::from_parts(175_951_000, 30200)
+			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(147_719_000, 87350)
-			.saturating_add(ParityDbWeight::get().reads(23_u64))
+		Weight::from_parts(123_403_000, 30200)
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_stale() -> Weight {
-		Weight::from_parts(77_264_000, 3907)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(83_374_000, 3911)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn publish_encryption_key() -> Weight {
-		Weight::from_parts(12_479_000, 0)
+		Weight::from_parts(9_764_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }
