@@ -612,9 +612,14 @@ pub mod pallet {
 						Error::<T>::Decommissioned
 					);
 					if *who == info.owner {
-						return Ok(Authority { owner: info.owner, epoch: info.epoch, managers: None });
+						return Ok(Authority {
+							owner: info.owner,
+							epoch: info.epoch,
+							managers: None,
+						});
 					}
-					let managers = Self::live_grants(who, device, &info).filter_map(manage).collect();
+					let managers =
+						Self::live_grants(who, device, &info).filter_map(manage).collect();
 					(info.owner, info.epoch, managers)
 				},
 				Scope::Group(group) => {

@@ -178,7 +178,8 @@ impl Model {
 			.get(&(Scope::Device(device(n)), who))
 			.filter(|g| g.epoch == dev.epoch && g.owner == dev.owner);
 		let groups = self.current_groups(n);
-		let through = groups.iter().filter_map(|group| self.grants.get(&(Scope::Group(*group), who)));
+		let through =
+			groups.iter().filter_map(|group| self.grants.get(&(Scope::Group(*group), who)));
 		direct.into_iter().chain(through).filter(|g| self.live(g)).cloned().collect()
 	}
 
@@ -345,7 +346,10 @@ impl Model {
 			},
 			Draw::DissolveGroup { actor, pick } => {
 				let group = group(pick);
-				Step::DissolveGroup { by: Self::actor_for(owner_of(Target::Group(group)), actor), group }
+				Step::DissolveGroup {
+					by: Self::actor_for(owner_of(Target::Group(group)), actor),
+					group,
+				}
 			},
 			Draw::Wait { blocks } => Step::Wait { blocks },
 			Draw::Transfer { device, to } => {
@@ -586,7 +590,13 @@ fn release_everything() -> Result<(), TestCaseError> {
 			};
 			AccessControl::revoke(origin(owner), scope, grantee)
 		};
-		prop_assert!(removed.is_ok(), "{:?} {} could not be removed: {:?}", scope, grantee, removed);
+		prop_assert!(
+			removed.is_ok(),
+			"{:?} {} could not be removed: {:?}",
+			scope,
+			grantee,
+			removed
+		);
 	}
 	for (group, record) in Groups::<Test>::iter().collect::<Vec<_>>() {
 		let dissolved = AccessControl::dissolve_group(origin(record.owner), group);

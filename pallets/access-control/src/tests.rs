@@ -800,11 +800,7 @@ mod membership_and_expiry {
 			);
 
 			System::set_block_number(10);
-			assert_ok!(AccessControl::remove_stale(
-				RuntimeOrigin::signed(READER),
-				on(1),
-				GATEWAY
-			));
+			assert_ok!(AccessControl::remove_stale(RuntimeOrigin::signed(READER), on(1), GATEWAY));
 			System::assert_last_event(
 				Event::StaleGrantRemoved { scope: on(1), grantee: GATEWAY, by: READER }.into(),
 			);

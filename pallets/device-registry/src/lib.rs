@@ -504,8 +504,7 @@ pub mod pallet {
 			ensure!(now < offer.expires, Error::<T>::OfferExpired);
 			ensure!(record.deposit <= max_deposit, Error::<T>::DepositAboveLimit);
 			Self::ensure_possession(&who, &device, &key, &proof)?;
-			let epoch =
-				record.epoch.checked_add(1).ok_or(sp_runtime::ArithmeticError::Overflow)?;
+			let epoch = record.epoch.checked_add(1).ok_or(sp_runtime::ArithmeticError::Overflow)?;
 
 			let from = record.owner.clone();
 			Self::hold_deposit(&who, record.deposit)?;

@@ -39,14 +39,18 @@ fn buyer_key() -> DeviceKey {
 
 /// `who` accepts device `n` with `buyer_key()`, agreeing to the deposit of a thermometer.
 fn accept(who: u64, n: u8) -> DispatchResult {
-	let key = buyer_key();
+	accept_with(who, n, buyer_key(), THERMOMETER_DEPOSIT)
+}
+
+/// `who` accepts device `n` with `key` (and its proof for `who`), agreeing to `max_deposit`.
+fn accept_with(who: u64, n: u8, key: DeviceKey, max_deposit: u64) -> DispatchResult {
 	let proof = proof(&key, device_id(n), who);
 	DeviceRegistry::accept_transfer(
 		RuntimeOrigin::signed(who),
 		device_id(n),
 		key,
 		proof,
-		THERMOMETER_DEPOSIT,
+		max_deposit,
 	)
 }
 
@@ -684,10 +688,7 @@ mod decommission {
 			));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert!(!PendingTransfers::<Test>::contains_key(device_id(1)));
-			assert_noop!(
-				accept(BOB, 1),
-				Error::<Test>::NoTransferOffered
-			);
+			assert_noop!(accept(BOB, 1), Error::<Test>::NoTransferOffered);
 		});
 	}
 
@@ -734,8 +735,14 @@ mod transfer {
 			assert_ok!(accept(BOB, 1));
 			let key = buyer_key();
 			System::assert_last_event(
-				Event::DeviceTransferred { device: device_id(1), from: ALICE, to: BOB, key, epoch: 1 }
-					.into(),
+				Event::DeviceTransferred {
+					device: device_id(1),
+					from: ALICE,
+					to: BOB,
+					key,
+					epoch: 1,
+				}
+				.into(),
 			);
 			let record = Devices::<Test>::get(device_id(1)).unwrap();
 			assert_eq!((record.owner, record.key, record.epoch), (BOB, key, 1));
@@ -762,13 +769,7 @@ mod transfer {
 			let key = sr_key("//d");
 			register(ALICE, 1, key);
 			assert_ok!(offer(ALICE, 1, BOB));
-			assert_ok!(DeviceRegistry::accept_transfer(
-				RuntimeOrigin::signed(BOB),
-				device_id(1),
-				key,
-				proof(&key, device_id(1), BOB),
-				THERMOMETER_DEPOSIT
-			));
+			assert_ok!(accept_with(BOB, 1, key, THERMOMETER_DEPOSIT));
 			let record = Devices::<Test>::get(device_id(1)).unwrap();
 			assert_eq!((record.owner, record.key, record.epoch), (BOB, key, 1));
 		});
@@ -782,7 +783,7 @@ mod transfer {
 			register(ALICE, 2, sr_key("//d2"));
 			assert_ok!(offer(ALICE, 1, BOB));
 			let new = buyer_key();
-			let accept_with = |key, proof| {
+			let try_accept = |key, proof| {
 				DeviceRegistry::accept_transfer(
 					RuntimeOrigin::signed(BOB),
 					device_id(1),
@@ -793,16 +794,16 @@ mod transfer {
 			};
 			// The seller's own registration proof, replayed.
 			assert_noop!(
-				accept_with(key, proof(&key, device_id(1), ALICE)),
+				try_accept(key, proof(&key, device_id(1), ALICE)),
 				Error::<Test>::PossessionUnproven
 			);
 			// A proof for another device, or signed by another key.
 			assert_noop!(
-				accept_with(new, proof(&new, device_id(2), BOB)),
+				try_accept(new, proof(&new, device_id(2), BOB)),
 				Error::<Test>::PossessionUnproven
 			);
 			assert_noop!(
-				accept_with(new, proof(&sr_key("//other"), device_id(1), BOB)),
+				try_accept(new, proof(&sr_key("//other"), device_id(1), BOB)),
 				Error::<Test>::PossessionUnproven
 			);
 		});
@@ -822,13 +823,7 @@ mod transfer {
 			assert_noop!(accept(BOB, 1), Error::<Test>::DepositAboveLimit);
 			let deposit = Devices::<Test>::get(device_id(1)).unwrap().deposit;
 			let key = buyer_key();
-			assert_ok!(DeviceRegistry::accept_transfer(
-				RuntimeOrigin::signed(BOB),
-				device_id(1),
-				key,
-				proof(&key, device_id(1), BOB),
-				deposit
-			));
+			assert_ok!(accept_with(BOB, 1, key, deposit));
 		});
 	}
 
@@ -867,7 +862,9 @@ mod transfer {
 	fn accept_refuses_when_the_epoch_would_overflow() {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d"));
-			Devices::<Test>::mutate(device_id(1), |record| record.as_mut().unwrap().epoch = u32::MAX);
+			Devices::<Test>::mutate(device_id(1), |record| {
+				record.as_mut().unwrap().epoch = u32::MAX
+			});
 			assert_ok!(offer(ALICE, 1, BOB));
 			assert_noop!(accept(BOB, 1), sp_runtime::ArithmeticError::Overflow);
 		});
@@ -887,10 +884,7 @@ mod transfer {
 				device_id(1),
 				BOB
 			));
-			assert_noop!(
-				accept(POOR, 1),
-				Error::<Test>::NotOfferedToYou
-			);
+			assert_noop!(accept(POOR, 1), Error::<Test>::NotOfferedToYou);
 			assert_ok!(accept(BOB, 1));
 		});
 	}
@@ -922,24 +916,15 @@ mod transfer {
 	#[test]
 	fn accept_fails_without_an_offer_for_the_caller() {
 		ExtBuilder::new().build_and_execute(|| {
-			assert_noop!(
-				accept(BOB, 1),
-				Error::<Test>::NotFound
-			);
+			assert_noop!(accept(BOB, 1), Error::<Test>::NotFound);
 			register(ALICE, 1, sr_key("//d"));
-			assert_noop!(
-				accept(BOB, 1),
-				Error::<Test>::NoTransferOffered
-			);
+			assert_noop!(accept(BOB, 1), Error::<Test>::NoTransferOffered);
 			assert_ok!(DeviceRegistry::offer_transfer(
 				RuntimeOrigin::signed(ALICE),
 				device_id(1),
 				BOB
 			));
-			assert_noop!(
-				accept(POOR, 1),
-				Error::<Test>::NotOfferedToYou
-			);
+			assert_noop!(accept(POOR, 1), Error::<Test>::NotOfferedToYou);
 		});
 	}
 
@@ -952,10 +937,7 @@ mod transfer {
 				device_id(1),
 				POOR
 			));
-			assert_noop!(
-				accept(POOR, 1),
-				Error::<Test>::InsufficientBalance
-			);
+			assert_noop!(accept(POOR, 1), Error::<Test>::InsufficientBalance);
 			assert_eq!(held(ALICE), THERMOMETER_DEPOSIT);
 		});
 	}
@@ -969,10 +951,7 @@ mod transfer {
 			register(ALICE, 1, sr_key("//d"));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			PendingTransfers::<Test>::insert(device_id(1), TransferOffer { to: BOB, expires: 100 });
-			assert_noop!(
-				accept(BOB, 1),
-				Error::<Test>::Decommissioned
-			);
+			assert_noop!(accept(BOB, 1), Error::<Test>::Decommissioned);
 		});
 	}
 
@@ -987,10 +966,7 @@ mod transfer {
 			));
 			assert_ok!(DeviceRegistry::cancel_transfer(RuntimeOrigin::signed(ALICE), device_id(1)));
 			System::assert_last_event(Event::TransferCancelled { device: device_id(1) }.into());
-			assert_noop!(
-				accept(BOB, 1),
-				Error::<Test>::NoTransferOffered
-			);
+			assert_noop!(accept(BOB, 1), Error::<Test>::NoTransferOffered);
 		});
 	}
 

@@ -120,9 +120,12 @@ impl Directory {
 
 impl InspectDevice<AccountId32> for Directory {
 	fn device(id: &DeviceId) -> Option<DeviceInfo<AccountId32>> {
-		Self::devices()
-			.remove(id)
-			.map(|(owner, key, status)| DeviceInfo { owner, key, status, epoch: 0 })
+		Self::devices().remove(id).map(|(owner, key, status)| DeviceInfo {
+			owner,
+			key,
+			status,
+			epoch: 0,
+		})
 	}
 }
 

@@ -1187,7 +1187,14 @@ mod queries {
 			let path = batch_proof(&batch, 3).unwrap();
 			let (record, log_proof) = from_log(&device, 2);
 			let check = |path: Vec<H256>, log_proof: Vec<H256>| {
-				Telemetry::verify_reading(device.id(), 14, batch[3], path, record.clone(), log_proof)
+				Telemetry::verify_reading(
+					device.id(),
+					14,
+					batch[3],
+					path,
+					record.clone(),
+					log_proof,
+				)
 			};
 			let long_path = vec![H256::zero(); crate::MAX_PATH_LEN + 1];
 			assert_eq!(check(long_path, log_proof.clone()), Err(VerifyError::ProofTooLong));

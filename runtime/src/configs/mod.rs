@@ -363,8 +363,9 @@ impl pallet_access_control::BenchmarkHelper<AccountId> for AccessControlBenchmar
 		let public = sp_io::crypto::sr25519_generate(sp_core::crypto::KeyTypeId(*b"prvn"), None);
 		let genesis = System::block_hash(0);
 		let message = provena_primitives::possession_hash(&genesis, &device, to);
-		let signature = sp_io::crypto::sr25519_sign(sp_core::crypto::KeyTypeId(*b"prvn"), &public, &message)
-			.expect("the keystore holds the key it made");
+		let signature =
+			sp_io::crypto::sr25519_sign(sp_core::crypto::KeyTypeId(*b"prvn"), &public, &message)
+				.expect("the keystore holds the key it made");
 		DeviceRegistry::accept_transfer(
 			RuntimeOrigin::signed(to.clone()),
 			device,
