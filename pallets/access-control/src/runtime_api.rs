@@ -1,7 +1,5 @@
 //! The runtime API clients and Polkadot.js ask about access.
 
-#[allow(unused_imports)] // named in the docs
-use crate::MAX_GRANTS_PAGE;
 use crate::{DeviceId, GrantsPage, Permissions, Scope};
 use codec::Codec;
 
@@ -21,7 +19,7 @@ sp_api::decl_runtime_apis! {
 
 		/// The grants that apply to `device` in its current ownership epoch, live or expired,
 		/// with the scope each is on: on the device itself, then on each of its groups. At most
-		/// `limit` grants are looked at per call (capped at [`MAX_GRANTS_PAGE`]); pass the
+		/// `limit` grants are looked at per call (capped at [`crate::MAX_GRANTS_PAGE`]); pass the
 		/// answer's `next` as `after` for the following page, until `next` is `None`.
 		fn grants(
 			device: DeviceId,
