@@ -3,7 +3,7 @@
 
 use crate::{
 	mock::*, DeviceInfo, DeviceKey, DeviceStatus, Devices, DevicesByOwner, Error, Event,
-	HoldReason, InspectDevice, PendingTransfers, TransferOffer,
+	HoldReason, InspectDevice, MetadataInput, PendingTransfers, TransferOffer,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -23,13 +23,13 @@ fn free(who: u64) -> u64 {
 }
 
 fn register(owner: u64, device: u8, key: DeviceKey) {
-	assert_ok!(DeviceRegistry::register(
-		RuntimeOrigin::signed(owner),
-		device_id(device),
-		key,
-		thermometer(),
-		proof(&key, device_id(device), owner)
-	));
+	assert_ok!(try_register(owner, device, key, thermometer()));
+}
+
+/// `owner` registers device `device` with `key`, proving possession for `owner`.
+fn try_register(owner: u64, device: u8, key: DeviceKey, metadata: MetadataInput) -> DispatchResult {
+	let proof = proof(&key, device_id(device), owner);
+	DeviceRegistry::register(RuntimeOrigin::signed(owner), device_id(device), key, metadata, proof)
 }
 
 /// The key buyers install when they accept a transfer.
@@ -99,13 +99,7 @@ mod register {
 		ExtBuilder::new().build_and_execute(|| {
 			let mut meta = metadata("ecg", "", "ward 3");
 			meta.firmware = Some(H256::repeat_byte(7));
-			assert_ok!(DeviceRegistry::register(
-				RuntimeOrigin::signed(ALICE),
-				device_id(1),
-				ed_key("//ecg"),
-				meta,
-				proof(&ed_key("//ecg"), device_id(1), ALICE)
-			));
+			assert_ok!(try_register(ALICE, 1, ed_key("//ecg"), meta));
 			// 100 + 2 × (3 + 0 + 6 + 32)
 			assert_eq!(held(ALICE), 182);
 		});
@@ -115,13 +109,7 @@ mod register {
 	fn accepts_fields_of_exactly_the_maximum_length() {
 		ExtBuilder::new().build_and_execute(|| {
 			let sixteen = "0123456789abcdef";
-			assert_ok!(DeviceRegistry::register(
-				RuntimeOrigin::signed(ALICE),
-				device_id(1),
-				sr_key("//d"),
-				metadata(sixteen, sixteen, sixteen),
-				proof(&sr_key("//d"), device_id(1), ALICE)
-			));
+			assert_ok!(try_register(ALICE, 1, sr_key("//d"), metadata(sixteen, sixteen, sixteen)));
 		});
 	}
 
@@ -135,13 +123,7 @@ mod register {
 				metadata("", "", seventeen),
 			] {
 				assert_noop!(
-					DeviceRegistry::register(
-						RuntimeOrigin::signed(ALICE),
-						device_id(1),
-						sr_key("//d"),
-						meta,
-						proof(&sr_key("//d"), device_id(1), ALICE)
-					),
+					try_register(ALICE, 1, sr_key("//d"), meta),
 					Error::<Test>::FieldTooLong
 				);
 			}
@@ -153,13 +135,7 @@ mod register {
 		ExtBuilder::new().build_and_execute(|| {
 			register(ALICE, 1, sr_key("//d1"));
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::signed(BOB),
-					device_id(1),
-					sr_key("//d2"),
-					thermometer(),
-					proof(&sr_key("//d2"), device_id(1), BOB)
-				),
+				try_register(BOB, 1, sr_key("//d2"), thermometer()),
 				Error::<Test>::AlreadyExists
 			);
 		});
@@ -171,13 +147,7 @@ mod register {
 			register(ALICE, 1, sr_key("//d1"));
 			assert_ok!(DeviceRegistry::decommission(RuntimeOrigin::signed(ALICE), device_id(1)));
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::signed(ALICE),
-					device_id(1),
-					sr_key("//d1"),
-					thermometer(),
-					proof(&sr_key("//d1"), device_id(1), ALICE)
-				),
+				try_register(ALICE, 1, sr_key("//d1"), thermometer()),
 				Error::<Test>::Decommissioned
 			);
 		});
@@ -187,13 +157,7 @@ mod register {
 	fn fails_when_the_owner_cannot_pay_the_deposit() {
 		ExtBuilder::new().build_and_execute(|| {
 			assert_noop!(
-				DeviceRegistry::register(
-					RuntimeOrigin::signed(POOR),
-					device_id(1),
-					sr_key("//d"),
-					thermometer(),
-					proof(&sr_key("//d"), device_id(1), POOR)
-				),
+				try_register(POOR, 1, sr_key("//d"), thermometer()),
 				Error::<Test>::InsufficientBalance
 			);
 		});
