@@ -39,4 +39,15 @@ async fn the_checked_in_metadata_is_what_the_runtime_serves() {
 		checked_in.len(),
 		served.len()
 	);
+
+	// A transaction stays valid for `MORTALITY` blocks after its birth block, whose hash the
+	// runtime must keep (`System::BlockHash`) that long.
+	let kept = at
+		.constants()
+		.entry(provena_client::chain::api::constants().system().block_hash_count())
+		.unwrap();
+	assert!(
+		u64::from(kept) >= provena_client::chain::tx::MORTALITY,
+		"the runtime keeps {kept} block hashes, fewer than the client's mortality"
+	);
 }

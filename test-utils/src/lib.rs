@@ -65,11 +65,16 @@ impl Node {
 	/// it is ready (its log says the RPC server runs). Panics with the log's tail if it exits
 	/// or is not ready within 90 s.
 	pub fn start(args: &[&str]) -> Node {
+		Node::start_on(args, free_port())
+	}
+
+	/// [`Node::start`] with the RPC server on `rpc_port`: a node restarted where its clients
+	/// expect it.
+	pub fn start_on(args: &[&str], rpc_port: u16) -> Node {
 		let log_dir = tempfile::Builder::new()
 			.prefix("provena-node-log")
 			.tempdir()
 			.expect("a folder for the node's log");
-		let rpc_port = free_port();
 		let log = log_dir.path().join(format!("node-{rpc_port}.log"));
 		let log_file = std::fs::File::create(&log).expect("a log file");
 		let child = Command::new(node_binary())
@@ -96,8 +101,16 @@ impl Node {
 
 	/// Starts a development node keeping its chain in `base`, so it survives a restart.
 	pub fn dev_at(base: &Path) -> Node {
+		Node::dev_at_port(base, free_port())
+	}
+
+	/// [`Node::dev_at`] with the RPC server on `rpc_port`.
+	pub fn dev_at_port(base: &Path, rpc_port: u16) -> Node {
 		let base = base.to_str().expect("a UTF-8 base path");
-		Node::start(&["--dev", "--base-path", base, "--enable-offchain-indexing", "true"])
+		Node::start_on(
+			&["--dev", "--base-path", base, "--enable-offchain-indexing", "true"],
+			rpc_port,
+		)
 	}
 
 	/// The node's process id.

@@ -11,6 +11,7 @@ pub mod tx;
 
 use crate::{error::BoxError, keys::AccountKey, readings::Record, Error};
 use provena_primitives::DeviceId;
+use std::time::{Duration, Instant};
 use subxt::{
 	config::{
 		substrate::{BlakeTwo256, SubstrateHeader},
@@ -110,6 +111,12 @@ pub type AtBlock = subxt::client::ClientAtBlock<
 	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
 >;
 
+/// The first wait before trying again to reach a node that was lost ([`Chain::reconnect`]).
+pub const RECONNECT_FIRST_WAIT: Duration = Duration::from_millis(500);
+
+/// The longest wait between two attempts to reach a lost node.
+pub const RECONNECT_MAX_WAIT: Duration = Duration::from_secs(8);
+
 /// A connection to a Provena node.
 #[derive(Clone)]
 pub struct Chain {
@@ -135,6 +142,46 @@ impl Chain {
 		let raw = rpc.clone();
 		let rpc = LegacyRpcMethods::new(rpc);
 		Ok(Chain { client, rpc, raw, url: url.to_string() })
+	}
+
+	/// Connects again to the node this chain was reached at, after losing it: tries at once,
+	/// then after waits that start at [`RECONNECT_FIRST_WAIT`] and double up to
+	/// [`RECONNECT_MAX_WAIT`], for as long as `within` allows, calling `waiting(attempt, wait)`
+	/// before each wait. Refuses a node that now serves another chain ([`Error::Node`]);
+	/// otherwise the last attempt's error once `within` is over.
+	pub async fn reconnect(
+		&self,
+		within: Duration,
+		mut waiting: impl FnMut(u32, Duration),
+	) -> Result<Chain, Error> {
+		let started = Instant::now();
+		let mut wait = RECONNECT_FIRST_WAIT;
+		let mut attempt = 0u32;
+		loop {
+			attempt = attempt.saturating_add(1);
+			match Chain::connect(&self.url).await {
+				Ok(chain) if chain.genesis_hash() == self.genesis_hash() => return Ok(chain),
+				Ok(chain) => {
+					return Err(Error::Node(format!(
+						"the node at {} now serves another chain (genesis {:?}, not {:?}); \
+						 point --url at a node of the chain this run started on",
+						self.url,
+						chain.genesis_hash(),
+						self.genesis_hash()
+					)))
+				},
+				Err(error) => {
+					let left = within.saturating_sub(started.elapsed());
+					if left.is_zero() {
+						return Err(error);
+					}
+					let now = wait.min(left);
+					waiting(attempt, now);
+					tokio::time::sleep(now).await;
+					wait = wait.saturating_mul(2).min(RECONNECT_MAX_WAIT);
+				},
+			}
+		}
 	}
 
 	/// The chain's genesis hash (part of every device signature).

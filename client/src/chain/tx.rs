@@ -28,8 +28,26 @@ pub type Signed = subxt::transactions::SubmittableTransaction<
 	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
 >;
 
-/// How long a transaction stays valid, in blocks from the block it was signed at.
-pub const MORTALITY: u64 = 64;
+/// How long a transaction stays valid, in blocks from the block it is born at: about 25
+/// minutes at the runtime's 6-second blocks, well inside the 2,400 block hashes the runtime
+/// keeps (`System::BlockHashCount`; the `metadata` test checks it). A transaction that could
+/// not be included by then can never be included, so a sender that lost track of one knows
+/// for certain once the period is over.
+pub const MORTALITY: u64 = 256;
+
+/// How far finality may lag behind the best block, in blocks, for a transaction to be born at
+/// the finalized head. GRANDPA usually lags one or two blocks. A birth block that is final
+/// cannot be reverted (a transaction born at a reverted block is invalid), but when finality
+/// stalls (validators offline, a network split) the finalized head falls behind and a
+/// transaction born there would expire soon after it is signed, or at once; past this lag
+/// transactions are born at the best block instead and live [`MORTALITY`] blocks from it.
+pub const FINALITY_LAG_TOLERATED: u64 = 4;
+
+/// Whether a transaction signed now is born at the best block (`true`) or the finalized one,
+/// given their numbers.
+pub fn born_at_best(best: u64, finalized: u64) -> bool {
+	best.saturating_sub(finalized) > FINALITY_LAG_TOLERATED
+}
 
 /// The node's JSON-RPC error codes for pool refusals (`sc-rpc-api`'s author errors).
 mod code {
@@ -81,8 +99,8 @@ impl Finalized {
 }
 
 /// Signs `call` with `signer` at `nonce`, mortal for [`MORTALITY`] blocks from the block `at`
-/// is at. Needs no round trip to the node, so a sender of many transactions keeps one `at` for
-/// a while.
+/// is at ([`Chain::signing_block`] picks it). Needs no round trip to the node, so a sender of
+/// many transactions keeps one `at` for a while.
 pub fn sign_at<Call: Payload>(
 	at: &AtBlock,
 	call: &Call,
@@ -101,6 +119,23 @@ pub fn sign_at<Call: Payload>(
 }
 
 impl Chain {
+	/// The block to sign transactions at: the finalized head while finality keeps up, else
+	/// the best block (see [`FINALITY_LAG_TOLERATED`]).
+	pub async fn signing_block(&self) -> Result<AtBlock, Error> {
+		let finalized = self.finalized().await?;
+		let best = self.rpc.chain_get_block_hash(None).await.map_err(|e| self.lost(e))?;
+		let Some(best) = best else { return Ok(finalized) };
+		if best == finalized.block_hash() {
+			return Ok(finalized);
+		}
+		let best = self.client.at_block(best).await.map_err(|e| self.lost(e))?;
+		Ok(if born_at_best(best.block_number(), finalized.block_number()) {
+			best
+		} else {
+			finalized
+		})
+	}
+
 	/// Signs `call` with `signer` at the account's next nonce (counting the pool), submits it,
 	/// and waits for it to be finalized and successful.
 	pub async fn submit<Call: Payload>(
@@ -109,7 +144,7 @@ impl Chain {
 		signer: &AccountKey,
 	) -> Result<Finalized, Error> {
 		let nonce = self.next_nonce(&super::account_of(signer)).await?;
-		let tx = sign_at(&self.finalized().await?, call, signer, nonce)?;
+		let tx = sign_at(&self.signing_block().await?, call, signer, nonce)?;
 		self.follow(tx, || {}).await?.success()
 	}
 
@@ -256,6 +291,17 @@ mod tests {
 		);
 		assert!(pool_refusal(&refused(1016)).is_some_and(|r| r.is_retryable()));
 		assert!(!Rejection::Payment.is_retryable());
+	}
+
+	#[test]
+	fn transactions_are_born_at_the_finalized_head_unless_finality_stalls() {
+		assert!(!born_at_best(100, 100));
+		assert!(!born_at_best(100, 99));
+		assert!(!born_at_best(100, 100 - FINALITY_LAG_TOLERATED));
+		assert!(born_at_best(100, 99 - FINALITY_LAG_TOLERATED));
+		assert!(born_at_best(5_000, 0));
+		// A finalized head ahead of the best block (a race between two calls) is no stall.
+		assert!(!born_at_best(7, 9));
 	}
 
 	#[test]

@@ -40,17 +40,31 @@ pub async fn deliver(
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	mut on_progress: impl FnMut(&Tally),
+	on_progress: impl FnMut(&Tally),
 ) -> Result<Delivery, Error> {
 	let mut delivery = Delivery::default();
+	deliver_into(chain, store, account, options, on_progress, &mut delivery).await?;
+	Ok(delivery)
+}
+
+/// [`deliver`], counting into `delivery`: what was done before an error stays counted there,
+/// so a caller that reconnects and delivers again reports the whole run.
+pub async fn deliver_into(
+	chain: &Chain,
+	store: &mut Store,
+	account: &AccountKey,
+	options: DeliverOptions,
+	mut on_progress: impl FnMut(&Tally),
+	delivery: &mut Delivery,
+) -> Result<(), Error> {
 	for _ in 0..MAX_ROUNDS {
 		let deferred = delivery.deferred;
-		round(chain, store, account, options, &mut on_progress, &mut delivery).await?;
+		round(chain, store, account, options, &mut on_progress, delivery).await?;
 		if delivery.deferred == deferred {
 			break;
 		}
 	}
-	Ok(delivery)
+	Ok(())
 }
 
 /// One round: sends every pending anchor the chain does not have yet and follows it to
@@ -77,7 +91,7 @@ async fn round(
 	let mut sent_at: Vec<Instant> = Vec::new();
 	let mut in_flight = 0usize;
 	let mut first_error: Option<Error> = None;
-	let mut at = chain.finalized().await?;
+	let mut at = chain.signing_block().await?;
 
 	loop {
 		while first_error.is_none()
@@ -88,7 +102,7 @@ async fn round(
 			let group = &groups[index];
 			if index % 64 == 63 {
 				// Sign against a recent block, so long deliveries stay within the mortality.
-				match chain.finalized().await {
+				match chain.signing_block().await {
 					Ok(recent) => at = recent,
 					Err(error) => {
 						first_error = Some(error);

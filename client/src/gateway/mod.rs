@@ -12,7 +12,7 @@
 mod deliver;
 
 pub use crate::chain::events::ChainEvent;
-pub use deliver::deliver;
+pub use deliver::{deliver, deliver_into};
 
 use crate::{
 	chain::{account_of, api, Chain},

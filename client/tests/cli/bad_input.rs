@@ -129,6 +129,48 @@ fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 	);
 	assert!(err.contains("DeviceRegistry.NotOwner"), "{err}");
 
+	// An encrypted key file: generated under a password file, refused without the password
+	// (there is no terminal to ask), with a wrong one, and used with the right one.
+	let password = home.path().join("pw");
+	std::fs::write(&password, "correct horse\n").unwrap();
+	std::fs::set_permissions(&password, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+		.unwrap();
+	let sealed = home.path().join("sealed.key");
+	let made = json(
+		provena(&url, home.path())
+			.args(["key", "generate", "--scheme", "ed25519", "--encrypt", "--password-file"])
+			.arg(&password)
+			.arg("--out")
+			.arg(&sealed),
+	);
+	assert_eq!(made["encrypted"], true, "{made}");
+	let (_, err) = fails(provena(&url, home.path()).args(["key", "inspect"]).arg(&sealed));
+	assert!(err.contains("is encrypted") && err.contains("--password-file"), "{err}");
+	let wrong = home.path().join("wrong-pw");
+	std::fs::write(&wrong, "battery staple").unwrap();
+	std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+	let (_, err) = fails(
+		provena(&url, home.path())
+			.args(["key", "inspect"])
+			.arg(&sealed)
+			.env("PROVENA_PASSWORD_FILE", &wrong),
+	);
+	assert!(err.contains("wrong password"), "{err}");
+	let (_, err) = fails(
+		provena(&url, home.path())
+			.args(["key", "generate", "--encrypt", "--out"])
+			.arg(home.path().join("never.key")),
+	);
+	assert!(err.contains("--encrypt needs a password"), "{err}");
+	assert!(!home.path().join("never.key").exists());
+	let registered = json(
+		provena(&url, home.path())
+			.args(["device", "register", "--suri", "//Alice", "--device-key"])
+			.arg(&sealed)
+			.env("PROVENA_PASSWORD_FILE", &password),
+	);
+	assert_eq!(registered["device"], made["public"], "{registered}");
+
 	// A dead node: what to do.
 	let dead = format!("ws://127.0.0.1:{}", free_port());
 	let (_, err) = fails(provena(&dead, home.path()).args(["device", "show", "--device", &device]));

@@ -1,4 +1,5 @@
-//! A submit interrupted by a node crash resumes without gaps or duplicates.
+//! A submit interrupted by a node crash resumes without gaps or duplicates: run again, or on its
+//! own when the node comes back while it waits.
 
 use super::*;
 use provena_test_utils::Node;
@@ -28,42 +29,61 @@ fn a_submit_interrupted_by_a_node_crash_resumes_without_gaps_or_duplicates() {
 		]);
 		c
 	};
-	let running = submit(&node.url())
-		.stdout(std::process::Stdio::piped())
-		.stderr(std::process::Stdio::piped())
-		.spawn()
-		.unwrap();
-
-	// Kill the node once some anchors are final and others are not.
+	let spawn = |command: &mut std::process::Command| {
+		command
+			.stdout(std::process::Stdio::piped())
+			.stderr(std::process::Stdio::piped())
+			.spawn()
+			.unwrap()
+	};
 	let store = home.path().to_path_buf();
-	let started = Instant::now();
-	loop {
-		let finalized = count_finalized(&store);
-		if finalized >= 2 {
-			assert!(finalized < 30, "the submit finished before the node could be killed");
-			break;
+	// Waits until `more` anchors beyond `from` are final, and some are not yet.
+	let until_final = |node: &Node, from: i64, more: i64| {
+		let started = Instant::now();
+		loop {
+			let finalized = count_finalized(&store);
+			if finalized >= from + more {
+				assert!(finalized < 30, "the submit finished before the node could be killed");
+				return finalized;
+			}
+			assert!(
+				started.elapsed() < Duration::from_secs(180),
+				"nothing was finalized:\n{}",
+				node.log_tail(30)
+			);
+			std::thread::sleep(Duration::from_millis(200));
 		}
-		assert!(
-			started.elapsed() < Duration::from_secs(180),
-			"nothing was finalized:\n{}",
-			node.log_tail(30)
-		);
-		std::thread::sleep(Duration::from_millis(200));
-	}
+	};
+
+	// A submit told not to wait gives up when the node dies, saying how to go on.
+	let running = spawn(submit(&node.url()).args(["--reconnect-for", "0"]));
+	let first = until_final(&node, 0, 2);
 	node.kill();
 	let output = running.wait_with_output().unwrap();
 	assert!(!output.status.success(), "submit should fail when the node dies");
 	let err = String::from_utf8_lossy(&output.stderr);
 	assert!(err.contains("cannot reach the node") && err.contains("again"), "{err}");
 
-	// Restart on the same base path; the same command finishes the job.
-	let node = Node::dev_at(&base);
-	let done = json(&mut submit(&node.url()));
+	// Restart on the same base path and port; the same command carries on. This time the node
+	// dies again under it and comes back while it waits: it reaches it again and finishes.
+	let port = provena_test_utils::free_port();
+	let node = Node::dev_at_port(&base, port);
+	let running = spawn(submit(&node.url()).arg("--json"));
+	until_final(&node, first, 2);
+	node.kill();
+	std::thread::sleep(Duration::from_secs(2));
+	let node = Node::dev_at_port(&base, port);
+	let output = running.wait_with_output().unwrap();
+	let err = String::from_utf8_lossy(&output.stderr);
+	assert!(output.status.success(), "the submit did not ride out the restart:\n{err}");
+	assert!(err.contains("lost the node") && err.contains("reached"), "{err}");
+	let out = String::from_utf8_lossy(&output.stdout);
+	let done: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or_default())
+		.unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
 	assert_eq!(done["stored"], 0, "{done}");
 	assert_eq!(done["rejected"], 0, "{done}");
-	let anchored_before =
-		30 - done["anchored"].as_u64().unwrap() - done["already_anchored"].as_u64().unwrap();
-	assert!(anchored_before >= 2, "{done}");
+	let this_run = done["anchored"].as_u64().unwrap() + done["already_anchored"].as_u64().unwrap();
+	assert_eq!(this_run, 30 - first as u64, "{done}");
 
 	// The chain holds each of the 120 readings exactly once, in 30 anchors, with no gap.
 	let state =

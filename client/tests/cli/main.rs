@@ -29,6 +29,7 @@ fn command(exe: &str, url: &str, home: &Path) -> Command {
 		.env_remove("PROVENA_KEY")
 		.env_remove("PROVENA_SURI")
 		.env_remove("PROVENA_STORE")
+		.env_remove("PROVENA_PASSWORD_FILE")
 		.current_dir(home)
 		.stdin(Stdio::null());
 	command

@@ -1,5 +1,5 @@
 //! The one way commands speak: human text by default, one JSON value per result with `--json`,
-//! progress and notes on stderr (never in JSON mode).
+//! progress and notes on stderr (never in JSON mode), warnings on stderr in every mode.
 
 use provena_client::{chain::Finalized, input::decimal, show_device};
 use provena_primitives::telemetry::Reading;
@@ -41,6 +41,12 @@ impl Output {
 		if !self.json {
 			eprintln!("{}", line.as_ref());
 		}
+	}
+
+	/// A warning on stderr, in JSON mode too: something went wrong and the command is riding it
+	/// out (a lost node it is trying to reach again). Stdout stays one JSON value per result.
+	pub fn warn(&self, line: impl AsRef<str>) {
+		eprintln!("{}", line.as_ref());
 	}
 
 	/// Whether a progress bar belongs on stderr: text mode on a terminal.

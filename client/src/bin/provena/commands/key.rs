@@ -2,7 +2,7 @@
 //! the chain's genesis hash unless it is given).
 
 use crate::{
-	args::{account_id, device_id, hash},
+	args::{account_id, device_id, hash, password_file, read_key_file, Secret},
 	context::Context,
 };
 use anyhow::Result;
@@ -30,7 +30,11 @@ pub enum Command {
 		scheme: Scheme,
 		/// Use this secret URI instead of a fresh phrase.
 		#[arg(long)]
-		uri: Option<String>,
+		uri: Option<Secret>,
+		/// Encrypt the secret under a password: from --password-file, else asked twice on the
+		/// terminal. Commands then need the password to use the key.
+		#[arg(long)]
+		encrypt: bool,
 	},
 	/// Show a key file's public key, address and encryption key.
 	Inspect {
@@ -61,17 +65,21 @@ pub enum Command {
 /// Runs a `provena key` command.
 pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 	match command {
-		Command::Generate { out, scheme, uri } => {
-			let (file, _) = match uri {
-				Some(uri) => KeyFile::from_uri(scheme, &uri)?,
+		Command::Generate { out, scheme, uri, encrypt } => {
+			let (mut file, _) = match uri {
+				Some(uri) => KeyFile::from_uri(scheme, uri.expose())?,
 				None => KeyFile::generate(scheme),
 			};
+			if encrypt {
+				file.encrypt(&new_password(&out)?)?;
+			}
 			file.write(&out)?;
 			ctx.out.print(
-				json!({ "file": out, "scheme": file.scheme, "public": file.public, "address": file.address }),
+				json!({ "file": out, "scheme": file.scheme, "public": file.public, "address": file.address, "encrypted": encrypt }),
 				format!(
-					"Wrote {} (mode 0600)\n  scheme:  {:?}\n  public:  {}\n  address: {}",
+					"Wrote {} (mode 0600{})\n  scheme:  {:?}\n  public:  {}\n  address: {}",
 					out.display(),
+					if encrypt { ", encrypted" } else { "" },
 					file.scheme,
 					file.public,
 					file.address
@@ -79,7 +87,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			);
 		},
 		Command::Inspect { file, device_id } => {
-			let (data, pair) = KeyFile::read(&file)?;
+			let (data, pair) = read_key_file(&file)?;
 			if device_id {
 				println!("{}", data.public);
 				return Ok(());
@@ -94,7 +102,7 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			);
 		},
 		Command::Prove { file, owner, device, genesis } => {
-			let (_, pair) = KeyFile::read(&file)?;
+			let (_, pair) = read_key_file(&file)?;
 			let device = device.unwrap_or_else(|| pair.public());
 			let genesis = match genesis {
 				Some(hash) => hash,
@@ -116,4 +124,23 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 		},
 	}
 	Ok(())
+}
+
+/// The password a new key file at `out` is encrypted under: `--password-file`, else typed twice
+/// on the terminal.
+fn new_password(out: &std::path::Path) -> Result<zeroize::Zeroizing<String>> {
+	if let Some(path) = password_file() {
+		return Ok(provena_client::keys::read_password_file(&path)?);
+	}
+	anyhow::ensure!(
+		std::io::IsTerminal::is_terminal(&std::io::stdin()),
+		"--encrypt needs a password: give it with --password-file FILE (or \
+		 PROVENA_PASSWORD_FILE), or run on a terminal to type it"
+	);
+	let shown = out.display();
+	let first =
+		zeroize::Zeroizing::new(rpassword::prompt_password(format!("New password for {shown}: "))?);
+	let again = zeroize::Zeroizing::new(rpassword::prompt_password("The same again: ")?);
+	anyhow::ensure!(*first == *again, "the two passwords differ; nothing was written");
+	Ok(first)
 }

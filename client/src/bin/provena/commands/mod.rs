@@ -20,9 +20,9 @@ use std::{path::PathBuf, process::ExitCode};
 
 /// Provena: tamper-evident, traceable and privately shared IoT data.
 ///
-/// Keys are given as key files (`--key`, made by `provena key generate`) or secret URIs
-/// (`--suri`, e.g. `//Alice` on a development chain). Human output by default; `--json` for
-/// scripts. Confirmation means finalized.
+/// Keys are given as key files (`--key`, made by `provena key generate`, optionally encrypted
+/// under a password) or secret URIs (`--suri`, e.g. `//Alice` on a development chain). Human
+/// output by default; `--json` for scripts. Confirmation means finalized.
 #[derive(Parser, Debug)]
 #[command(name = "provena", version, propagate_version = true)]
 pub struct Cli {
@@ -36,6 +36,11 @@ pub struct Cli {
 	/// `PROVENA_HOME` defaulting to `~/.provena`.
 	#[arg(long, global = true, env = "PROVENA_STORE")]
 	pub store: Option<PathBuf>,
+	/// The password of encrypted key files, in a file readable by its owner only (one
+	/// trailing newline is not part of it). Without it, a terminal is asked; nothing is asked
+	/// without a terminal.
+	#[arg(long, global = true, env = "PROVENA_PASSWORD_FILE", value_name = "FILE")]
+	pub password_file: Option<PathBuf>,
 	#[command(subcommand)]
 	pub command: Command,
 }
@@ -83,6 +88,7 @@ pub enum Command {
 
 /// Runs the command the command line names.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+	crate::args::set_password_file(cli.password_file);
 	let ctx = Context { url: cli.url, store: cli.store, out: Output { json: cli.json } };
 	let done = |()| ExitCode::SUCCESS;
 	match cli.command {

@@ -54,6 +54,11 @@ pub struct Submit {
 	/// Only send what the store still has pending; read no new readings.
 	#[arg(long, conflicts_with_all = ["file", "values"])]
 	resume: bool,
+	/// When the node is lost during delivery, how long to keep trying to reach it again
+	/// before giving up, in seconds (0: give up at once). What is pending stays in the store
+	/// either way, and nothing is sent twice.
+	#[arg(long, value_name = "SECONDS", default_value_t = 120)]
+	reconnect_for: u64,
 }
 
 /// Runs `provena submit`. Exit code 3 when the chain refused an anchor.
@@ -96,30 +101,57 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 	));
 	let options =
 		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: args.max_in_flight };
-	let delivery = match deliver_with_progress(ctx, &chain, &mut store, &account, options).await {
-		Ok(delivery) => delivery,
-		Err(error @ Error::Unreachable { .. }) => {
-			let tally = store.tally()?;
-			return Err(anyhow::Error::new(error).context(format!(
+	let mut chain = chain;
+	let mut delivery = Delivery::default();
+	loop {
+		let error =
+			match deliver_with_progress(ctx, &chain, &mut store, &account, options, &mut delivery)
+				.await
+			{
+				Ok(()) => break,
+				Err(error @ Error::Unreachable { .. }) => error,
+				Err(error) => return Err(error.into()),
+			};
+		let tally = store.tally()?;
+		let give_up = |error: Error| {
+			anyhow::Error::new(error).context(format!(
 				"{} anchors are final, {} still pending in the store; run the same `provena \
 				 submit` again (or with --resume) once the node is back: nothing is sent twice",
 				tally.finalized, tally.pending
-			)));
-		},
-		Err(error) => return Err(error.into()),
-	};
+			))
+		};
+		if args.reconnect_for == 0 {
+			return Err(give_up(error));
+		}
+		ctx.out.warn(format!(
+			"lost the node at {} ({} anchors final, {} pending); trying to reach it again for \
+			 up to {} s",
+			chain.url, tally.finalized, tally.pending, args.reconnect_for
+		));
+		let within = std::time::Duration::from_secs(args.reconnect_for);
+		let waiting = |attempt: u32, wait: std::time::Duration| {
+			ctx.out.warn(format!("  attempt {attempt} failed; next in {:.1} s", wait.as_secs_f64()))
+		};
+		chain = match chain.reconnect(within, waiting).await {
+			Ok(again) => again,
+			Err(error @ Error::Unreachable { .. }) => return Err(give_up(error)),
+			Err(error) => return Err(error.into()),
+		};
+		ctx.out.warn(format!("reached {} again; delivering what is still pending", chain.url));
+	}
 	report(ctx, &store, stored, skipped, sealed, &delivery)?;
 	Ok(if delivery.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
-/// Delivers what the store holds, with a progress bar on a terminal.
+/// Delivers what the store holds, with a progress bar on a terminal, counting into `delivery`.
 async fn deliver_with_progress(
 	ctx: &Context,
 	chain: &Chain,
 	store: &mut Store,
 	account: &KeyPair,
 	options: DeliverOptions,
-) -> Result<Delivery, Error> {
+	delivery: &mut Delivery,
+) -> Result<(), Error> {
 	let bar = ctx.out.progress_bar().then(|| {
 		let bar = indicatif::ProgressBar::new(0);
 		if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -129,13 +161,13 @@ async fn deliver_with_progress(
 		}
 		bar
 	});
-	let result = gateway::deliver(chain, store, account, options, |tally| {
+	let on_progress = |tally: &provena_client::store::Tally| {
 		if let Some(bar) = &bar {
 			bar.set_length(tally.finalized + tally.pending + tally.failed);
 			bar.set_position(tally.finalized);
 		}
-	})
-	.await;
+	};
+	let result = gateway::deliver_into(chain, store, account, options, on_progress, delivery).await;
 	if let Some(bar) = &bar {
 		bar.finish_and_clear();
 	}
