@@ -301,6 +301,27 @@ pub mod pallet {
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
+
+		/// The limits fit together: nothing is stored for free, and the heaviest calls (a
+		/// full group dissolved, a device joining with every group place taken) fit one
+		/// extrinsic's weight.
+		fn integrity_test() {
+			assert!(!T::GrantDeposit::get().is_zero(), "a grant must hold a deposit");
+			assert!(!T::GroupDeposit::get().is_zero(), "a group must hold a deposit");
+			assert!(!T::DepositPerByte::get().is_zero(), "bytes stored must hold a deposit");
+			assert!(T::MaxGroupSize::get() > 0, "MaxGroupSize must admit a device");
+			assert!(T::MaxGroupsPerDevice::get() > 0, "MaxGroupsPerDevice must admit a group");
+
+			let block = <T as frame_system::Config>::BlockWeights::get();
+			let limit = block.get(DispatchClass::Normal).max_extrinsic.unwrap_or(block.max_block);
+			for (call, weight) in [
+				("dissolve_group", T::WeightInfo::dissolve_group(T::MaxGroupSize::get())),
+				("add_to_group", T::WeightInfo::add_to_group()),
+				("grant", T::WeightInfo::grant()),
+			] {
+				assert!(weight.all_lte(limit), "{call} weighs {weight:?}, more than {limit:?}");
+			}
+		}
 	}
 
 	#[pallet::call]
@@ -477,10 +498,7 @@ pub mod pallet {
 					Self::ensure_within(managers, old.permissions, old.expires)?;
 				}
 			}
-			let bytes = sealed_key.as_ref().map_or(0, |key| key.len() as u32);
-			let deposit = T::DepositPerByte::get()
-				.saturating_mul(bytes.into())
-				.saturating_add(T::GrantDeposit::get());
+			let deposit = Self::grant_deposit(sealed_key.as_ref());
 
 			Self::hold(&who, deposit)?;
 			match &replaced {
@@ -799,6 +817,17 @@ pub mod pallet {
 			Ok(record)
 		}
 
+		/// The deposit a grant costs: `GrantDeposit`, plus `DepositPerByte` for each byte of
+		/// its sealed key.
+		pub fn grant_deposit(
+			sealed_key: Option<&BoundedVec<u8, T::MaxSealedKeyLen>>,
+		) -> BalanceOf<T> {
+			let bytes = sealed_key.map_or(0, |key| key.len() as u32);
+			T::DepositPerByte::get()
+				.saturating_mul(bytes.into())
+				.saturating_add(T::GrantDeposit::get())
+		}
+
 		/// The deposit one group member costs: 32 bytes.
 		pub fn member_deposit() -> BalanceOf<T> {
 			T::DepositPerByte::get().saturating_mul(32u32.into())
@@ -831,6 +860,10 @@ pub mod pallet {
 			let mut counts: BTreeMap<Scope, u32> = BTreeMap::new();
 			for (scope, _, grant) in Grants::<T>::iter() {
 				*counts.entry(scope).or_default() += 1;
+				ensure!(
+					grant.deposit == Self::grant_deposit(grant.sealed_key.as_ref()),
+					"a grant's deposit does not match its sealed key's length"
+				);
 				let total = held.entry(grant.granted_by.clone()).or_insert_with(Zero::zero);
 				*total = total.saturating_add(grant.deposit);
 			}

@@ -32,7 +32,7 @@ impl pallet_balances::Config for Test {
 }
 
 parameter_types! {
-	pub const GrantDeposit: u64 = 10;
+	pub static GrantDeposit: u64 = 10;
 	pub const GroupDeposit: u64 = 50;
 	pub const DepositPerByte: u64 = 1;
 	pub const MaxGroupSize: u32 = 3;

@@ -632,11 +632,18 @@ mod delegation {
 	#[test]
 	fn delegate_counts_only_in_the_same_grant_as_manage() {
 		// DELEGATE and MANAGE on different scopes of the manager do not add up to passing on
-		// MANAGE. (The DELEGATE-only grant is stored directly: it can no longer be given.)
+		// MANAGE. (The DELEGATE-only grant is stored directly, with its deposit held as
+		// `grant` would: it can no longer be given.)
 		ExtBuilder::new().build_and_execute(|| {
 			let group = create_group(OWNER);
 			assert_ok!(add(OWNER, group, 1));
 			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			let deposit = AccessControl::grant_deposit(None);
+			assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::hold(
+				&HoldReason::AccessDeposit.into(),
+				&OWNER,
+				deposit
+			));
 			Grants::<Test>::insert(
 				Scope::Group(group),
 				MANAGER,
@@ -647,7 +654,7 @@ mod delegation {
 					owner: OWNER,
 					epoch: 0,
 					granted_by: OWNER,
-					deposit: 0,
+					deposit,
 				},
 			);
 			GrantCount::<Test>::insert(Scope::Group(group), 1);
@@ -982,4 +989,12 @@ mod listing {
 			assert_eq!(all_pages(7, 10).0, vec![]);
 		});
 	}
+}
+
+/// The integrity test catches a configuration that stores grants for free.
+#[test]
+#[should_panic(expected = "a grant must hold a deposit")]
+fn free_grants_fail_the_integrity_test() {
+	GrantDeposit::set(0);
+	<AccessControl as frame_support::traits::IntegrityTest>::integrity_test();
 }

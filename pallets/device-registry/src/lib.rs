@@ -272,6 +272,34 @@ pub mod pallet {
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
+
+		/// The limits fit together: a device record is never free, a transfer offer lives at
+		/// least a block, and a registration with the longest metadata fits one extrinsic's
+		/// weight and a block's length.
+		fn integrity_test() {
+			assert!(!T::DepositBase::get().is_zero(), "a device record must hold a deposit");
+			assert!(!T::DepositPerByte::get().is_zero(), "metadata bytes must hold a deposit");
+			assert!(
+				!T::TransferOfferLifetime::get().is_zero(),
+				"a transfer offer must stay open for at least a block"
+			);
+			let block = <T as frame_system::Config>::BlockWeights::get();
+			let limit = block.get(DispatchClass::Normal).max_extrinsic.unwrap_or(block.max_block);
+			for (call, weight) in [
+				("register", T::WeightInfo::register()),
+				("update_metadata", T::WeightInfo::update_metadata()),
+				("accept_transfer", T::WeightInfo::accept_transfer()),
+			] {
+				assert!(weight.all_lte(limit), "{call} weighs {weight:?}, more than {limit:?}");
+			}
+			let length = <T as frame_system::Config>::BlockLength::get();
+			let room = u64::from(*length.max.get(DispatchClass::Normal));
+			let metadata = DeviceMetadata::<T::MaxFieldLength>::max_encoded_len() as u64;
+			assert!(
+				metadata.saturating_add(1024) <= room,
+				"a registration with full metadata ({metadata} bytes) does not fit a block"
+			);
+		}
 	}
 
 	#[pallet::call]

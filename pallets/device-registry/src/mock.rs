@@ -33,7 +33,7 @@ parameter_types! {
 	pub const DepositBase: u64 = 100;
 	pub const DepositPerByte: u64 = 2;
 	pub const MaxFieldLength: u32 = 16;
-	pub const TransferOfferLifetime: u64 = 10;
+	pub static TransferOfferLifetime: u64 = 10;
 }
 
 impl pallet_device_registry::Config for Test {

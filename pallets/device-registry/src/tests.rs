@@ -1005,3 +1005,11 @@ mod inspect_and_genesis {
 		ExtBuilder::new().with_device(device_id(1), POOR, sr_key("//d")).build();
 	}
 }
+
+/// The integrity test catches transfer offers that expire as they are made.
+#[test]
+#[should_panic(expected = "a transfer offer must stay open")]
+fn offers_that_never_open_fail_the_integrity_test() {
+	TransferOfferLifetime::set(0);
+	<DeviceRegistry as frame_support::traits::IntegrityTest>::integrity_test();
+}

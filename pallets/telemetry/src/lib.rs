@@ -310,6 +310,40 @@ pub mod pallet {
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
+
+		/// The limits fit together: the largest batch the calls accept, with every anchor
+		/// carrying the most public values and the longest payload, fits one extrinsic's weight
+		/// and one block's length, so every batch the types admit can be included.
+		fn integrity_test() {
+			let (max, values) = (T::MaxBatchLen::get(), T::MaxPublicValues::get());
+			assert!(max > 0, "MaxBatchLen must admit at least one anchor");
+			assert!(T::MaxRulesPerDevice::get() > 0, "MaxRulesPerDevice must admit a rule");
+			assert!(T::MaxSequenceGap::get() > 0, "MaxSequenceGap must admit a gap");
+
+			let block = <T as frame_system::Config>::BlockWeights::get();
+			let limit = block.get(DispatchClass::Normal).max_extrinsic.unwrap_or(block.max_block);
+			let full = T::WeightInfo::anchor_batch(max).saturating_add(
+				T::WeightInfo::anchor(values.saturating_mul(max))
+					.saturating_sub(T::WeightInfo::anchor(0)),
+			);
+			assert!(
+				full.all_lte(limit),
+				"a full anchor_batch weighs {full:?}, more than an extrinsic may ({limit:?})"
+			);
+			let one = T::WeightInfo::anchor(values);
+			assert!(one.all_lte(limit), "one anchor weighs {one:?}, more than {limit:?}");
+
+			let length = <T as frame_system::Config>::BlockLength::get();
+			let room = u64::from(*length.max.get(DispatchClass::Normal));
+			// The call's items, a compact length prefix, and room for the signature and
+			// transaction extensions.
+			let items = (BatchItemOf::<T>::max_encoded_len() as u64).saturating_mul(max.into());
+			let needed = items.saturating_add(1024);
+			assert!(
+				needed <= room,
+				"a full anchor_batch takes up to {needed} bytes, more than a block's {room}"
+			);
+		}
 	}
 
 	#[pallet::call]

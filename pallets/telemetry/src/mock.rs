@@ -37,7 +37,7 @@ impl pallet_timestamp::Config for Test {}
 parameter_types! {
 	pub const MaxPublicValues: u32 = 4;
 	pub const MaxPayloadLen: u32 = 64;
-	pub const MaxBatchLen: u32 = 8;
+	pub static MaxBatchLen: u32 = 8;
 	pub const MaxRulesPerDevice: u32 = 2;
 	pub const MaxClockDrift: u64 = 60_000;
 	pub const MaxSequenceGap: u64 = 100;

@@ -1490,3 +1490,12 @@ mod shared_encoding {
 		});
 	}
 }
+
+/// The integrity test catches limits that do not fit together: a batch the types admit but no
+/// block could carry.
+#[test]
+#[should_panic(expected = "a full anchor_batch weighs")]
+fn a_batch_limit_no_block_can_carry_fails_the_integrity_test() {
+	MaxBatchLen::set(1_000_000);
+	<Telemetry as frame_support::traits::IntegrityTest>::integrity_test();
+}
