@@ -55,8 +55,8 @@ pub struct Submit {
 	#[arg(long, conflicts_with_all = ["file", "values"])]
 	resume: bool,
 	/// When the node is lost during delivery, how long to keep trying to reach it again
-	/// before giving up, in seconds (0: give up at once). What is pending stays in the store
-	/// either way, and nothing is sent twice.
+	/// before giving up, in seconds without an anchor finalized (0: give up at once). What
+	/// is pending stays in the store either way, and nothing is sent twice.
 	#[arg(long, value_name = "SECONDS", default_value_t = 120)]
 	reconnect_for: u64,
 }
@@ -103,6 +103,11 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: args.max_in_flight };
 	let mut chain = chain;
 	let mut delivery = Delivery::default();
+	let within = std::time::Duration::from_secs(args.reconnect_for);
+	// When the node was first lost without an anchor finalized since, and how many were final
+	// then: a node that keeps accepting connections and dropping them gets `--reconnect-for`
+	// seconds in all, not per reconnection.
+	let mut lost: Option<(std::time::Instant, u64)> = None;
 	loop {
 		let error =
 			match deliver_with_progress(ctx, &chain, &mut store, &account, options, &mut delivery)
@@ -120,19 +125,27 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 				tally.finalized, tally.pending
 			))
 		};
-		if args.reconnect_for == 0 {
+		let since = match lost {
+			Some((since, finalized)) if finalized == tally.finalized => since,
+			_ => std::time::Instant::now(),
+		};
+		lost = Some((since, tally.finalized));
+		let left = within.saturating_sub(since.elapsed());
+		if left.is_zero() {
 			return Err(give_up(error));
 		}
 		ctx.out.warn(format!(
 			"lost the node at {} ({} anchors final, {} pending); trying to reach it again for \
 			 up to {} s",
-			chain.url, tally.finalized, tally.pending, args.reconnect_for
+			chain.url,
+			tally.finalized,
+			tally.pending,
+			left.as_secs()
 		));
-		let within = std::time::Duration::from_secs(args.reconnect_for);
 		let waiting = |attempt: u32, wait: std::time::Duration| {
 			ctx.out.warn(format!("  attempt {attempt} failed; next in {:.1} s", wait.as_secs_f64()))
 		};
-		chain = match chain.reconnect(within, waiting).await {
+		chain = match chain.reconnect(left, waiting).await {
 			Ok(again) => again,
 			Err(error @ Error::Unreachable { .. }) => return Err(give_up(error)),
 			Err(error) => return Err(error.into()),
