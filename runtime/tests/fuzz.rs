@@ -25,34 +25,31 @@ use frame_support::{
 	dispatch::GetDispatchInfo,
 	storage::{with_transaction, TransactionOutcome},
 	traits::UnfilteredDispatchable,
-	BoundedVec,
 };
 use pallet_telemetry::runtime_api::runtime_decl_for_telemetry_api::TelemetryApiV1;
-use pallet_telemetry::{Anchor, AnchorStatement, TimeRange};
 use provena_primitives::{
 	device_log::{find_leaf, AnchorRecord},
-	telemetry::{batch_proof, batch_root, Measurement, MetricName, Reading},
+	telemetry::{batch_proof, MetricName},
 };
 use provena_runtime::{
-	genesis_config_presets::demo_device_id, AccountId, Block, BlockNumber, Runtime, RuntimeCall,
-	RuntimeGenesisConfig, RuntimeOrigin, System, Telemetry, UncheckedExtrinsic,
+	AccountId, Block, BlockNumber, Runtime, RuntimeCall, RuntimeOrigin, System, Telemetry,
+	UncheckedExtrinsic,
 };
-use sp_core::{sr25519, Pair, H256};
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{BuildStorage, MultiSignature};
 use std::{
 	cell::RefCell,
 	path::PathBuf,
 	time::{Duration, Instant},
 };
 
-type MaxValues = <Runtime as pallet_telemetry::Config>::MaxPublicValues;
+mod common;
+use common::{anchor, demo_key, dev_chain, leaves, reading, thermometer_id as thermometer};
+
 type Record = AnchorRecord<AccountId, BlockNumber>;
 
 /// The nesting depth the node decodes extrinsics with (`sp_api::MAX_EXTRINSIC_DEPTH`).
 const MAX_DEPTH: u32 = 256;
-
-const NOW_MS: u64 = 1_795_305_600_000;
 
 /// The anchors in the fixture's log: (first sequence number, readings).
 const ANCHORS: [(u64, u64); 3] = [(0, 16), (16, 1), (17, 5)];
@@ -61,45 +58,6 @@ const ANCHORS: [(u64, u64); 3] = [(0, 16), (16, 1), (17, 5)];
 const ANCHORED: u64 = 22;
 
 // --- The fixture: the development chain with the demo thermometer's log ---------------------
-
-fn thermometer() -> [u8; 32] {
-	demo_device_id("provena-demo:cold-chain-thermometer-1")
-}
-
-fn reading(seq: u64) -> Reading {
-	Reading {
-		device: thermometer(),
-		seq,
-		timestamp_ms: NOW_MS - 60_000 + seq,
-		values: vec![Measurement {
-			metric: MetricName::truncate_from(b"temp_c".to_vec()),
-			value: 5_000 + seq as i64,
-		}],
-		payload_hash: None,
-	}
-}
-
-fn leaves(first: u64, count: u64) -> Vec<H256> {
-	(first..first + count).map(|seq| reading(seq).leaf()).collect()
-}
-
-fn signed_anchor(first: u64, count: u64) -> Anchor<MaxValues> {
-	let key = sr25519::Pair::from_string("//Alice//device/1", None).expect("a dev key");
-	let statement = AnchorStatement {
-		device: thermometer(),
-		first_seq: first,
-		count: count as u32,
-		root: batch_root(&leaves(first, count)),
-		time: TimeRange {
-			first_ms: reading(first).timestamp_ms,
-			last_ms: reading(first + count - 1).timestamp_ms,
-		},
-		payload_hash: None,
-		values: BoundedVec::new(),
-	};
-	let signature = key.sign(&statement.signing_hash(&System::block_hash(0)));
-	Anchor { statement, signature: MultiSignature::Sr25519(signature) }
-}
 
 /// The chain every target runs on, with what the verification target checks against.
 struct Fixture {
@@ -111,22 +69,15 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-	let patch = provena_runtime::genesis_config_presets::get_preset(&"development".into())
-		.expect("the development preset exists");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serializes");
-	sc_chain_spec::json_merge(&mut config, serde_json::from_slice(&patch).expect("JSON"));
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("a config");
-	let mut ext = sp_io::TestExternalities::new(config.build_storage().expect("genesis"));
+	let mut ext = dev_chain();
 	let alice = || RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
 	let (mut records, mut seeds) = (Vec::new(), Vec::new());
 	ext.execute_with(|| {
-		System::set_block_number(1);
-		pallet_timestamp::Now::<Runtime>::put(NOW_MS);
 		// No sudo key: Alice's calls run with her own rights only. (Root could reach
 		// `set_code`, which needs an executor the test has not got.)
 		pallet_sudo::Key::<Runtime>::kill();
 		for (first, count) in ANCHORS {
-			let anchor = signed_anchor(first, count);
+			let anchor = anchor(&demo_key(), first, count);
 			seeds.push(
 				RuntimeCall::Telemetry(pallet_telemetry::Call::anchor {
 					anchor: anchor.clone(),

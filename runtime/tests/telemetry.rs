@@ -3,81 +3,23 @@
 
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use pallet_telemetry::runtime_api::runtime_decl_for_telemetry_api::TelemetryApiV1;
-use pallet_telemetry::{Anchor, AnchorStatement, TimeRange, VerifyError};
+use pallet_telemetry::VerifyError;
 use provena_primitives::{
-	telemetry::{batch_proof, batch_root, Measurement, MetricName, Reading},
+	telemetry::{batch_proof, MetricName},
 	DeviceKey,
 };
 use provena_runtime::{
-	genesis_config_presets::demo_device_id, AccountId, Block, BlockNumber, DeviceRegistry, Runtime,
-	RuntimeGenesisConfig, RuntimeOrigin, System, Telemetry,
+	AccountId, Block, BlockNumber, DeviceRegistry, Runtime, RuntimeOrigin, System, Telemetry,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{BuildStorage, MultiSignature};
+use sp_runtime::MultiSignature;
 
-type MaxValues = <Runtime as pallet_telemetry::Config>::MaxPublicValues;
-
-const NOW_MS: u64 = 1_795_305_600_000;
-
-/// The development chain's genesis (Alice's demo devices included), at block 1.
-fn dev_chain() -> sp_io::TestExternalities {
-	let patch = provena_runtime::genesis_config_presets::get_preset(&"development".into())
-		.expect("the development preset exists");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	sc_chain_spec::json_merge(&mut config, serde_json::from_slice(&patch).unwrap());
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
-	ext.execute_with(|| {
-		System::set_block_number(1);
-		// Set directly: `set_timestamp` would also move Aura to the matching slot.
-		pallet_timestamp::Now::<Runtime>::put(NOW_MS);
-	});
-	ext
-}
-
-fn thermometer_id() -> [u8; 32] {
-	demo_device_id("provena-demo:cold-chain-thermometer-1")
-}
-
-fn reading(seq: u64) -> Reading {
-	Reading {
-		device: thermometer_id(),
-		seq,
-		timestamp_ms: NOW_MS - 60_000 + seq,
-		values: vec![Measurement {
-			metric: MetricName::truncate_from(b"temp_c".to_vec()),
-			value: 5_000,
-		}],
-		payload_hash: None,
-	}
-}
-
-/// Readings `first..first + count` of the demo thermometer, anchored and signed by `key`.
-fn anchor(key: &sr25519::Pair, first: u64, count: u64) -> Anchor<MaxValues> {
-	let leaves: Vec<H256> = (first..first + count).map(|seq| reading(seq).leaf()).collect();
-	let statement = AnchorStatement {
-		device: thermometer_id(),
-		first_seq: first,
-		count: count as u32,
-		root: batch_root(&leaves),
-		time: TimeRange {
-			first_ms: reading(first).timestamp_ms,
-			last_ms: reading(first + count - 1).timestamp_ms,
-		},
-		payload_hash: None,
-		values: BoundedVec::new(),
-	};
-	let signature = key.sign(&statement.signing_hash(&System::block_hash(0)));
-	Anchor { statement, signature: MultiSignature::Sr25519(signature) }
-}
+mod common;
+use common::{anchor, demo_key, dev_chain, reading, thermometer_id, NOW_MS};
 
 fn alice() -> RuntimeOrigin {
 	RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id())
-}
-
-fn demo_key() -> sr25519::Pair {
-	sr25519::Pair::from_string("//Alice//device/1", None).unwrap()
 }
 
 #[test]
