@@ -186,11 +186,10 @@ fn verify(bytes: &[u8]) {
 	let mut input = Input(bytes);
 	FIXTURE.with(|fixture| {
 		let mut fixture = fixture.borrow_mut();
-		let records = fixture.records.clone();
 		let device = if input.chance(9, 10) { thermometer() } else { input.h256().0 };
 		let seq = if input.chance(4, 5) { input.below(ANCHORED + 3) } else { input.u64() };
-		let (mut record, mut log_proof) =
-			records[input.below(records.len() as u64) as usize].clone();
+		let pick = input.below(fixture.records.len() as u64) as usize;
+		let (mut record, mut log_proof) = fixture.records[pick].clone();
 		let true_leaf = |seq: u64| reading(seq).leaf();
 		let leaf = match input.below(4) {
 			0 | 1 => true_leaf(seq),
