@@ -1,9 +1,11 @@
 // Polkadot.js against a real dev node: AccessControl's metadata and docs, a grant given from
-// Polkadot.js, and the AccessControlApi runtime API reporting it, then nothing once revoked.
+// Polkadot.js, and the AccessControlApi runtime API reporting it, then nothing once revoked; an
+// encryption key's deposit held as Balances reports it, and released when it is withdrawn.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { sendAndFinalize, startDevNode } from './lib/node.mjs';
 
@@ -24,7 +26,7 @@ test('every AccessControl call, storage item, constant, event and error is docum
   const calls = Object.entries(api.tx.accessControl);
   assert.deepEqual(calls.map(([name]) => name).sort(), [
     'addToGroup', 'createGroup', 'dissolveGroup', 'grant', 'publishEncryptionKey', 'removeFromGroup',
-    'removeStale', 'revoke',
+    'removeStale', 'revoke', 'withdrawEncryptionKey',
   ]);
   for (const [name, call] of calls) assert.ok(call.meta.docs.length > 0, `call ${name} has docs`);
   for (const [name, item] of Object.entries(api.query.accessControl)) {
@@ -70,4 +72,34 @@ test('a grant given in Polkadot.js shows in AccessControlApi until revoked', asy
   await assert.rejects(
     sendAndFinalize(api, api.tx.accessControl.grant(scope, gateway.address, 1, null, null), gateway),
     /accessControl\.NotAuthorized/);
+});
+
+test('a published encryption key holds its deposit in Balances until it is withdrawn', async () => {
+  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  const deposit = api.consts.accessControl.keyDeposit.toBigInt();
+  assert.ok(deposit > 0n);
+  const accessHold = async () => {
+    const holds = await api.query.balances.holds(eve.address);
+    const found = holds.find((hold) => hold.id.isAccessControl && hold.id.asAccessControl.isAccessDeposit);
+    return found ? found.amount.toBigInt() : 0n;
+  };
+  const reservedBefore = (await api.query.system.account(eve.address)).data.reserved.toBigInt();
+
+  const key = new Uint8Array(32).fill(0x2e);
+  await sendAndFinalize(api, api.tx.accessControl.publishEncryptionKey(key), eve);
+  const published = (await api.query.accessControl.encryptionKeys(eve.address)).unwrap();
+  assert.equal(published.key.toHex(), u8aToHex(key));
+  assert.equal(published.deposit.toBigInt(), deposit);
+  assert.equal(await accessHold(), deposit);
+  const reserved = (await api.query.system.account(eve.address)).data.reserved.toBigInt();
+  assert.equal(reserved - reservedBefore, deposit);
+
+  const { events } = await sendAndFinalize(api, api.tx.accessControl.withdrawEncryptionKey(), eve);
+  assert.ok(events.some(({ event }) => api.events.accessControl.EncryptionKeyWithdrawn.is(event)));
+  assert.ok((await api.query.accessControl.encryptionKeys(eve.address)).isNone);
+  assert.equal(await accessHold(), 0n);
+
+  // Withdrawing again names the pallet's error.
+  await assert.rejects(sendAndFinalize(api, api.tx.accessControl.withdrawEncryptionKey(), eve),
+    /accessControl\.NoEncryptionKey/);
 });

@@ -207,9 +207,16 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
     state.missing.toNumber()], [4, 2, 2, 2]);
   // Two anchors: one mountain, one peak.
   assert.equal(state.peaks.length, 1);
-  const [rule] = await at.query.telemetry.alertRules(dev1);
+  const [record] = await at.query.telemetry.alertRules(dev1);
+  const { rule } = record;
   assert.deepEqual([rule.metric.toUtf8(), rule.min.unwrap().toNumber(), rule.max.unwrap().toNumber()],
     ['temp_c', 2_000, 8_000]);
+  // Alice set it, in the device's first ownership epoch, and its deposit is the chain's.
+  assert.deepEqual([record.payer.toString(), record.epoch.toNumber(), record.deposit.toBigInt()],
+    [who.Alice.address, 0, api.consts.telemetry.ruleDeposit.toBigInt()]);
+  const published = (await at.query.accessControl.encryptionKeys(who.Bob.address)).unwrap();
+  assert.equal(published.key.toHex(), u8aToHex(new Uint8Array(32).fill(7)));
+  assert.equal(published.deposit.toBigInt(), api.consts.accessControl.keyDeposit.toBigInt());
   const grant = (await at.query.accessControl.grants({ Device: dev1 }, who.Bob.address)).unwrap();
   assert.equal(grant.permissions.toNumber(), 3);
   assert.equal(grant.sealedKey.unwrap().length, 80);

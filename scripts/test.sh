@@ -6,8 +6,9 @@
 #
 #  check       the fast check lane (scripts/check.sh): formatting, TOML, features, the
 #              dependency arrows, clippy and docs with warnings denied;
-#  rust        cargo test: the pallets', primitives' and runtime's tests, and the node's and the
-#              client's integration tests, which start the real provena-node;
+#  rust        cargo test: the primitives' and runtime's tests, the node's and the client's
+#              integration tests, which start the real provena-node, and the pallets' tests
+#              with their benchmark suites and try_state hooks;
 #  zombienet   zombienet/provena-testnet.zndsl: the four-validator testnet, really launched,
 #              anchoring readings from the provena client, losing a validator and getting it
 #              back;
@@ -54,10 +55,25 @@ stage_check() {
 	bash scripts/check.sh
 }
 
+# The pallets' tests run apart, built with `runtime-benchmarks` and `try-runtime`: each pallet's
+# benchmarks then run once as tests against its mock (`impl_benchmark_test_suite!`), and every
+# test ends by running the `try_state` hooks as try-runtime does. Their test binaries are built
+# once either way; the features cost one more build of the FRAME crates beneath them.
+pallets=(pallet-device-registry pallet-access-control pallet-telemetry)
+
 stage_rust() {
 	ensure_build_deps
-	say "cargo test --release --workspace (target dir: $CARGO_TARGET_DIR)"
-	cargo test --release --workspace --locked --no-fail-fast
+	local status=0 excluded=() selected=()
+	for pallet in "${pallets[@]}"; do
+		excluded+=(--exclude "$pallet")
+		selected+=(-p "$pallet")
+	done
+	say "cargo test --release --workspace, the pallets apart (target dir: $CARGO_TARGET_DIR)"
+	cargo test --release --workspace --locked --no-fail-fast "${excluded[@]}" || status=$?
+	say "The pallets' tests, benchmark suites and try_state hooks (runtime-benchmarks, try-runtime)"
+	cargo test --release --locked --no-fail-fast "${selected[@]}" \
+		--features runtime-benchmarks,try-runtime || status=$?
+	return "$status"
 }
 
 stage_zombienet() {

@@ -113,6 +113,8 @@ fn fixture() -> Fixture {
 			key: [7; 32],
 		})
 		.encode(),
+		RuntimeCall::AccessControl(pallet_access_control::Call::withdraw_encryption_key {})
+			.encode(),
 		RuntimeCall::Telemetry(pallet_telemetry::Call::set_alert_rule {
 			device: thermometer(),
 			metric: MetricName::truncate_from(b"temp_c".to_vec()),

@@ -1,7 +1,11 @@
 //! Telemetry wired to the real device registry in the real runtime: what the registry says about
 //! a device (its key, its status) is what telemetry enforces.
 
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::InspectHold, Get},
+	BoundedVec,
+};
 use pallet_telemetry::runtime_api::runtime_decl_for_telemetry_api::TelemetryApiV1;
 use pallet_telemetry::VerifyError;
 use provena_primitives::{
@@ -9,7 +13,8 @@ use provena_primitives::{
 	DeviceKey,
 };
 use provena_runtime::{
-	AccountId, Block, BlockNumber, DeviceRegistry, Runtime, RuntimeOrigin, System, Telemetry,
+	AccountId, Balances, Block, BlockNumber, DeviceRegistry, Runtime, RuntimeHoldReason,
+	RuntimeOrigin, System, Telemetry,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
@@ -214,6 +219,12 @@ mod with_access_control {
 			);
 			grant_bob(Scope::Device(thermometer_id()), Permissions::MANAGE, None);
 			assert_ok!(rule(RuntimeOrigin::signed(bob())));
+			// The rule's deposit is held from Bob, under telemetry's own hold reason.
+			let reason = RuntimeHoldReason::Telemetry(pallet_telemetry::HoldReason::RuleDeposit);
+			assert_eq!(
+				Balances::balance_on_hold(&reason, &bob()),
+				<Runtime as pallet_telemetry::Config>::RuleDeposit::get()
+			);
 		});
 	}
 }

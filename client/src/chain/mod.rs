@@ -58,8 +58,12 @@ pub mod api {}
 pub use api::runtime_types::{
 	pallet_access_control::types::{Grant, Permissions, Scope},
 	pallet_device_registry::types::Device as ChainDevice,
-	pallet_telemetry::types::{AlertRule, DeviceTelemetry, VerifyError},
+	pallet_telemetry::types::{AlertRule, DeviceTelemetry, RuleRecord, VerifyError},
 };
+
+/// An alert rule as the chain stores it: the bounds, the ownership epoch it was set in, who
+/// paid its deposit and how much.
+pub type StoredRule = RuleRecord<AccountId32, u128>;
 
 /// A device's record in the registry, as the chain returns it.
 pub type DeviceRecord = ChainDevice<AccountId32, u128, u32>;
@@ -346,8 +350,8 @@ impl Chain {
 		Ok(answer.map(|record| record.0))
 	}
 
-	/// A device's alert rules.
-	pub async fn alert_rules(&self, device: DeviceId) -> Result<Vec<AlertRule>, Error> {
+	/// A device's alert rules, with who set each and in which ownership epoch.
+	pub async fn alert_rules(&self, device: DeviceId) -> Result<Vec<StoredRule>, Error> {
 		let at = self.finalized().await?;
 		let value = at
 			.storage()
@@ -389,7 +393,10 @@ impl Chain {
 			.try_fetch(api::storage().access_control().encryption_keys(), (who,))
 			.await
 			.map_err(|e| self.lost(e))?;
-		value.map(|v| v.decode().map_err(|e| Error::metadata("an encryption key", e))).transpose()
+		let published = value
+			.map(|v| v.decode().map_err(|e| Error::metadata("an encryption key", e)))
+			.transpose()?;
+		Ok(published.map(|p| p.key))
 	}
 
 	/// Every grant that applies to `device` (directly and through its groups, in its current

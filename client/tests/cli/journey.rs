@@ -267,5 +267,12 @@ fn owner_gateway_and_reader_journey() {
 			.args(["decrypt", "--device", &device, "--seq", "45", "--suri", "//Bob"]),
 	);
 	assert!(err.contains("no READ grant"), "{err}");
+
+	// Bob withdraws his encryption key (its deposit goes back): nothing can be sealed to him.
+	ok(&mut bob(&["encryption-key", "withdraw"]));
+	let (_, err) = fails(&mut alice(&["grant", "add", "--device", &device, "--to", BOB, "--read"]));
+	assert!(err.contains("has not published an encryption key"), "{err}");
+	let (_, err) = fails(&mut bob(&["encryption-key", "withdraw"]));
+	assert!(err.contains("NoEncryptionKey"), "{err}");
 	drop(node);
 }

@@ -47,6 +47,8 @@ fn devices_groups_rules_watch_and_simulate() {
 	));
 	let rules = json(provena(&url, home.path()).args(["rule", "list", "--device", &device]));
 	assert_eq!(rules["rules"][0]["metric"], "flow");
+	assert_eq!(rules["rules"][0]["set_by"], "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+	assert_eq!(rules["rules"][0]["current"], true);
 	ok(&mut run(&["rule", "clear", "--device", &device, "--metric", "flow"], "//Alice"));
 	let rules = json(provena(&url, home.path()).args(["rule", "list", "--device", &device]));
 	assert_eq!(rules["rules"].as_array().unwrap().len(), 0);

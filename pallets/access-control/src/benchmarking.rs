@@ -243,7 +243,21 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), [7u8; 32]);
 
-		assert_last_event::<T>(Event::EncryptionKeyPublished { who, key: [7u8; 32] });
+		assert_last_event::<T>(Event::EncryptionKeyPublished { who: who.clone(), key: [7u8; 32] });
+		assert_eq!(EncryptionKeys::<T>::get(&who).map(|p| p.deposit), Some(T::KeyDeposit::get()));
+	}
+
+	#[benchmark]
+	fn withdraw_encryption_key() {
+		let who = funded::<T>("reader", 0);
+		Pallet::<T>::publish_encryption_key(RawOrigin::Signed(who.clone()).into(), [7u8; 32])
+			.expect("a funded account publishes");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(!EncryptionKeys::<T>::contains_key(&who));
+		assert_last_event::<T>(Event::EncryptionKeyWithdrawn { who });
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::new().build(), crate::mock::Test);

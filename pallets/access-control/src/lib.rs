@@ -42,8 +42,8 @@
 //! - **Scope**: a device, or a group of devices ([`Scope`]).
 //! - **Grant**: permissions on a scope for one grantee ([`Grant`]).
 //! - **Deposit**: held with [`HoldReason::AccessDeposit`] for every grant (base + per byte of
-//!   sealed key) and every group (base + per member), released on revoke, cleanup, removal or
-//!   dissolution.
+//!   sealed key), every group (base + per member) and every published encryption key, released
+//!   on revoke, cleanup, removal, dissolution or withdrawal.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // Code that runs in a block must never panic (STYLE.md 12): outside tests, clippy refuses
@@ -59,7 +59,7 @@ pub use pallet::*;
 pub use provena_primitives::{
 	DeviceId, DeviceInfo, DevicePermissions, DeviceStatus, InspectDevice,
 };
-pub use types::{Grant, GrantsPage, Group, GroupId, Membership, Permissions, Scope};
+pub use types::{Grant, GrantsPage, Group, GroupId, Membership, Permissions, PublishedKey, Scope};
 pub use weights::WeightInfo;
 
 /// The most grants one call of the `grants` runtime API looks at.
@@ -126,9 +126,13 @@ pub mod pallet {
 	/// An x25519 public key.
 	pub type EncryptionKey = [u8; 32];
 
-	/// Version 1 added ownership epochs to grants and group memberships; development chains
-	/// restart from genesis, so there is no migration.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// A published encryption key as this runtime stores it.
+	pub type PublishedKeyOf<T> = PublishedKey<BalanceOf<T>>;
+
+	/// Version 1 added ownership epochs to grants and group memberships; version 2 added a
+	/// deposit to published encryption keys. Development chains restart from genesis, so there
+	/// is no migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -159,6 +163,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type DepositPerByte: Get<BalanceOf<Self>>;
 
+		/// The deposit held for every published encryption key.
+		#[pallet::constant]
+		type KeyDeposit: Get<BalanceOf<Self>>;
+
 		/// The most devices a group may hold.
 		#[pallet::constant]
 		type MaxGroupSize: Get<u32>;
@@ -186,7 +194,7 @@ pub mod pallet {
 	/// Why this pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// The deposit for a grant or a group.
+		/// The deposit for a grant, a group or a published encryption key.
 		#[codec(index = 0)]
 		AccessDeposit,
 	}
@@ -219,10 +227,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type GrantCount<T: Config> = StorageMap<_, Blake2_128Concat, Scope, u32, ValueQuery>;
 
-	/// The x25519 public key each account publishes so data keys can be sealed to it.
+	/// The x25519 public key each account publishes so data keys can be sealed to it, with
+	/// the deposit held for it.
 	#[pallet::storage]
 	pub type EncryptionKeys<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, EncryptionKey>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, PublishedKeyOf<T>>;
 
 	/// What access control reports: the access log.
 	#[pallet::event]
@@ -251,6 +260,9 @@ pub mod pallet {
 		StaleGrantRemoved { scope: Scope, grantee: T::AccountId, by: T::AccountId },
 		/// `who` published the x25519 key data keys are sealed to.
 		EncryptionKeyPublished { who: T::AccountId, key: EncryptionKey },
+		/// `who` withdrew its encryption key; its deposit went back. Keys already sealed to it
+		/// stay in their grants.
+		EncryptionKeyWithdrawn { who: T::AccountId },
 	}
 
 	/// Why an access-control call failed.
@@ -293,6 +305,8 @@ pub mod pallet {
 		GroupHasGrants,
 		/// The account's free balance cannot cover the deposit.
 		InsufficientBalance,
+		/// The account has no published encryption key.
+		NoEncryptionKey,
 	}
 
 	#[pallet::hooks]
@@ -309,6 +323,7 @@ pub mod pallet {
 			assert!(!T::GrantDeposit::get().is_zero(), "a grant must hold a deposit");
 			assert!(!T::GroupDeposit::get().is_zero(), "a group must hold a deposit");
 			assert!(!T::DepositPerByte::get().is_zero(), "bytes stored must hold a deposit");
+			assert!(!T::KeyDeposit::get().is_zero(), "an encryption key must hold a deposit");
 			assert!(T::MaxGroupSize::get() > 0, "MaxGroupSize must admit a device");
 			assert!(T::MaxGroupsPerDevice::get() > 0, "MaxGroupsPerDevice must admit a group");
 
@@ -572,18 +587,45 @@ pub mod pallet {
 		/// Publishes (or replaces) the caller's x25519 public key, which owners seal data keys
 		/// to.
 		///
-		/// - `origin`: signed.
+		/// - `origin`: signed; pays the deposit.
 		/// - `key`: a 32-byte x25519 public key.
 		///
+		/// Holds `KeyDeposit` (a replacement holds the difference if the deposit changed since).
 		/// Emits `EncryptionKeyPublished`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::publish_encryption_key())]
 		pub fn publish_encryption_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			let deposit = T::KeyDeposit::get();
+			let held = EncryptionKeys::<T>::get(&who).map_or_else(Zero::zero, |old| old.deposit);
+			if deposit > held {
+				Self::hold(&who, deposit.saturating_sub(held))?;
+			} else {
+				Self::release(&who, held.saturating_sub(deposit))?;
+			}
 
-			EncryptionKeys::<T>::insert(&who, key);
+			EncryptionKeys::<T>::insert(&who, PublishedKey { key, deposit });
 
 			Self::deposit_event(Event::EncryptionKeyPublished { who, key });
+			Ok(())
+		}
+
+		/// Withdraws the caller's encryption key and returns its deposit. Owners can no longer
+		/// seal data keys to it; grants that already carry a key sealed to it keep it.
+		///
+		/// - `origin`: signed by an account with a published key.
+		///
+		/// Emits `EncryptionKeyWithdrawn`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::withdraw_encryption_key())]
+		pub fn withdraw_encryption_key(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let published = EncryptionKeys::<T>::get(&who).ok_or(Error::<T>::NoEncryptionKey)?;
+
+			Self::release(&who, published.deposit)?;
+			EncryptionKeys::<T>::remove(&who);
+
+			Self::deposit_event(Event::EncryptionKeyWithdrawn { who });
 			Ok(())
 		}
 	}
@@ -850,8 +892,8 @@ pub mod pallet {
 		}
 
 		/// Checks access control's invariants: grant counts match the grants, group
-		/// memberships are mirrored in both directions, and every account's held total equals
-		/// the deposits it paid.
+		/// memberships are mirrored in both directions, every deposit matches its formula, and
+		/// every account's held total equals the deposits it paid for grants, groups and keys.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
@@ -885,6 +927,14 @@ pub mod pallet {
 				}
 				let total = held.entry(record.owner.clone()).or_insert_with(Zero::zero);
 				*total = total.saturating_add(record.deposit);
+			}
+			for (who, published) in EncryptionKeys::<T>::iter() {
+				ensure!(
+					published.deposit == T::KeyDeposit::get(),
+					"an encryption key's deposit is not KeyDeposit"
+				);
+				let total = held.entry(who).or_insert_with(Zero::zero);
+				*total = total.saturating_add(published.deposit);
 			}
 			for (device, groups) in DeviceGroups::<T>::iter() {
 				ensure!(!groups.is_empty(), "an empty membership list is stored");

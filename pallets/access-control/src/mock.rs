@@ -35,6 +35,7 @@ parameter_types! {
 	pub static GrantDeposit: u64 = 10;
 	pub const GroupDeposit: u64 = 50;
 	pub const DepositPerByte: u64 = 1;
+	pub static KeyDeposit: u64 = 7;
 	pub const MaxGroupSize: u32 = 3;
 	pub const MaxGroupsPerDevice: u32 = 2;
 	pub const MaxGroupNameLen: u32 = 16;
@@ -48,6 +49,7 @@ impl pallet_access_control::Config for Test {
 	type GrantDeposit = GrantDeposit;
 	type GroupDeposit = GroupDeposit;
 	type DepositPerByte = DepositPerByte;
+	type KeyDeposit = KeyDeposit;
 	type MaxGroupSize = MaxGroupSize;
 	type MaxGroupsPerDevice = MaxGroupsPerDevice;
 	type MaxGroupNameLen = MaxGroupNameLen;
@@ -176,6 +178,14 @@ impl ExtBuilder {
 		self.build().execute_with(|| {
 			test();
 			AccessControl::do_try_state().expect("access-control invariants hold");
+			// Built with `try-runtime`, the same checks run through the pallets' `try_state`
+			// hooks, as try-runtime runs them on a chain.
+			#[cfg(feature = "try-runtime")]
+			{
+				use frame_support::traits::{TryState, TryStateSelect};
+				AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
+					.expect("every pallet's try_state hook holds");
+			}
 		});
 	}
 }

@@ -865,11 +865,111 @@ mod encryption {
 			System::assert_last_event(
 				Event::EncryptionKeyPublished { who: READER, key: [9; 32] }.into(),
 			);
-			assert_eq!(EncryptionKeys::<Test>::get(READER), Some([9; 32]));
+			let deposit = KeyDeposit::get();
+			assert_eq!(
+				EncryptionKeys::<Test>::get(READER),
+				Some(PublishedKey { key: [9; 32], deposit })
+			);
+			assert_eq!(held(READER), deposit);
 			assert_noop!(
 				AccessControl::publish_encryption_key(RuntimeOrigin::none(), [9; 32]),
 				DispatchError::BadOrigin
 			);
+		});
+	}
+
+	#[test]
+	fn a_published_key_holds_a_deposit_once_and_withdrawing_returns_it() {
+		ExtBuilder::new().build_and_execute(|| {
+			let publish =
+				|key| AccessControl::publish_encryption_key(RuntimeOrigin::signed(READER), key);
+			assert_ok!(publish([1; 32]));
+			// Replacing the key holds nothing more.
+			assert_ok!(publish([2; 32]));
+			assert_eq!(held(READER), KeyDeposit::get());
+			assert_eq!(EncryptionKeys::<Test>::get(READER).map(|p| p.key), Some([2; 32]));
+
+			assert_ok!(AccessControl::withdraw_encryption_key(RuntimeOrigin::signed(READER)));
+			System::assert_last_event(Event::EncryptionKeyWithdrawn { who: READER }.into());
+			assert_eq!(held(READER), 0);
+			assert_eq!(Balances::free_balance(READER), RICH);
+			assert!(!EncryptionKeys::<Test>::contains_key(READER));
+		});
+	}
+
+	#[test]
+	fn a_replacement_settles_a_changed_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			let publish =
+				|key| AccessControl::publish_encryption_key(RuntimeOrigin::signed(READER), key);
+			assert_ok!(publish([1; 32]));
+			KeyDeposit::set(12);
+			assert_ok!(publish([2; 32]));
+			assert_eq!(held(READER), 12);
+			KeyDeposit::set(3);
+			assert_ok!(publish([3; 32]));
+			assert_eq!(held(READER), 3);
+			assert_eq!(EncryptionKeys::<Test>::get(READER).map(|p| p.deposit), Some(3));
+		});
+	}
+
+	#[test]
+	fn a_key_without_its_deposit_is_refused() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::publish_encryption_key(RuntimeOrigin::signed(POOR), [9; 32]),
+				Error::<Test>::InsufficientBalance
+			);
+		});
+	}
+
+	#[test]
+	fn only_a_published_key_can_be_withdrawn() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_noop!(
+				AccessControl::withdraw_encryption_key(RuntimeOrigin::signed(READER)),
+				Error::<Test>::NoEncryptionKey
+			);
+			assert_ok!(AccessControl::publish_encryption_key(
+				RuntimeOrigin::signed(READER),
+				[9; 32]
+			));
+			// Nobody withdraws another account's key: each withdraws its own, if any.
+			assert_noop!(
+				AccessControl::withdraw_encryption_key(RuntimeOrigin::signed(OWNER)),
+				Error::<Test>::NoEncryptionKey
+			);
+			assert_noop!(
+				AccessControl::withdraw_encryption_key(RuntimeOrigin::none()),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	/// Built with `try-runtime`, the pallet's `try_state` hook runs the same checks.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn the_try_state_hook_runs_the_checks() {
+		use frame_support::traits::{TryState, TryStateSelect};
+		ExtBuilder::new().build().execute_with(|| {
+			let all = || AllPalletsWithSystem::try_state(1, TryStateSelect::All);
+			assert!(all().is_ok());
+			EncryptionKeys::<Test>::insert(
+				READER,
+				PublishedKey { key: [9; 32], deposit: KeyDeposit::get() },
+			);
+			assert!(all().is_err());
+		});
+	}
+
+	#[test]
+	fn try_state_catches_a_key_whose_deposit_was_not_held() {
+		ExtBuilder::new().build().execute_with(|| {
+			EncryptionKeys::<Test>::insert(
+				READER,
+				PublishedKey { key: [9; 32], deposit: KeyDeposit::get() },
+			);
+			assert!(AccessControl::do_try_state().is_err());
 		});
 	}
 
@@ -886,7 +986,7 @@ mod encryption {
 
 			// The owner seals the device's data key to what the chain says is the reader's key.
 			let data_key = [0x5a; 32];
-			let on_chain = PublicKey::from(EncryptionKeys::<Test>::get(READER).unwrap());
+			let on_chain = PublicKey::from(EncryptionKeys::<Test>::get(READER).unwrap().key);
 			let sealed = on_chain.seal(&mut OsRng, &data_key).unwrap();
 			assert_ok!(AccessControl::grant(
 				RuntimeOrigin::signed(OWNER),
@@ -996,5 +1096,13 @@ mod listing {
 #[should_panic(expected = "a grant must hold a deposit")]
 fn free_grants_fail_the_integrity_test() {
 	GrantDeposit::set(0);
+	<AccessControl as frame_support::traits::IntegrityTest>::integrity_test();
+}
+
+/// The integrity test catches a configuration that stores encryption keys for free.
+#[test]
+#[should_panic(expected = "an encryption key must hold a deposit")]
+fn free_encryption_keys_fail_the_integrity_test() {
+	KeyDeposit::set(0);
 	<AccessControl as frame_support::traits::IntegrityTest>::integrity_test();
 }

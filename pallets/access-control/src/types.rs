@@ -159,6 +159,26 @@ pub struct Membership {
 	pub epoch: u32,
 }
 
+/// An account's published x25519 key, with the deposit held for storing it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct PublishedKey<Balance> {
+	/// The x25519 public key owners seal data keys to.
+	pub key: [u8; 32],
+	/// The deposit held from the account, released when it withdraws the key.
+	pub deposit: Balance,
+}
+
 /// One page of the grants that apply to a device, as the `grants` runtime API answers.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct GrantsPage<AccountId, Grant> {

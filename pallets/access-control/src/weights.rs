@@ -30,6 +30,7 @@ pub trait WeightInfo {
 	fn revoke() -> Weight;
 	fn remove_stale() -> Weight;
 	fn publish_encryption_key() -> Weight;
+	fn withdraw_encryption_key() -> Weight;
 }
 
 /// The benchmarked weights, priced with the runtime's own database weights.
@@ -166,6 +167,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(9_764_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn withdraw_encryption_key() -> Weight {
+		Weight::MAX
+	}
 }
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
@@ -212,5 +216,8 @@ impl WeightInfo for () {
 	fn publish_encryption_key() -> Weight {
 		Weight::from_parts(9_764_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn withdraw_encryption_key() -> Weight {
+		Weight::MAX
 	}
 }

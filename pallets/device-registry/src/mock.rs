@@ -158,6 +158,14 @@ impl ExtBuilder {
 		self.build().execute_with(|| {
 			test();
 			DeviceRegistry::do_try_state().expect("registry invariants hold");
+			// Built with `try-runtime`, the same checks run through the pallets' `try_state`
+			// hooks, as try-runtime runs them on a chain.
+			#[cfg(feature = "try-runtime")]
+			{
+				use frame_support::traits::{TryState, TryStateSelect};
+				AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
+					.expect("every pallet's try_state hook holds");
+			}
 		});
 	}
 }

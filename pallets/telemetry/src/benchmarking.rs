@@ -5,13 +5,22 @@
 //! costliest path (through the device's last group, with access control).
 
 use super::*;
-use crate::pallet::{AlertRules, AnchorOf, BatchItemOf, PayloadOf};
+use crate::pallet::{AlertRules, AnchorOf, BatchItemOf, PayloadOf, RuleRecordOf};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::{
+	traits::{
+		fungible::{InspectHold, Mutate, MutateHold},
+		Get,
+	},
+	BoundedVec,
+};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::{crypto::KeyTypeId, H256};
-use sp_runtime::{traits::Zero, MultiSignature};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	MultiSignature,
+};
 
 /// The keystore slot benchmark device keys live in.
 const KEY_TYPE: KeyTypeId = KeyTypeId(*b"prvn");
@@ -59,10 +68,21 @@ impl BenchDevice {
 		Anchor { statement, signature: MultiSignature::Sr25519(signature) }
 	}
 
-	/// Gives the device `MaxRulesPerDevice` rules, each with an upper bound of zero.
+	/// Gives the device `MaxRulesPerDevice` rules of its current ownership epoch, each with an
+	/// upper bound of zero, each set by another account whose deposit is held.
 	fn with_rules<T: Config>(self) -> Self {
-		let rules: Vec<AlertRule> = (0..T::MaxRulesPerDevice::get())
-			.map(|i| AlertRule { metric: metric(i), min: None, max: Some(0) })
+		let epoch = T::Devices::device(&self.id).expect("registered").epoch;
+		let rules: Vec<RuleRecordOf<T>> = (0..T::MaxRulesPerDevice::get())
+			.map(|i| {
+				let payer: T::AccountId = account("rule-payer", i, 0);
+				let deposit = T::RuleDeposit::get();
+				let funds = deposit.saturating_mul(100u32.into());
+				T::Currency::set_balance(&payer, funds);
+				T::Currency::hold(&HoldReason::RuleDeposit.into(), &payer, deposit)
+					.expect("a funded payer");
+				let rule = AlertRule { metric: metric(i), min: None, max: Some(0) };
+				RuleRecord { rule, epoch, payer, deposit }
+			})
 			.collect();
 		AlertRules::<T>::insert(self.id, BoundedVec::try_from(rules).expect("MaxRulesPerDevice"));
 		self
@@ -161,24 +181,29 @@ mod benchmarks {
 		assert_last_event::<T>(Event::BatchProcessed { submitter, accepted: n, rejected: 0 });
 	}
 
-	/// Adds a rule to a device that has all but one.
+	/// Sets a rule for the new owner of a device whose previous owner left it full of rules,
+	/// each paid by another account: the call sweeps them all, releasing every deposit.
 	#[benchmark]
 	fn set_alert_rule() {
 		let owner: T::AccountId = whitelisted_caller();
 		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>();
-		let manager = T::BenchmarkHelper::manager(&owner, device.id).unwrap_or(owner);
+		let buyer: T::AccountId = account("buyer", 0, 0);
+		T::BenchmarkHelper::transfer_device(device.id, &buyer);
+		let manager = T::BenchmarkHelper::manager(&buyer, device.id).unwrap_or(buyer);
+		T::Currency::set_balance(&manager, T::RuleDeposit::get().saturating_mul(100u32.into()));
 		let last = T::MaxRulesPerDevice::get().saturating_sub(1);
-		AlertRules::<T>::mutate(device.id, |rules| {
-			rules.pop();
-		});
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(manager), device.id, metric(last), Some(i64::MIN), Some(i64::MAX));
 
-		assert_eq!(AlertRules::<T>::get(device.id).len() as u32, T::MaxRulesPerDevice::get());
+		assert_eq!(AlertRules::<T>::get(device.id).len(), 1);
+		for i in 0..T::MaxRulesPerDevice::get() {
+			let payer: T::AccountId = account("rule-payer", i, 0);
+			assert!(T::Currency::balance_on_hold(&HoldReason::RuleDeposit.into(), &payer).is_zero());
+		}
 	}
 
-	/// Removes the last of a device's rules.
+	/// Removes the last of a device's rules, releasing its payer's deposit.
 	#[benchmark]
 	fn clear_alert_rule() {
 		let owner: T::AccountId = whitelisted_caller();

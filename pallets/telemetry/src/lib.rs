@@ -31,7 +31,10 @@
 //!
 //! Anchors may carry public values (a temperature, a heart rate). The device's owner, or
 //! whoever holds a MANAGE grant, sets bounds per metric; a public value outside them raises an
-//! [`Event::AlertRaised`] in the same block.
+//! [`Event::AlertRaised`] in the same block. Each rule holds [`Config::RuleDeposit`] from whoever
+//! set it until it is cleared or replaced. A rule counts only in the device's ownership epoch
+//! it was set in: once the device changes hands, the old rules raise nothing, anyone may clear
+//! them (their deposits go back to who paid), and the new owner's first rule clears them all.
 //!
 //! An anchor may also carry an encrypted payload. It is part of the extrinsic, so archive nodes
 //! serve it, but it is never written to state. The device signs the payload's hash with the
@@ -84,7 +87,7 @@ pub use provena_primitives::{
 	telemetry::{Anchor, AnchorStatement, MetricName, PublicValue, Seq, TimeRange},
 	DeviceId, DeviceInfo, DeviceKey, DevicePermissions, DeviceStatus, InspectDevice,
 };
-pub use types::{AlertRule, BatchItem, DeviceTelemetry, VerifyError};
+pub use types::{AlertRule, BatchItem, DeviceTelemetry, RuleRecord, VerifyError};
 pub use weights::WeightInfo;
 
 /// The longest Merkle path `verify_reading` takes: a batch counts its readings in a `u32`, so
@@ -115,13 +118,24 @@ pub trait BenchmarkHelper<AccountId> {
 
 	/// Likewise, an account that may manage `device`'s alert rules.
 	fn manager(owner: &AccountId, device: DeviceId) -> Option<AccountId>;
+
+	/// Hands `device` to `to` as an accepted transfer does: a new ownership epoch.
+	fn transfer_device(device: DeviceId, to: &AccountId);
 }
 
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::{pallet_prelude::*, storage::with_storage_layer, traits::UnixTime};
+	use frame_support::{
+		pallet_prelude::*,
+		storage::with_storage_layer,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::Precision,
+			UnixTime,
+		},
+	};
 	use frame_system::pallet_prelude::*;
 	use provena_primitives::{
 		device_log::{self, offchain_key, LogEntry},
@@ -140,6 +154,13 @@ pub mod pallet {
 	pub type AnchorRecordOf<T> =
 		AnchorRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
+	/// The balance type deposits are held in.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	/// A stored alert rule as this runtime keeps it.
+	pub type RuleRecordOf<T> = RuleRecord<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
 	/// A batch item as this runtime accepts it.
 	pub type BatchItemOf<T> =
 		BatchItem<<T as Config>::MaxPublicValues, <T as Config>::MaxPayloadLen>;
@@ -149,9 +170,10 @@ pub mod pallet {
 
 	/// The current version of this pallet's storage layout.
 	///
-	/// Version 1 replaced the `Anchors` map by each device's log (development chains only: no
-	/// migration; start them anew).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// Version 1 replaced the `Anchors` map by each device's log; version 2 stores alert rules
+	/// with their epoch, payer and deposit (development chains only: no migration; start them
+	/// anew).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -174,6 +196,17 @@ pub mod pallet {
 
 		/// The chain's clock, to refuse readings from the future and stamp anchors.
 		type UnixTime: UnixTime;
+
+		/// The currency alert rules' deposits are held in.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The deposit held for every alert rule, from whoever set it.
+		#[pallet::constant]
+		type RuleDeposit: Get<BalanceOf<Self>>;
 
 		/// The most public values one anchor may carry.
 		#[pallet::constant]
@@ -209,19 +242,28 @@ pub mod pallet {
 		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
 	}
 
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for an alert rule.
+		#[codec(index = 0)]
+		RuleDeposit,
+	}
+
 	/// Each device's telemetry so far: next expected sequence number, counters, hash chain and
 	/// its log's MMR peaks. The only state anchoring writes; bounded whatever the anchors.
 	#[pallet::storage]
 	pub type DeviceStates<T: Config> =
 		StorageMap<_, Blake2_128Concat, DeviceId, DeviceTelemetry<BlockNumberFor<T>>>;
 
-	/// Each device's alert rules, at most one per metric.
+	/// Each device's alert rules, at most one per metric, each with the ownership epoch it
+	/// was set in and its deposit.
 	#[pallet::storage]
 	pub type AlertRules<T: Config> = StorageMap<
 		_,
 		Blake2_128Concat,
 		DeviceId,
-		BoundedVec<AlertRule, T::MaxRulesPerDevice>,
+		BoundedVec<RuleRecordOf<T>, T::MaxRulesPerDevice>,
 		ValueQuery,
 	>;
 
@@ -251,8 +293,9 @@ pub mod pallet {
 		BatchProcessed { submitter: T::AccountId, accepted: u32, rejected: u32 },
 		/// A device's alert rule for a metric was set or replaced.
 		AlertRuleSet { device: DeviceId, rule: AlertRule },
-		/// A device's alert rule for a metric was removed.
-		AlertRuleCleared { device: DeviceId, metric: MetricName },
+		/// A device's alert rule for a metric was removed (cleared, or left from the device's
+		/// previous owner and swept when a rule was set); its deposit went back to `payer`.
+		AlertRuleCleared { device: DeviceId, metric: MetricName, payer: T::AccountId },
 	}
 
 	/// Why a telemetry call (or one anchor of a batch) failed.
@@ -260,7 +303,8 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// No device is registered under this id.
 		NotFound,
-		/// The caller is not the device, its owner, nor a holder of the needed grant.
+		/// The caller is not the device, its owner, nor a holder of the needed grant (anyone
+		/// may clear only a rule left from the device's previous owner).
 		NotAuthorized,
 		/// The device is suspended or decommissioned; it cannot anchor readings.
 		NotActive,
@@ -302,6 +346,8 @@ pub mod pallet {
 		EarlierAnchorRefused,
 		/// The device's log cannot take another entry (its commitment is full or corrupt).
 		LogFull,
+		/// The caller's free balance cannot cover the rule's deposit.
+		InsufficientBalance,
 	}
 
 	#[pallet::hooks]
@@ -319,6 +365,7 @@ pub mod pallet {
 			assert!(max > 0, "MaxBatchLen must admit at least one anchor");
 			assert!(T::MaxRulesPerDevice::get() > 0, "MaxRulesPerDevice must admit a rule");
 			assert!(T::MaxSequenceGap::get() > 0, "MaxSequenceGap must admit a gap");
+			assert!(!T::RuleDeposit::get().is_zero(), "an alert rule must hold a deposit");
 
 			let block = <T as frame_system::Config>::BlockWeights::get();
 			let limit = block.get(DispatchClass::Normal).max_extrinsic.unwrap_or(block.max_block);
@@ -332,6 +379,8 @@ pub mod pallet {
 			);
 			let one = T::WeightInfo::anchor(values);
 			assert!(one.all_lte(limit), "one anchor weighs {one:?}, more than {limit:?}");
+			let rule = T::WeightInfo::set_alert_rule();
+			assert!(rule.all_lte(limit), "set_alert_rule weighs {rule:?}, more than {limit:?}");
 
 			let length = <T as frame_system::Config>::BlockLength::get();
 			let room = u64::from(*length.max.get(DispatchClass::Normal));
@@ -428,12 +477,16 @@ pub mod pallet {
 		/// Sets, or replaces, the bounds for one metric of a device. Public values of that
 		/// metric outside them raise `AlertRaised` when anchored.
 		///
-		/// - `origin`: signed by the device's owner or a holder of a MANAGE grant for it.
+		/// - `origin`: signed by the device's owner or a holder of a MANAGE grant for it; pays
+		///   the deposit.
 		/// - `device`: a device that is not decommissioned.
 		/// - `metric`: the metric's name, as the device reports it.
 		/// - `min`, `max`: the bounds in thousandths, inclusive; at least one, `min ≤ max`.
 		///
-		/// Emits `AlertRuleSet`.
+		/// Holds `RuleDeposit` from the caller and releases the replaced rule's deposit to
+		/// whoever paid it. Rules left from the device's previous owners are removed first,
+		/// their deposits released (each emits `AlertRuleCleared`), so they never take the
+		/// new owner's places. Emits `AlertRuleSet`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_alert_rule())]
 		pub fn set_alert_rule(
@@ -452,24 +505,41 @@ pub mod pallet {
 				ensure!(min <= max, Error::<T>::InvertedBounds);
 			}
 
-			let rule = AlertRule { metric, min, max };
-			AlertRules::<T>::try_mutate(device, |rules| {
-				match rules.iter_mut().find(|existing| existing.metric == rule.metric) {
-					Some(existing) => {
-						*existing = rule.clone();
-						Ok(())
-					},
-					None => rules.try_push(rule.clone()).map_err(|_| Error::<T>::TooManyRules),
+			let mut rules = AlertRules::<T>::get(device);
+			// Sweep the previous owners' rules, and take out the one this replaces.
+			let mut kept = BoundedVec::<RuleRecordOf<T>, T::MaxRulesPerDevice>::new();
+			for record in rules.drain(..) {
+				if record.epoch != info.epoch {
+					Self::release(&record.payer, record.deposit)?;
+					Self::deposit_event(Event::AlertRuleCleared {
+						device,
+						metric: record.rule.metric,
+						payer: record.payer,
+					});
+				} else if record.rule.metric == metric {
+					Self::release(&record.payer, record.deposit)?;
+				} else {
+					// `kept` is no longer than `rules` was.
+					let _ = kept.try_push(record);
 				}
-			})?;
+			}
+			let deposit = T::RuleDeposit::get();
+			Self::hold(&who, deposit)?;
+			let rule = AlertRule { metric, min, max };
+			let record = RuleRecord { rule: rule.clone(), epoch: info.epoch, payer: who, deposit };
+			kept.try_push(record).map_err(|_| Error::<T>::TooManyRules)?;
+			AlertRules::<T>::insert(device, kept);
 
 			Self::deposit_event(Event::AlertRuleSet { device, rule });
 			Ok(())
 		}
 
-		/// Removes the alert rule for one metric of a device.
+		/// Removes the alert rule for one metric of a device, and releases its deposit to
+		/// whoever paid it.
 		///
-		/// - `origin`: signed by the device's owner or a holder of a MANAGE grant for it.
+		/// - `origin`: signed by the device's owner or a holder of a MANAGE grant for it; or
+		///   by anyone, for a rule left from the device's previous owner (set in an earlier
+		///   ownership epoch), which no longer counts.
 		/// - `device`: a registered device (decommissioned ones included, to tidy up).
 		/// - `metric`: a metric the device has a rule for.
 		///
@@ -483,21 +553,23 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
-			ensure!(Self::may_manage(&who, &device, &info), Error::<T>::NotAuthorized);
 			let mut rules = AlertRules::<T>::get(device);
 			let position = rules
 				.iter()
-				.position(|rule| rule.metric == metric)
+				.position(|record| record.rule.metric == metric)
 				.ok_or(Error::<T>::RuleNotFound)?;
+			let record = rules.remove(position);
+			let stale = record.epoch != info.epoch;
+			ensure!(stale || Self::may_manage(&who, &device, &info), Error::<T>::NotAuthorized);
 
-			rules.remove(position);
+			Self::release(&record.payer, record.deposit)?;
 			if rules.is_empty() {
 				AlertRules::<T>::remove(device);
 			} else {
 				AlertRules::<T>::insert(device, rules);
 			}
 
-			Self::deposit_event(Event::AlertRuleCleared { device, metric });
+			Self::deposit_event(Event::AlertRuleCleared { device, metric, payer: record.payer });
 			Ok(())
 		}
 	}
@@ -600,12 +672,13 @@ pub mod pallet {
 			DeviceStates::<T>::insert(device, state);
 
 			Self::deposit_event(Event::Anchored { record });
-			Self::raise_alerts(&device, &statement.values);
+			Self::raise_alerts(&device, info.epoch, &statement.values);
 			Ok(())
 		}
 
-		/// Emits `AlertRaised` for every public value outside its metric's rule.
-		fn raise_alerts(device: &DeviceId, values: &[PublicValue]) {
+		/// Emits `AlertRaised` for every public value outside its metric's rule, counting only
+		/// the rules set in the device's current ownership `epoch`.
+		fn raise_alerts(device: &DeviceId, epoch: u32, values: &[PublicValue]) {
 			if values.is_empty() {
 				return;
 			}
@@ -613,6 +686,8 @@ pub mod pallet {
 			for value in values {
 				let broken = rules
 					.iter()
+					.filter(|record| record.epoch == epoch)
+					.map(|record| &record.rule)
 					.find(|rule| rule.metric == value.metric)
 					.filter(|rule| rule.is_broken_by(value.value));
 				if let Some(rule) = broken {
@@ -647,6 +722,22 @@ pub mod pallet {
 			info: &DeviceInfo<T::AccountId>,
 		) -> bool {
 			*who == info.owner || T::Permissions::may_manage(who, device)
+		}
+
+		fn hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			if amount.is_zero() {
+				return Ok(());
+			}
+			T::Currency::hold(&HoldReason::RuleDeposit.into(), who, amount)
+				.map_err(|_| Error::<T>::InsufficientBalance.into())
+		}
+
+		fn release(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			if amount.is_zero() {
+				return Ok(());
+			}
+			T::Currency::release(&HoldReason::RuleDeposit.into(), who, amount, Precision::Exact)
+				.map(|_| ())
 		}
 
 		/// The chain's time in milliseconds since the Unix epoch.
@@ -696,8 +787,9 @@ pub mod pallet {
 		}
 
 		/// Checks telemetry's invariants: each device's log has one peak per set bit of its
-		/// anchor count, its counters add up, its hash chain started, and every rule has a
-		/// bound in order.
+		/// anchor count, its counters add up, its hash chain started, every rule has a bound in
+		/// order and at most one rule per metric, every rule's deposit is `RuleDeposit`, and
+		/// every payer's held total equals the deposits of the rules it set.
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (_, state) in DeviceStates::<T>::iter() {
@@ -715,14 +807,32 @@ pub mod pallet {
 				);
 				ensure!(state.anchors <= state.readings, "an anchor commits no readings");
 			}
+			use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
+			use frame_support::traits::fungible::InspectHold;
+			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			for (_, rules) in AlertRules::<T>::iter() {
 				ensure!(!rules.is_empty(), "an empty rule list is stored");
-				for rule in rules.iter() {
+				let metrics: BTreeSet<_> = rules.iter().map(|r| &r.rule.metric).collect();
+				ensure!(metrics.len() == rules.len(), "a metric has two rules");
+				for record in rules.iter() {
+					ensure!(
+						record.deposit == T::RuleDeposit::get(),
+						"a rule's deposit is not RuleDeposit"
+					);
+					let total = held.entry(record.payer.clone()).or_insert_with(Zero::zero);
+					*total = total.saturating_add(record.deposit);
+					let rule = &record.rule;
 					ensure!(rule.min.is_some() || rule.max.is_some(), "a rule has no bound");
 					if let (Some(min), Some(max)) = (rule.min, rule.max) {
 						ensure!(min <= max, "a rule's bounds are inverted");
 					}
 				}
+			}
+			for (who, total) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::RuleDeposit.into(), &who) == total,
+					"an account's held rule deposits differ from its rules'"
+				);
 			}
 			Ok(())
 		}

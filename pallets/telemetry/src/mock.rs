@@ -1,5 +1,5 @@
-//! A test runtime: System, Timestamp and telemetry, with a device directory and grants kept in
-//! test storage in place of the registry and access control (which the runtime's own tests wire
+//! A test runtime: System, Balances, Timestamp and telemetry, with a device directory and grants
+//! kept in test storage in place of the registry and access control (which the runtime's own tests wire
 //! in for real).
 
 use crate as pallet_telemetry;
@@ -19,6 +19,7 @@ type Block = frame_system::mocking::MockBlock<Test>;
 frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
+		Balances: pallet_balances,
 		Timestamp: pallet_timestamp,
 		Telemetry: pallet_telemetry,
 	}
@@ -29,6 +30,13 @@ impl frame_system::Config for Test {
 	type Block = Block;
 	type AccountId = AccountId32;
 	type Lookup = IdentityLookup<AccountId32>;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
 #[derive_impl(pallet_timestamp::config_preludes::TestDefaultConfig)]
@@ -41,12 +49,16 @@ parameter_types! {
 	pub const MaxRulesPerDevice: u32 = 2;
 	pub const MaxClockDrift: u64 = 60_000;
 	pub const MaxSequenceGap: u64 = 100;
+	pub static RuleDeposit: u64 = 5;
 }
 
 impl pallet_telemetry::Config for Test {
 	type Devices = Directory;
 	type Permissions = Directory;
 	type UnixTime = Timestamp;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuleDeposit = RuleDeposit;
 	type MaxPublicValues = MaxPublicValues;
 	type MaxPayloadLen = MaxPayloadLen;
 	type MaxBatchLen = MaxBatchLen;
@@ -71,7 +83,7 @@ pub enum Grant {
 const DEVICES_KEY: &[u8] = b"mock:devices";
 const GRANTS_KEY: &[u8] = b"mock:grants";
 
-type DeviceTable = BTreeMap<DeviceId, (AccountId32, DeviceKey, DeviceStatus)>;
+type DeviceTable = BTreeMap<DeviceId, (AccountId32, DeviceKey, DeviceStatus, u32)>;
 
 impl Directory {
 	fn devices() -> DeviceTable {
@@ -85,7 +97,16 @@ impl Directory {
 	/// Registers (or replaces) a device.
 	pub fn register(device: DeviceId, owner: AccountId32, key: DeviceKey) {
 		let mut devices = Self::devices();
-		devices.insert(device, (owner, key, DeviceStatus::Active));
+		devices.insert(device, (owner, key, DeviceStatus::Active, 0));
+		unhashed::put(DEVICES_KEY, &devices);
+	}
+
+	/// Hands a device to a new owner, in a new ownership epoch, as an accepted transfer does.
+	pub fn transfer(device: DeviceId, to: AccountId32) {
+		let mut devices = Self::devices();
+		let record = devices.get_mut(&device).expect("registered");
+		record.0 = to;
+		record.3 += 1;
 		unhashed::put(DEVICES_KEY, &devices);
 	}
 
@@ -120,11 +141,11 @@ impl Directory {
 
 impl InspectDevice<AccountId32> for Directory {
 	fn device(id: &DeviceId) -> Option<DeviceInfo<AccountId32>> {
-		Self::devices().remove(id).map(|(owner, key, status)| DeviceInfo {
+		Self::devices().remove(id).map(|(owner, key, status, epoch)| DeviceInfo {
 			owner,
 			key,
 			status,
-			epoch: 0,
+			epoch,
 		})
 	}
 }
@@ -153,6 +174,10 @@ impl crate::BenchmarkHelper<AccountId32> for Directory {
 		Self::grant(GATEWAY, device, Grant::Manage);
 		Some(GATEWAY)
 	}
+
+	fn transfer_device(device: DeviceId, to: &AccountId32) {
+		Self::transfer(device, to.clone());
+	}
 }
 
 /// The owner of the test devices.
@@ -161,6 +186,12 @@ pub const OWNER: AccountId32 = AccountId32::new([1; 32]);
 pub const GATEWAY: AccountId32 = AccountId32::new([2; 32]);
 /// An account with no rights at all.
 pub const STRANGER: AccountId32 = AccountId32::new([3; 32]);
+/// Another owner, who buys devices.
+pub const BUYER: AccountId32 = AccountId32::new([4; 32]);
+/// An account that cannot pay a deposit.
+pub const POOR: AccountId32 = AccountId32::new([5; 32]);
+/// What every named account but POOR holds at genesis.
+pub const RICH: u64 = 10_000;
 
 /// The chain's time in the tests: 2026-11-22T00:00:00Z.
 pub const NOW_MS: u64 = 1_795_305_600_000;
@@ -304,7 +335,17 @@ impl ExtBuilder {
 
 	/// The externalities at block 1 and time NOW_MS, with an in-memory keystore.
 	pub fn build(self) -> sp_io::TestExternalities {
-		let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: [OWNER, GATEWAY, STRANGER, BUYER]
+				.into_iter()
+				.map(|who| (who, RICH))
+				.chain([(POOR, 3)])
+				.collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.register_extension(sp_keystore::KeystoreExt::new(
 			sp_keystore::testing::MemoryKeystore::new(),
@@ -324,6 +365,14 @@ impl ExtBuilder {
 		self.build().execute_with(|| {
 			test();
 			Telemetry::do_try_state().expect("telemetry invariants hold");
+			// Built with `try-runtime`, the same checks run through the pallets' `try_state`
+			// hooks, as try-runtime runs them on a chain.
+			#[cfg(feature = "try-runtime")]
+			{
+				use frame_support::traits::{TryState, TryStateSelect};
+				AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
+					.expect("every pallet's try_state hook holds");
+			}
 		});
 	}
 }

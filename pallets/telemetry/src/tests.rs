@@ -890,7 +890,12 @@ mod alerts {
 				metric("temp_c")
 			));
 			System::assert_last_event(
-				Event::AlertRuleCleared { device: device.id(), metric: metric("temp_c") }.into(),
+				Event::AlertRuleCleared {
+					device: device.id(),
+					metric: metric("temp_c"),
+					payer: GATEWAY,
+				}
+				.into(),
 			);
 			assert!(!AlertRules::<Test>::contains_key(device.id()));
 		});
@@ -915,7 +920,7 @@ mod alerts {
 			));
 			let rules = AlertRules::<Test>::get(device.id());
 			assert_eq!(rules.len(), 1);
-			assert_eq!(rules[0].metric, metric("humidity_pct"));
+			assert_eq!(rules[0].rule.metric, metric("humidity_pct"));
 		});
 	}
 
@@ -1070,6 +1075,172 @@ mod alerts {
 				metric("temp_c")
 			));
 		});
+	}
+
+	fn held(who: &sp_runtime::AccountId32) -> u64 {
+		use frame_support::traits::fungible::InspectHold;
+		Balances::balance_on_hold(&HoldReason::RuleDeposit.into(), who)
+	}
+
+	fn clear(who: &sp_runtime::AccountId32, device: &TestDevice) -> DispatchResult {
+		Telemetry::clear_alert_rule(
+			RuntimeOrigin::signed(who.clone()),
+			device.id(),
+			metric("temp_c"),
+		)
+	}
+
+	#[test]
+	fn a_rule_holds_a_deposit_from_whoever_set_it_until_cleared() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_ok!(set(&OWNER, &device, Some(2_000), Some(8_000)));
+			assert_eq!(held(&OWNER), RuleDeposit::get());
+			// Replacing one's own rule holds nothing more.
+			assert_ok!(set(&OWNER, &device, Some(1_000), Some(8_000)));
+			assert_eq!(held(&OWNER), RuleDeposit::get());
+
+			// A manager's replacement moves the deposit: the owner's goes back.
+			Directory::grant(GATEWAY, device.id(), Grant::Manage);
+			assert_ok!(set(&GATEWAY, &device, Some(0), None));
+			assert_eq!((held(&OWNER), held(&GATEWAY)), (0, RuleDeposit::get()));
+			assert_eq!(AlertRules::<Test>::get(device.id())[0].payer, GATEWAY);
+
+			// The owner clears it; the deposit goes back to the manager who paid it.
+			assert_ok!(clear(&OWNER, &device));
+			System::assert_last_event(
+				Event::AlertRuleCleared {
+					device: device.id(),
+					metric: metric("temp_c"),
+					payer: GATEWAY,
+				}
+				.into(),
+			);
+			assert_eq!((held(&OWNER), held(&GATEWAY)), (0, 0));
+			assert_eq!(Balances::free_balance(GATEWAY), RICH);
+		});
+	}
+
+	#[test]
+	fn set_alert_rule_fails_without_the_deposit() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			Directory::grant(POOR, device.id(), Grant::Manage);
+			assert_noop!(set(&POOR, &device, Some(0), None), Error::<Test>::InsufficientBalance);
+		});
+	}
+
+	#[test]
+	fn a_previous_owners_rules_raise_nothing_and_anyone_may_clear_them() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_ok!(set(&OWNER, &device, None, Some(8_000)));
+			Directory::transfer(device.id(), BUYER);
+
+			assert_ok!(submit(&BUYER, device.anchor_with_values(0, &[("temp_c", 30_000)])));
+			assert!(alerts().is_empty(), "the seller's rule still raised: {:?}", alerts());
+
+			// A stranger tidies it up; the seller gets its deposit back.
+			assert_ok!(clear(&STRANGER, &device));
+			assert_eq!(held(&OWNER), 0);
+			assert_eq!(Balances::free_balance(OWNER), RICH);
+			assert!(!AlertRules::<Test>::contains_key(device.id()));
+		});
+	}
+
+	#[test]
+	fn a_buyers_first_rule_sweeps_the_sellers_even_when_they_fill_the_list() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			Directory::grant(GATEWAY, device.id(), Grant::Manage);
+			assert_ok!(set(&OWNER, &device, None, Some(8_000)));
+			assert_ok!(Telemetry::set_alert_rule(
+				RuntimeOrigin::signed(GATEWAY),
+				device.id(),
+				metric("humidity_pct"),
+				None,
+				Some(80_000),
+			));
+			Directory::transfer(device.id(), BUYER);
+
+			assert_ok!(Telemetry::set_alert_rule(
+				RuntimeOrigin::signed(BUYER),
+				device.id(),
+				metric("door_open"),
+				None,
+				Some(0),
+			));
+			let rules = AlertRules::<Test>::get(device.id());
+			assert_eq!(rules.len(), 1);
+			assert_eq!((rules[0].payer.clone(), rules[0].epoch), (BUYER, 1));
+			assert_eq!((held(&OWNER), held(&GATEWAY), held(&BUYER)), (0, 0, RuleDeposit::get()));
+			let swept: Vec<_> = telemetry_events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::AlertRuleCleared { metric, payer, .. } => Some((metric, payer)),
+					_ => None,
+				})
+				.collect();
+			assert_eq!(swept, vec![(metric("temp_c"), OWNER), (metric("humidity_pct"), GATEWAY)]);
+			// The buyer's own rule counts.
+			assert_ok!(submit(&BUYER, device.anchor_with_values(0, &[("door_open", 1_000)])));
+			assert_eq!(alerts().len(), 1);
+		});
+	}
+
+	#[test]
+	fn a_current_rule_is_cleared_only_by_owner_or_manager() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			assert_ok!(set(&OWNER, &device, Some(0), None));
+			// The rule's own payer, once no longer a manager, has no say either.
+			Directory::grant(GATEWAY, device.id(), Grant::Manage);
+			assert_ok!(set(&GATEWAY, &device, Some(0), None));
+			Directory::revoke(GATEWAY, device.id(), Grant::Manage);
+			assert_noop!(clear(&GATEWAY, &device), Error::<Test>::NotAuthorized);
+		});
+	}
+
+	#[test]
+	fn try_state_catches_a_rule_whose_deposit_was_not_held() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build().execute_with(|| {
+			let record = RuleRecord {
+				rule: AlertRule { metric: metric("temp_c"), min: Some(0), max: None },
+				epoch: 0,
+				payer: OWNER,
+				deposit: RuleDeposit::get(),
+			};
+			AlertRules::<Test>::insert(device.id(), BoundedVec::truncate_from(vec![record]));
+			assert!(Telemetry::do_try_state().is_err());
+		});
+	}
+
+	/// Built with `try-runtime`, the pallet's `try_state` hook runs the same checks.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn the_try_state_hook_runs_the_checks() {
+		use frame_support::traits::{TryState, TryStateSelect};
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build().execute_with(|| {
+			let all = || AllPalletsWithSystem::try_state(1, TryStateSelect::All);
+			assert!(all().is_ok());
+			let record = RuleRecord {
+				rule: AlertRule { metric: metric("temp_c"), min: Some(0), max: None },
+				epoch: 0,
+				payer: OWNER,
+				deposit: RuleDeposit::get(),
+			};
+			AlertRules::<Test>::insert(device.id(), BoundedVec::truncate_from(vec![record]));
+			assert!(all().is_err());
+		});
+	}
+
+	#[test]
+	#[should_panic(expected = "an alert rule must hold a deposit")]
+	fn free_rules_fail_the_integrity_test() {
+		RuleDeposit::set(0);
+		<Telemetry as frame_support::traits::IntegrityTest>::integrity_test();
 	}
 
 	#[test]

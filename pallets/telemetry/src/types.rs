@@ -79,6 +79,21 @@ impl AlertRule {
 	}
 }
 
+/// An alert rule as stored: the rule, the device's ownership epoch it was set in (it counts
+/// only in that epoch), and who paid its deposit.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct RuleRecord<AccountId, Balance> {
+	/// The bounds.
+	pub rule: AlertRule,
+	/// The device's ownership epoch when the rule was set: after a transfer the rule raises
+	/// no alerts, and anyone may clear it.
+	pub epoch: u32,
+	/// Who set it, and gets its deposit back when it is cleared or replaced.
+	pub payer: AccountId,
+	/// The deposit held from `payer`.
+	pub deposit: Balance,
+}
+
 /// One anchor in a gateway's batch, with its optional payload.
 #[derive(
 	CloneNoBound,

@@ -230,6 +230,8 @@ parameter_types! {
 	/// A device that takes a reading every second may be cut off for about 3 years and still
 	/// anchor on; a device can never be pushed past the end of its sequence by one anchor.
 	pub const MaxSequenceGap: u64 = 100_000_000;
+	/// An alert rule holds a hundredth of a PRV from whoever set it (about 100 bytes stored).
+	pub const RuleDeposit: Balance = 10 * MILLI_UNIT;
 }
 
 impl pallet_telemetry::Config for Runtime {
@@ -237,6 +239,9 @@ impl pallet_telemetry::Config for Runtime {
 	/// SUBMIT and MANAGE grants from access control.
 	type Permissions = AccessControl;
 	type UnixTime = Timestamp;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuleDeposit = RuleDeposit;
 	/// Enough for every measurement of a multi-sensor reading, or a batch's extremes.
 	type MaxPublicValues = provena_primitives::telemetry::MaxPublicValues;
 	/// 4 KiB of sealed data per anchor.
@@ -284,6 +289,12 @@ impl pallet_telemetry::BenchmarkHelper<AccountId> for TelemetryBenchmarkHelper {
 	fn manager(owner: &AccountId, device: provena_primitives::DeviceId) -> Option<AccountId> {
 		Some(grant_through_groups(owner, device, pallet_access_control::Permissions::MANAGE))
 	}
+
+	fn transfer_device(device: provena_primitives::DeviceId, to: &AccountId) {
+		<AccessControlBenchmarkHelper as pallet_access_control::BenchmarkHelper<AccountId>>::transfer_device(
+			device, to,
+		);
+	}
 }
 
 /// Puts `device` in as many of `owner`'s groups as it may join and grants `permissions` on the
@@ -314,6 +325,8 @@ parameter_types! {
 	pub const GrantDeposit: Balance = 10 * MILLI_UNIT;
 	pub const GroupDeposit: Balance = 100 * MILLI_UNIT;
 	pub const AccessDepositPerByte: Balance = MILLI_UNIT / 10;
+	/// A published encryption key (32 bytes under a 32-byte account) holds as much as a grant.
+	pub const KeyDeposit: Balance = 10 * MILLI_UNIT;
 }
 
 impl pallet_access_control::Config for Runtime {
@@ -323,6 +336,7 @@ impl pallet_access_control::Config for Runtime {
 	type GrantDeposit = GrantDeposit;
 	type GroupDeposit = GroupDeposit;
 	type DepositPerByte = AccessDepositPerByte;
+	type KeyDeposit = KeyDeposit;
 	/// A ward or a shipment: up to 256 devices.
 	type MaxGroupSize = ConstU32<256>;
 	type MaxGroupsPerDevice = ConstU32<8>;

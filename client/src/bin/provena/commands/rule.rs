@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 /// Alert bounds for a device's metrics.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-	/// Set bounds for a metric; a public value outside them raises an alert.
+	/// Set bounds for a metric; a public value outside them raises an alert. Holds the
+	/// chain's rule deposit from the signer until the rule is cleared or replaced.
 	Set {
 		#[command(flatten)]
 		device: Device,
@@ -29,7 +30,8 @@ pub enum Command {
 		#[command(flatten)]
 		account: Account,
 	},
-	/// Remove a metric's bounds.
+	/// Remove a metric's bounds; the deposit goes back to whoever set them. Anyone may
+	/// remove a rule left from the device's previous owner.
 	Clear {
 		#[command(flatten)]
 		device: Device,
@@ -68,17 +70,39 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 		},
 		Command::List { device } => {
 			let rules = chain.alert_rules(device.device).await?;
+			let epoch = chain.known_device(device.device).await?.epoch;
 			let name = |m: &[u8]| String::from_utf8_lossy(m).into_owned();
 			let rows: Vec<Value> = rules
 				.iter()
-				.map(|r| json!({ "metric": name(&r.metric.0), "min": r.min, "max": r.max }))
+				.map(|r| {
+					json!({
+						"metric": name(&r.rule.metric.0),
+						"min": r.rule.min,
+						"max": r.rule.max,
+						"set_by": r.payer.to_string(),
+						"deposit": r.deposit.to_string(),
+						"current": r.epoch == epoch,
+					})
+				})
 				.collect();
 			let human = if rules.is_empty() {
 				"no alert rules".into()
 			} else {
 				let lines: Vec<String> = rules
 					.iter()
-					.map(|r| format!("{}  [{}, {}]", name(&r.metric.0), bound(r.min), bound(r.max)))
+					.map(|r| {
+						let stale = if r.epoch == epoch {
+							""
+						} else {
+							"  (a previous owner's: raises nothing; anyone may clear it)"
+						};
+						let (min, max) = (bound(r.rule.min), bound(r.rule.max));
+						format!(
+							"{}  [{min}, {max}]  set by {}{stale}",
+							name(&r.rule.metric.0),
+							r.payer
+						)
+					})
 					.collect();
 				lines.join("\n")
 			};
