@@ -4,7 +4,7 @@
 //! `scripts/benchmark-weights.sh` again instead.
 //!
 //! Generated on 2026-12-02 by `provena-node benchmark pallet` (frame-benchmarking-cli 64.0.0),
-//! on host `vm`, CPU `AMD EPYC`.
+//! on host `vm`, CPU `Intel(R) Xeon(R) Processor`.
 //! Steps 50, repeat 20, WASM execution `Compiled`,
 //! chain `Some("dev")`, DB cache 1024 MiB.
 //!
@@ -41,13 +41,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::Groups` (r:0 w:1)
 	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	fn create_group() -> Weight {
 		// Proof size: measured 162 bytes, estimated 3593 bytes.
-		// Fastest run: 58_357 ns.
-		Weight::from_parts(87_440_000, 3593)
+		// Fastest run: 47_540 ns.
+		Weight::from_parts(55_371_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -60,11 +60,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn add_to_group() -> Weight {
 		// Proof size: measured 19078 bytes, estimated 98145 bytes.
-		// Fastest run: 516_397 ns.
-		Weight::from_parts(608_914_000, 98145)
+		// Fastest run: 412_394 ns.
+		Weight::from_parts(479_555_000, 98145)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -73,13 +73,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:1)
 	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn remove_from_group() -> Weight {
 		// Proof size: measured 9479 bytes, estimated 11785 bytes.
-		// Fastest run: 106_889 ns.
-		Weight::from_parts(153_678_000, 11785)
+		// Fastest run: 101_021 ns.
+		Weight::from_parts(113_318_000, 11785)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -90,16 +90,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:256 w:256)
 	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Component `m` ranges over `[0, 256]`.
 	fn dissolve_group(m: u32, ) -> Weight {
 		// Proof size: measured 369 bytes, estimated 11785 bytes.
-		// Fastest run: 58_918 ns.
-		Weight::from_parts(67_405_117, 11785)
-			// Standard error: 93_425
-			.saturating_add(Weight::from_parts(6_763_220, 0).saturating_mul(m.into()))
+		// Fastest run: 53_233 ns.
+		Weight::from_parts(52_896_535, 11785)
+			// Standard error: 56_362
+			.saturating_add(Weight::from_parts(5_125_126, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 2588).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
@@ -115,11 +115,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn grant() -> Weight {
 		// Proof size: measured 1544 bytes, estimated 30200 bytes.
-		// Fastest run: 161_700 ns.
-		Weight::from_parts(175_951_000, 30200)
+		// Fastest run: 123_698 ns.
+		Weight::from_parts(141_641_000, 30200)
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -132,13 +132,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::GrantCount` (r:1 w:1)
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn revoke() -> Weight {
 		// Proof size: measured 1467 bytes, estimated 30200 bytes.
-		// Fastest run: 115_201 ns.
-		Weight::from_parts(123_403_000, 30200)
+		// Fastest run: 94_667 ns.
+		Weight::from_parts(107_904_000, 30200)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -149,49 +149,64 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::GrantCount` (r:1 w:1)
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn remove_stale() -> Weight {
 		// Proof size: measured 1082 bytes, estimated 3911 bytes.
-		// Fastest run: 74_120 ns.
-		Weight::from_parts(83_374_000, 3911)
+		// Fastest run: 58_804 ns.
+		Weight::from_parts(70_002_000, 3911)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `AccessControl::EncryptionKeys` (r:0 w:1)
-	/// Proof: `AccessControl::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::EncryptionKeys` (r:1 w:1)
+	/// Proof: `AccessControl::EncryptionKeys` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn publish_encryption_key() -> Weight {
-		// Proof size: measured 0 bytes, estimated 0 bytes.
-		// Fastest run: 7_131 ns.
-		Weight::from_parts(9_764_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured 162 bytes, estimated 3593 bytes.
+		// Fastest run: 47_260 ns.
+		Weight::from_parts(54_008_000, 3593)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `AccessControl::EncryptionKeys` (r:1 w:1)
+	/// Proof: `AccessControl::EncryptionKeys` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn withdraw_encryption_key() -> Weight {
-		Weight::MAX
+		// Proof size: measured 324 bytes, estimated 3593 bytes.
+		// Fastest run: 42_620 ns.
+		Weight::from_parts(49_490_000, 3593)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 }
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn create_group() -> Weight {
-		Weight::from_parts(87_440_000, 3593)
+		Weight::from_parts(55_371_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn add_to_group() -> Weight {
-		Weight::from_parts(608_914_000, 98145)
+		Weight::from_parts(479_555_000, 98145)
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn remove_from_group() -> Weight {
-		Weight::from_parts(153_678_000, 11785)
+		Weight::from_parts(113_318_000, 11785)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn dissolve_group(m: u32, ) -> Weight {
-		Weight::from_parts(67_405_117, 11785)
-			.saturating_add(Weight::from_parts(6_763_220, 0).saturating_mul(m.into()))
+		Weight::from_parts(52_896_535, 11785)
+			.saturating_add(Weight::from_parts(5_125_126, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 2588).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
@@ -199,25 +214,28 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 	}
 	fn grant() -> Weight {
-		Weight::from_parts(175_951_000, 30200)
+		Weight::from_parts(141_641_000, 30200)
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(123_403_000, 30200)
+		Weight::from_parts(107_904_000, 30200)
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_stale() -> Weight {
-		Weight::from_parts(83_374_000, 3911)
+		Weight::from_parts(70_002_000, 3911)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn publish_encryption_key() -> Weight {
-		Weight::from_parts(9_764_000, 0)
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(54_008_000, 3593)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_encryption_key() -> Weight {
-		Weight::MAX
+		Weight::from_parts(49_490_000, 3593)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 }

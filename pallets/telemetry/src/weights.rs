@@ -4,7 +4,7 @@
 //! `scripts/benchmark-weights.sh` again instead.
 //!
 //! Generated on 2026-12-02 by `provena-node benchmark pallet` (frame-benchmarking-cli 64.0.0),
-//! on host `vm`, CPU `AMD EPYC`.
+//! on host `vm`, CPU `Intel(R) Xeon(R) Processor`.
 //! Steps 50, repeat 20, WASM execution `Compiled`,
 //! chain `Some("dev")`, DB cache 1024 MiB.
 //!
@@ -32,13 +32,11 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::Grants` (r:9 w:0)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Groups` (r:8 w:0)
-	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::DeviceStates` (r:1 w:1)
@@ -46,25 +44,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::AlertRules` (r:1 w:0)
-	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
+	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[0, 16]`.
 	fn anchor(v: u32, ) -> Weight {
-		// Proof size: measured 3085 bytes, estimated 87350 bytes.
-		// Fastest run: 302_389 ns.
-		Weight::from_parts(384_559_604, 87350)
-			// Standard error: 241_335
-			.saturating_add(Weight::from_parts(3_912_833, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(23_u64))
+		// Proof size: measured 3539 bytes, estimated 27279 bytes.
+		// Fastest run: 214_733 ns.
+		Weight::from_parts(240_665_726, 27279)
+			// Standard error: 32_385
+			.saturating_add(Weight::from_parts(2_724_799, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:256 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::Grants` (r:2304 w:0)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:256 w:0)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Groups` (r:2048 w:0)
-	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::DeviceStates` (r:256 w:256)
@@ -73,76 +69,80 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 256]`.
 	fn anchor_batch(n: u32, ) -> Weight {
-		// Proof size: measured 1939 bytes, estimated 3509 bytes.
-		// Fastest run: 327_035 ns.
-		Weight::from_parts(367_987_000, 3509)
-			// Standard error: 2_533_627
-			.saturating_add(Weight::from_parts(474_120_282, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(0, 86360).saturating_mul(n.into()))
+		// Proof size: measured 1574 bytes, estimated 3509 bytes.
+		// Fastest run: 232_742 ns.
+		Weight::from_parts(235_657_000, 3509)
+			// Standard error: 574_415
+			.saturating_add(Weight::from_parts(234_148_580, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 26289).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((20_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::Grants` (r:9 w:0)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
 	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Groups` (r:8 w:0)
-	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::AlertRules` (r:1 w:1)
-	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
+	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:17 w:17)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:17 w:17)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn set_alert_rule() -> Weight {
-		// Proof size: measured 1805 bytes, estimated 87350 bytes.
-		// Fastest run: 99_428 ns.
-		Weight::from_parts(167_579_000, 87350)
-			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured 4941 bytes, estimated 45241 bytes.
+		// Fastest run: 657_436 ns.
+		Weight::from_parts(777_219_000, 45241)
+			.saturating_add(T::DbWeight::get().reads(46_u64))
+			.saturating_add(T::DbWeight::get().writes(35_u64))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
-	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(365), added: 2840, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Grants` (r:9 w:0)
-	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(442), added: 2917, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
-	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
-	/// Storage: `AccessControl::Groups` (r:8 w:0)
-	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::AlertRules` (r:1 w:1)
-	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(865), added: 3340, mode: `MaxEncodedLen`)
+	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::Grants` (r:9 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn clear_alert_rule() -> Weight {
-		// Proof size: measured 1848 bytes, estimated 87350 bytes.
-		// Fastest run: 98_947 ns.
-		Weight::from_parts(145_016_000, 87350)
-			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured 3037 bytes, estimated 27279 bytes.
+		// Fastest run: 96_335 ns.
+		Weight::from_parts(113_390_000, 27279)
+			.saturating_add(T::DbWeight::get().reads(14_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 }
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn anchor(v: u32, ) -> Weight {
-		Weight::from_parts(384_559_604, 87350)
-			.saturating_add(Weight::from_parts(3_912_833, 0).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(23_u64))
+		Weight::from_parts(240_665_726, 27279)
+			.saturating_add(Weight::from_parts(2_724_799, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn anchor_batch(n: u32, ) -> Weight {
-		Weight::from_parts(367_987_000, 3509)
-			.saturating_add(Weight::from_parts(474_120_282, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(0, 86360).saturating_mul(n.into()))
+		Weight::from_parts(235_657_000, 3509)
+			.saturating_add(Weight::from_parts(234_148_580, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 26289).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().reads((20_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn set_alert_rule() -> Weight {
-		Weight::from_parts(167_579_000, 87350)
-			.saturating_add(ParityDbWeight::get().reads(20_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(777_219_000, 45241)
+			.saturating_add(ParityDbWeight::get().reads(46_u64))
+			.saturating_add(ParityDbWeight::get().writes(35_u64))
 	}
 	fn clear_alert_rule() -> Weight {
-		Weight::from_parts(145_016_000, 87350)
-			.saturating_add(ParityDbWeight::get().reads(20_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(113_390_000, 27279)
+			.saturating_add(ParityDbWeight::get().reads(14_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 }
