@@ -4,7 +4,7 @@
 //! `scripts/benchmark-weights.sh` again instead.
 //!
 //! Generated on 2026-12-02 by `provena-node benchmark pallet` (frame-benchmarking-cli 64.0.0),
-//! on host `vm`, CPU `AMD EPYC`.
+//! on host `vm`, CPU `Intel(R) Xeon(R) Processor`.
 //! Steps 50, repeat 20, WASM execution `Compiled`,
 //! chain `Some("dev")`, DB cache 1024 MiB.
 //!
@@ -43,13 +43,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::DevicesByOwner` (r:0 w:1)
 	/// Proof: `DeviceRegistry::DevicesByOwner` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size: measured 346 bytes, estimated 3834 bytes.
-		// Fastest run: 122_432 ns.
-		Weight::from_parts(168_781_000, 3834)
+		// Fastest run: 102_386 ns.
+		Weight::from_parts(116_238_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -58,11 +58,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn update_metadata() -> Weight {
 		// Proof size: measured 480 bytes, estimated 3834 bytes.
-		// Fastest run: 65_788 ns.
-		Weight::from_parts(76_334_000, 3834)
+		// Fastest run: 54_665 ns.
+		Weight::from_parts(62_414_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -72,8 +72,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size: measured 565 bytes, estimated 3834 bytes.
-		// Fastest run: 67_210 ns.
-		Weight::from_parts(80_309_000, 3834)
+		// Fastest run: 57_393 ns.
+		Weight::from_parts(68_643_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	fn suspend() -> Weight {
 		// Proof size: measured 511 bytes, estimated 3834 bytes.
-		// Fastest run: 16_455 ns.
-		Weight::from_parts(18_217_000, 3834)
+		// Fastest run: 15_476 ns.
+		Weight::from_parts(17_918_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured 511 bytes, estimated 3834 bytes.
-		// Fastest run: 16_114 ns.
-		Weight::from_parts(17_646_000, 3834)
+		// Fastest run: 15_001 ns.
+		Weight::from_parts(17_637_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -100,13 +100,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::PendingTransfers` (r:0 w:1)
 	/// Proof: `DeviceRegistry::PendingTransfers` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn decommission() -> Weight {
 		// Proof size: measured 741 bytes, estimated 3834 bytes.
-		// Fastest run: 57_035 ns.
-		Weight::from_parts(62_142_000, 3834)
+		// Fastest run: 50_162 ns.
+		Weight::from_parts(55_096_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -116,8 +116,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::PendingTransfers` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn offer_transfer() -> Weight {
 		// Proof size: measured 511 bytes, estimated 3834 bytes.
-		// Fastest run: 16_595 ns.
-		Weight::from_parts(20_821_000, 3834)
+		// Fastest run: 15_092 ns.
+		Weight::from_parts(17_476_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -130,13 +130,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `DeviceRegistry::DevicesByOwner` (r:0 w:2)
 	/// Proof: `DeviceRegistry::DevicesByOwner` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn accept_transfer() -> Weight {
 		// Proof size: measured 1009 bytes, estimated 6196 bytes.
-		// Fastest run: 169_261 ns.
-		Weight::from_parts(185_065_000, 6196)
+		// Fastest run: 147_436 ns.
+		Weight::from_parts(165_935_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -146,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DeviceRegistry::PendingTransfers` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn cancel_transfer() -> Weight {
 		// Proof size: measured 612 bytes, estimated 3834 bytes.
-		// Fastest run: 18_618 ns.
-		Weight::from_parts(23_445_000, 3834)
+		// Fastest run: 17_451 ns.
+		Weight::from_parts(20_206_000, 3834)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -156,47 +156,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(168_781_000, 3834)
+		Weight::from_parts(116_238_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn update_metadata() -> Weight {
-		Weight::from_parts(76_334_000, 3834)
+		Weight::from_parts(62_414_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn rotate_key() -> Weight {
-		Weight::from_parts(80_309_000, 3834)
+		Weight::from_parts(68_643_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn suspend() -> Weight {
-		Weight::from_parts(18_217_000, 3834)
+		Weight::from_parts(17_918_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(17_646_000, 3834)
+		Weight::from_parts(17_637_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn decommission() -> Weight {
-		Weight::from_parts(62_142_000, 3834)
+		Weight::from_parts(55_096_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn offer_transfer() -> Weight {
-		Weight::from_parts(20_821_000, 3834)
+		Weight::from_parts(17_476_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_transfer() -> Weight {
-		Weight::from_parts(185_065_000, 6196)
+		Weight::from_parts(165_935_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(23_445_000, 3834)
+		Weight::from_parts(20_206_000, 3834)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -1,8 +1,8 @@
 // This file is part of Provena. Licensed under the Apache License, Version 2.0.
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-11-22 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! DATE: 2026-12-02 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //!
 //! SHORT-NAME: `block`, LONG-NAME: `BlockExecution`, RUNTIME: `provena`
 //! WARMUPS: `10`, REPEAT: `100`
@@ -34,17 +34,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 163_273, 519_403
-	///   Average:  252_680
-	///   Median:   180_399
-	///   Std-Dev:  99294.39
+	///   Min, Max: 132_789, 1_059_851
+	///   Average:  181_323
+	///   Median:   138_539
+	///   Std-Dev:  100740.11
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 477_510
-	///   95th: 441_517
-	///   75th: 321_909
+	///   99th: 286_997
+	///   95th: 249_856
+	///   75th: 233_107
 	pub const BlockExecutionWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(252_680), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(181_323), 0);
 }
 
 #[cfg(test)]
