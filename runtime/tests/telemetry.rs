@@ -1,11 +1,7 @@
 //! Telemetry wired to the real device registry in the real runtime: what the registry says about
 //! a device (its key, its status) is what telemetry enforces.
 
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{fungible::InspectHold, Get},
-	BoundedVec,
-};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
 use pallet_telemetry::runtime_api::runtime_decl_for_telemetry_api::TelemetryApiV1;
 use pallet_telemetry::VerifyError;
 use provena_primitives::{
