@@ -901,7 +901,8 @@ pub mod pallet {
 			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			let mut counts: BTreeMap<Scope, u32> = BTreeMap::new();
 			for (scope, _, grant) in Grants::<T>::iter() {
-				*counts.entry(scope).or_default() += 1;
+				let count = counts.entry(scope).or_default();
+				*count = count.saturating_add(1);
 				ensure!(
 					grant.deposit == Self::grant_deposit(grant.sealed_key.as_ref()),
 					"a grant's deposit does not match its sealed key's length"
