@@ -505,10 +505,9 @@ pub mod pallet {
 				ensure!(min <= max, Error::<T>::InvertedBounds);
 			}
 
-			let mut rules = AlertRules::<T>::get(device);
 			// Sweep the previous owners' rules, and take out the one this replaces.
 			let mut kept = BoundedVec::<RuleRecordOf<T>, T::MaxRulesPerDevice>::new();
-			for record in rules.drain(..) {
+			for record in AlertRules::<T>::get(device) {
 				if record.epoch != info.epoch {
 					Self::release(&record.payer, record.deposit)?;
 					Self::deposit_event(Event::AlertRuleCleared {
@@ -519,7 +518,7 @@ pub mod pallet {
 				} else if record.rule.metric == metric {
 					Self::release(&record.payer, record.deposit)?;
 				} else {
-					// `kept` is no longer than `rules` was.
+					// `kept` is no longer than the stored list was.
 					let _ = kept.try_push(record);
 				}
 			}
