@@ -26,6 +26,12 @@ pub enum Error {
 		#[source]
 		source: BoxError,
 	},
+	/// Plain `ws://` to a host other than this machine, without `--insecure`.
+	#[error(
+		"refusing {0}: plain ws:// to another machine can be read and altered by anyone on the \
+		 path; use wss://, or pass --insecure to accept that risk"
+	)]
+	Insecure(String),
 	/// The chain ran the call and refused it.
 	#[error("the chain refused it: {pallet}.{error}{}", if docs.is_empty() { String::new() } else { format!(" ({docs})") })]
 	Dispatch {

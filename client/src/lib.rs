@@ -12,12 +12,14 @@
 //! - [`input`]: readings from JSON Lines, CSV and the command line.
 //! - [`store`]: the gateway's SQLite store of readings, proofs and anchors.
 //! - [`chain`]: the typed chain API (subxt), the one transaction pipeline, typed events.
+//! - [`bundle`]: proof bundles, verified offline against the chain spec's GRANDPA authorities.
 //! - [`display`]: chain values as readable JSON.
 //! - [`gateway`]: importing, batching, signing and delivering readings, resumable at any point.
 //! - [`report`]: the clock and percentiles the reports share.
 //! - [`process`]: logging, the async runtime and exit codes for the binaries.
 //! - [`Error`]: what can go wrong, with its causes kept.
 
+pub mod bundle;
 pub mod chain;
 pub mod crypto;
 pub mod display;

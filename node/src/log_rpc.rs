@@ -1,9 +1,9 @@
 //! `provena_*` RPC methods: a device's log (its anchor records) and inclusion proofs, served from
 //! the node's offchain-indexed storage without any state beyond the device's MMR peaks.
 //!
-//! Every answer is read at the **finalized** head and names it (`at`, `at_number`): the peaks
-//! come from that block's state, and the records are found by walking down from them, so a
-//! record written by a block on an abandoned fork is never served (see
+//! Every answer is read at a **finalized** block (the head, unless asked) and names it (`at`,
+//! `at_number`): the peaks come from that block's state, and the records are found by walking
+//! down from them, so a record written by a block on an abandoned fork is never served (see
 //! `provena_primitives::device_log`). An inclusion proof holds against the device's log as of
 //! `at`; check it with the `TelemetryApi_verify_reading` runtime API at that block.
 //!
@@ -11,7 +11,10 @@
 //!   `from_seq ..= to_seq`, in order, at most `limit` (default and cap 1,000).
 //! - `provena_historyByTime(device, from_ms, to_ms, limit?)`: the records the chain accepted
 //!   at a chain time in `from_ms ..= to_ms` (milliseconds since the Unix epoch).
-//! - `provena_proof(device, seq)`: the record covering reading `seq` and its inclusion proof.
+//! - `provena_proof(device, seq, at?)`: the record covering reading `seq` and its inclusion
+//!   proof, at the finalized head or at `at`, the `0x`-hex hash of an earlier finalized block
+//!   whose state the node still has (so that several proofs, and a storage proof of the
+//!   device's peaks, can be taken at one block, as a proof bundle does).
 //!
 //! `device` is the device id as `0x`-hex (32 bytes). A record is JSON with its fields and
 //! `encoded`, its SCALE bytes (what the runtime API takes).
@@ -47,6 +50,8 @@ mod code {
 	pub const STORE: i32 = 7004;
 	/// The runtime could not be asked.
 	pub const RUNTIME: i32 = 7005;
+	/// The block asked for is not a finalized block of this node's chain.
+	pub const NOT_FINALIZED: i32 = 7006;
 }
 
 fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -187,6 +192,12 @@ where
 
 	/// `device`'s log at the finalized head.
 	fn log(&self, device: [u8; 32]) -> Result<Log<S>, ErrorObjectOwned> {
+		self.log_at(device, None)
+	}
+
+	/// `device`'s log at `at`, which must be a finalized block of the chain, or at the
+	/// finalized head.
+	fn log_at(&self, device: [u8; 32], at: Option<H256>) -> Result<Log<S>, ErrorObjectOwned> {
 		let store = self.store.clone().ok_or_else(|| {
 			error(
 				code::NOT_INDEXING,
@@ -194,21 +205,36 @@ where
 			)
 		})?;
 		let info = self.client.info();
+		let (at, at_number) = match at {
+			None => (info.finalized_hash, info.finalized_number),
+			Some(hash) => {
+				let not_final = || {
+					error(
+						code::NOT_FINALIZED,
+						format!("block {hash:?} is not a finalized block of this node's chain"),
+					)
+				};
+				let number = self
+					.client
+					.number(hash)
+					.map_err(|e| error(code::RUNTIME, format!("cannot read headers: {e}")))?
+					.ok_or_else(not_final)?;
+				let canonical = self.client.hash(number).ok().flatten() == Some(hash);
+				if number > info.finalized_number || !canonical {
+					return Err(not_final());
+				}
+				(hash, number)
+			},
+		};
 		let state = self
 			.client
 			.runtime_api()
-			.device_state(info.finalized_hash, device)
+			.device_state(at, device)
 			.map_err(|e| error(code::RUNTIME, format!("the runtime API failed: {e}")))?
 			.ok_or_else(|| {
-				error(code::UNKNOWN_DEVICE, "the device has no anchors (at the finalized head)")
+				error(code::UNKNOWN_DEVICE, "the device has no anchors (at that finalized block)")
 			})?;
-		Ok(Log {
-			at: info.finalized_hash,
-			at_number: info.finalized_number,
-			leaves: state.anchors,
-			peaks: state.peaks.into_inner(),
-			store,
-		})
+		Ok(Log { at, at_number, leaves: state.anchors, peaks: state.peaks.into_inner(), store })
 	}
 
 	/// The RPC module with the three methods.
@@ -233,9 +259,11 @@ where
 			Ok::<_, ErrorObjectOwned>(log.page(&device, records))
 		})?;
 		module.register_blocking_method("provena_proof", |params, rpc, _| {
-			let (device, seq): (String, u64) = params.parse()?;
+			let mut params = params.sequence();
+			let (device, seq): (String, u64) = (params.next()?, params.next()?);
+			let at: Option<H256> = params.optional_next()?;
 			let device = device_id(&device)?;
-			let log = rpc.log(device)?;
+			let log = rpc.log_at(device, at)?;
 			let not_anchored = || {
 				error(code::NOT_ANCHORED, format!("no anchor of the device covers reading {seq}"))
 			};

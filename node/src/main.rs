@@ -11,6 +11,7 @@ mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;
+mod finality_rpc;
 mod log_rpc;
 mod rpc;
 mod service;

@@ -234,17 +234,35 @@ fn new_full_with<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	// Shared by the voter and `grandpa_roundState`.
+	let shared_voter_state = SharedVoterState::empty();
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 		// Devices' logs are only in offchain storage when blocks are imported with indexing on.
 		let log_store =
 			config.offchain_worker.indexing_enabled.then(|| backend.offchain_storage()).flatten();
-		Box::new(move |_| {
+		let voter_state = shared_voter_state.clone();
+		let authority_set = grandpa_link.shared_authority_set().clone();
+		let justification_stream = grandpa_link.justification_stream();
+		let finality_provider = sc_consensus_grandpa::FinalityProofProvider::new_for_service(
+			backend.clone(),
+			Some(authority_set.clone()),
+		);
+		let database = backend.clone();
+		Box::new(move |executor| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),
 				pool: pool.clone(),
 				log_store: log_store.clone(),
+				grandpa: crate::rpc::GrandpaDeps {
+					voter_state: voter_state.clone(),
+					authority_set: authority_set.clone(),
+					justification_stream: justification_stream.clone(),
+					executor,
+					finality_provider: finality_provider.clone(),
+					backend: database.clone(),
+				},
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
@@ -322,7 +340,7 @@ fn new_full_with<
 			notification_service: grandpa_notification_service,
 			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
 			prometheus_registry,
-			shared_voter_state: SharedVoterState::empty(),
+			shared_voter_state,
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
 			offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(transaction_pool),
 		};

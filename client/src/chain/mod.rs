@@ -3,10 +3,12 @@
 //!
 //! - [`tx`]: the one transaction pipeline: sign, submit, follow to finality, classify failures.
 //! - [`events`]: the Provena events of a transaction, decoded as the runtime's typed events.
+//! - [`proofs`]: proof bundles built from the node's proofs (log, storage, GRANDPA finality).
 //!
 //! Everything here reads the finalized head: a query never reports what may still be reverted.
 
 pub mod events;
+pub mod proofs;
 pub mod tx;
 
 use crate::{error::BoxError, keys::AccountKey, readings::Record, Error};
@@ -132,12 +134,31 @@ pub struct Chain {
 	raw: RpcClient,
 	/// The URL it was reached at.
 	pub url: String,
+	/// Whether plain `ws://` to a host other than this machine was allowed.
+	insecure: bool,
 }
 
 impl Chain {
-	/// Connects to the node at `url` (`ws://…`): an error names the URL and says what to do.
+	/// Connects to the node at `url`: `wss://` anywhere, or plain `ws://` to this machine
+	/// (`localhost`, a loopback address). Plain `ws://` to any other host is refused
+	/// ([`Error::Insecure`]): anyone on the path could read and alter what the node says. An
+	/// error names the URL and says what to do.
 	pub async fn connect(url: &str) -> Result<Chain, Error> {
+		Chain::open(url, false).await
+	}
+
+	/// Connects to the node at `url` like [`Chain::connect`], but allows plain `ws://` to any
+	/// host (the command line's `--insecure`).
+	pub async fn connect_insecure(url: &str) -> Result<Chain, Error> {
+		Chain::open(url, true).await
+	}
+
+	async fn open(url: &str, insecure: bool) -> Result<Chain, Error> {
 		let unreachable = |source: BoxError| Error::Unreachable { url: url.to_string(), source };
+		let secure = subxt::rpcs::utils::url_is_secure(url).map_err(|e| unreachable(e.into()))?;
+		if !secure && !insecure {
+			return Err(Error::Insecure(url.to_string()));
+		}
 		let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(e.into()))?;
 		let client =
 			OnlineClient::<ProvenaConfig>::from_rpc_client_with_config(ProvenaConfig, rpc.clone())
@@ -145,7 +166,7 @@ impl Chain {
 				.map_err(|e| unreachable(e.into()))?;
 		let raw = rpc.clone();
 		let rpc = LegacyRpcMethods::new(rpc);
-		Ok(Chain { client, rpc, raw, url: url.to_string() })
+		Ok(Chain { client, rpc, raw, url: url.to_string(), insecure })
 	}
 
 	/// Connects again to the node this chain was reached at, after losing it: tries at once,
@@ -163,7 +184,7 @@ impl Chain {
 		let mut attempt = 0u32;
 		loop {
 			attempt = attempt.saturating_add(1);
-			match Chain::connect(&self.url).await {
+			match Chain::open(&self.url, self.insecure).await {
 				Ok(chain) if chain.genesis_hash() == self.genesis_hash() => return Ok(chain),
 				Ok(chain) => {
 					return Err(Error::Node(format!(

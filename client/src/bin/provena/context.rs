@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub struct Context {
 	/// The node's URL.
 	pub url: String,
+	/// Whether plain `ws://` to another machine is allowed (`--insecure`).
+	pub insecure: bool,
 	/// `--store`, if given.
 	pub store: Option<PathBuf>,
 	/// Text or JSON.
@@ -18,7 +20,11 @@ pub struct Context {
 impl Context {
 	/// Connects to the node.
 	pub async fn connect(&self) -> Result<Chain> {
-		Ok(Chain::connect(&self.url).await?)
+		Ok(if self.insecure {
+			Chain::connect_insecure(&self.url).await?
+		} else {
+			Chain::connect(&self.url).await?
+		})
 	}
 
 	/// The store for `chain`: `--store`, or one file per chain under `PROVENA_HOME`.

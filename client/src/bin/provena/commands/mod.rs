@@ -29,6 +29,10 @@ pub struct Cli {
 	/// The node's WebSocket RPC URL.
 	#[arg(long, global = true, env = "PROVENA_URL", default_value = "ws://127.0.0.1:9944")]
 	pub url: String,
+	/// Allow plain `ws://` to a node on another machine (anyone on the path could read and
+	/// alter what it says); `wss://` and `ws://` to this machine need no flag.
+	#[arg(long, global = true)]
+	pub insecure: bool,
 	/// Print JSON instead of text.
 	#[arg(long, global = true)]
 	pub json: bool,
@@ -72,9 +76,10 @@ pub enum Command {
 	Submit(submit::Submit),
 	/// What the store holds and where its anchors stand.
 	Status,
-	/// Print a reading with its Merkle proof, as a receipt anyone can verify.
+	/// Write a proof bundle for a reading (or a range): everything needed to verify it offline.
 	Proof(receipt::Proof),
-	/// Check a reading against the chain: where and when it was anchored, or why not.
+	/// Check readings against the chain, trusting only its chain spec: a bundle offline, or a
+	/// reading of the store through the proofs the node serves.
 	Verify(receipt::Verify),
 	/// A device's anchors over a sequence or time range.
 	History(history::History),
@@ -89,7 +94,12 @@ pub enum Command {
 /// Runs the command the command line names.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
 	crate::args::set_password_file(cli.password_file);
-	let ctx = Context { url: cli.url, store: cli.store, out: Output { json: cli.json } };
+	let ctx = Context {
+		url: cli.url,
+		insecure: cli.insecure,
+		store: cli.store,
+		out: Output { json: cli.json },
+	};
 	let done = |()| ExitCode::SUCCESS;
 	match cli.command {
 		Command::Key(command) => key::run(&ctx, command).await.map(done),

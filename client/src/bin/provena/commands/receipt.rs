@@ -1,55 +1,98 @@
-//! `provena proof` and `provena verify`: a reading with its Merkle path and its anchor's record
-//! as a receipt anyone can keep, and the check of a reading (from the store or a receipt)
-//! against the device's log on chain: the node serves the record's inclusion proof at a
-//! finalized block, and the runtime of that block checks the whole chain of hashes.
+//! `provena proof` and `provena verify`: proof bundles, which anyone can check offline against
+//! the chain spec's GRANDPA authorities, and their verification.
+//!
+//! `proof` asks the node for every proof a bundle needs (see `provena_client::bundle`) and
+//! writes it. `verify --bundle FILE --chain-spec SPEC` checks a bundle without any network;
+//! `verify --device D --seq N --chain-spec SPEC` makes a bundle for a reading of the store from
+//! the node's answers and checks it the same way, so a node that lies cannot make it say
+//! VERIFIED.
 
 use crate::{
 	args::{device_id, ReadingRef},
-	commands::history::record_json,
 	context::Context,
 	output::reading_json,
 };
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
-use codec::{Decode, Encode};
 use provena_client::{
-	chain::{LogProof, VerifyError},
-	input::thousandths,
+	bundle::{verify as verify_bundle, Bundle, BundleError, Trust, Verified},
+	chain::Chain,
 	keys::ss58,
-	parse_device,
-	readings::Record,
 	show_device,
+	store::Store,
 };
-use provena_primitives::{
-	telemetry::{Measurement, MetricName, Reading},
-	DeviceId,
-};
-use serde_json::{json, Value};
+use provena_primitives::{telemetry::Reading, DeviceId};
+use serde_json::json;
 use sp_core::H256;
 use std::{
 	path::{Path, PathBuf},
 	process::ExitCode,
 };
 
-/// Print a reading with its Merkle proof, as a receipt anyone can verify.
+/// The most readings one bundle carries.
+const MAX_BUNDLE_READINGS: u64 = 10_000;
+
+/// Write a proof bundle for a reading (or a range): everything needed to verify it offline.
 #[derive(Args, Debug)]
 pub struct Proof {
 	#[command(flatten)]
 	reading: ReadingRef,
+	/// Include the readings up to this sequence number too (at most 10,000 in all).
+	#[arg(long)]
+	to: Option<u64>,
+	/// Write the bundle to this file instead of standard output.
+	#[arg(long, short)]
+	out: Option<PathBuf>,
 }
 
-/// Check a reading against the chain: where and when it was anchored, or why not.
+/// Check readings against the chain's finality, trusting only the chain spec: a bundle offline,
+/// or a reading of the store through the proofs a node serves.
 #[derive(Args, Debug)]
 pub struct Verify {
-	/// The device id (with `--seq`: the reading is taken from the store).
-	#[arg(long, value_parser = device_id, requires = "seq", conflicts_with = "receipt")]
+	/// The device id (with `--seq`: the reading is taken from the store, its proofs from the
+	/// node).
+	#[arg(long, value_parser = device_id, requires = "seq", conflicts_with = "bundle")]
 	device: Option<DeviceId>,
 	/// The reading's sequence number.
 	#[arg(long)]
 	seq: Option<u64>,
-	/// A receipt from `provena proof` (`-` for stdin).
+	/// A proof bundle from `provena proof` (`-` for standard input), checked with no network.
 	#[arg(long)]
-	receipt: Option<PathBuf>,
+	bundle: Option<PathBuf>,
+	/// The chain's raw chain spec (JSON): its genesis and GRANDPA authorities are what is
+	/// trusted. `provena-node build-spec --chain dev --raw` prints the dev chain's.
+	#[arg(long, env = "PROVENA_CHAIN_SPEC", value_name = "SPEC")]
+	chain_spec: Option<PathBuf>,
+}
+
+/// A reading of the store and its Merkle path, or why there is none.
+fn stored_reading(store: &Store, device: &DeviceId, seq: u64) -> Result<(Reading, Vec<H256>)> {
+	let stored = store.reading(device, seq)?.ok_or_else(|| {
+		anyhow!("reading {seq} of device {} is not in this store", show_device(device))
+	})?;
+	let path = stored.proof.ok_or_else(|| {
+		anyhow!("reading {seq} is not batched yet: run `provena submit --resume`")
+	})?;
+	Ok((stored.reading, path))
+}
+
+/// A bundle for readings `from ..= to` of `device` in the store, from the node's proofs.
+async fn make_bundle(
+	chain: &Chain,
+	store: &Store,
+	device: DeviceId,
+	from: u64,
+	to: u64,
+) -> Result<Bundle> {
+	if to < from {
+		bail!("--to {to} is before --seq {from}");
+	}
+	if to - from >= MAX_BUNDLE_READINGS {
+		bail!("a bundle carries at most {MAX_BUNDLE_READINGS} readings; make several");
+	}
+	let readings =
+		(from..=to).map(|seq| stored_reading(store, &device, seq)).collect::<Result<Vec<_>>>()?;
+	Ok(chain.proof_bundle(device, &readings).await?)
 }
 
 /// Runs `provena proof`.
@@ -57,174 +100,146 @@ pub async fn proof(ctx: &Context, args: Proof) -> Result<()> {
 	let ReadingRef { device, seq } = args.reading;
 	let chain = ctx.connect().await?;
 	let store = ctx.store(&chain)?;
-	let stored = store.reading(&device, seq)?.ok_or_else(|| {
-		anyhow!("reading {seq} of device {} is not in this store", show_device(&device))
-	})?;
-	let path = stored.proof.ok_or_else(|| {
-		anyhow!("reading {seq} is not batched yet: run `provena submit --resume`")
-	})?;
-	// The log's record of the anchor, kept by the store when it became final; the node is
-	// asked only for anchors this store did not see finalized.
-	let kept = match stored.anchor_id {
-		Some(id) => store.anchor(id)?.and_then(|anchor| anchor.record),
-		None => None,
-	};
-	let record = match kept {
-		Some(record) => Some(record),
-		None => chain.log_proof(device, seq).await?.map(|found| found.record),
-	};
-	println!("{}", receipt(&stored.reading, &path, record.as_ref()));
+	let bundle = make_bundle(&chain, &store, device, seq, args.to.unwrap_or(seq)).await?;
+	let text = serde_json::to_string_pretty(&bundle)?;
+	match args.out {
+		Some(path) => {
+			write_new(&path, &text)?;
+			ctx.out.note(format!(
+				"wrote the proof bundle of {} reading(s) to {}; verify it anywhere with \
+				 `provena verify --bundle {} --chain-spec SPEC`",
+				bundle.readings.len(),
+				path.display(),
+				path.display()
+			));
+		},
+		None => println!("{text}"),
+	}
 	Ok(())
 }
 
-/// Runs `provena verify`. Exit code 2 when the reading does not verify.
+/// Writes `text` to `path` through a temporary file, so a reader never sees half a bundle.
+fn write_new(path: &Path, text: &str) -> Result<()> {
+	let mut partial = path.as_os_str().to_owned();
+	partial.push(".partial");
+	let partial = PathBuf::from(partial);
+	std::fs::write(&partial, text)
+		.with_context(|| format!("cannot write {}", partial.display()))?;
+	std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The trust root: the chain spec given, read and checked.
+fn trust(args: &Verify) -> Result<Trust> {
+	let Some(path) = &args.chain_spec else {
+		bail!(
+			"verify needs the chain's raw chain spec (--chain-spec SPEC or PROVENA_CHAIN_SPEC): \
+			 its genesis and GRANDPA authorities are what a proof is checked against. \
+			 `provena-node build-spec --chain dev --raw > dev.json` writes the dev chain's"
+		)
+	};
+	let text = std::fs::read_to_string(path)
+		.with_context(|| format!("cannot read the chain spec {}", path.display()))?;
+	Trust::from_chain_spec(&text)
+		.map_err(|e| anyhow!("{} cannot be used as a trust root: {e}", path.display()))
+}
+
+/// Runs `provena verify`. Exit code 2 when the readings do not verify.
 pub async fn verify(ctx: &Context, args: Verify) -> Result<ExitCode> {
-	let chain = ctx.connect().await?;
-	let (reading, path, kept) = match (&args.receipt, args.device, args.seq) {
-		(Some(path), _, _) => from_receipt(&read_receipt(path)?)?,
-		(None, Some(device), Some(seq)) => {
-			let store = ctx.store(&chain)?;
-			let stored = store.reading(&device, seq)?.ok_or_else(|| {
-				anyhow!(
-					"reading {seq} of device {} is not in this store; verify a receipt with --receipt",
-					show_device(&device)
-				)
-			})?;
-			let path = stored.proof.ok_or_else(|| anyhow!("reading {seq} is not anchored yet"))?;
-			let kept = match stored.anchor_id {
-				Some(id) => store.anchor(id)?.and_then(|anchor| anchor.record),
-				None => None,
-			};
-			(stored.reading, path, kept)
+	let trust = trust(&args)?;
+	let bundle = match (&args.bundle, args.device, args.seq) {
+		(Some(path), _, _) => match parse_bundle(&read_text(path)?) {
+			Ok(bundle) => bundle,
+			Err(why) => return Ok(not_verified(ctx, &why)),
 		},
-		_ => bail!("give --device and --seq, or --receipt FILE"),
+		(None, Some(device), Some(seq)) => {
+			let chain = ctx.connect().await?;
+			let store = ctx.store(&chain)?;
+			make_bundle(&chain, &store, device, seq, seq).await?
+		},
+		_ => bail!("give --bundle FILE, or --device and --seq"),
 	};
-	let (device, seq) = (show_device(&reading.device), reading.seq);
-	let not_verified = |name: &str, text: &str| {
-		ctx.out.print(
-			json!({ "verified": false, "device": device, "seq": seq, "reason": name }),
-			format!("NOT VERIFIED: reading {seq} of device {device}: {text} ({name})"),
-		);
-		ExitCode::from(2)
-	};
-	// The node's copy of the device's log gives the inclusion proof at a finalized block; the
-	// runtime of that block checks the reading, its path, the record and the proof together.
-	let Some(found) = chain.log_proof(reading.device, seq).await? else {
-		return Ok(not_verified(
-			"NotAnchored",
-			"no anchor of the device covers this sequence number: never anchored (or not final yet)",
-		));
-	};
-	// A receipt's own record is what is checked: a record the chain's log does not hold fails.
-	let found = LogProof { record: kept.unwrap_or(found.record), ..found };
-	let answer = chain.verify_reading(&found, reading.device, seq, reading.leaf(), path).await?;
-	match answer {
-		Ok(a) => {
-			ctx.out.print(
-				json!({
-					"verified": true, "device": device, "seq": seq, "at": format!("{:?}", found.at),
-					"anchor_index": a.index, "first_seq": a.first_seq, "count": a.count,
-					"block": a.block, "chain_time_ms": a.chain_time_ms, "submitter": ss58(a.submitter.0),
-				}),
-				format!(
-					"VERIFIED: reading {seq} of device {device} is in anchor #{} (readings {}..{}), block #{}, chain time {} ms, submitted by {}; checked against the device's log at finalized block {:?}",
-					a.index, a.first_seq, a.last_seq(), a.block, a.chain_time_ms, ss58(a.submitter.0), found.at
-				),
-			);
+	match verify_bundle(&bundle, &trust) {
+		Ok(verified) => {
+			print_verified(ctx, &verified);
 			Ok(ExitCode::SUCCESS)
 		},
-		Err(why) => {
-			let (name, text) = match why {
-				VerifyError::UnknownDevice => ("UnknownDevice", "the chain knows no anchors of this device"),
-				VerifyError::NotInLog => ("NotInLog", "the anchor record given is not in the device's log: it was altered, or belongs elsewhere"),
-				VerifyError::NotCovered => ("NotCovered", "the anchor record given does not cover this sequence number"),
-				VerifyError::ProofMismatch => ("ProofMismatch", "an anchor covers this sequence number, but this reading and path do not give its root at this position: the reading was altered"),
-				VerifyError::ProofTooLong => ("ProofTooLong", "the receipt's Merkle path or log proof is longer than any real proof: it was tampered with"),
-			};
-			Ok(not_verified(name, text))
-		},
+		Err(why) => Ok(not_verified(ctx, &why)),
 	}
 }
 
-/// A receipt file (or stdin for `-`) as JSON.
-fn read_receipt(path: &Path) -> Result<Value> {
-	let text = if path == Path::new("-") {
-		std::io::read_to_string(std::io::stdin()).context("cannot read the receipt from stdin")?
+fn print_verified(ctx: &Context, verified: &Verified) {
+	let chain = format!("{} ({:?})", verified.chain, verified.genesis_hash);
+	let trusted = format!(
+		"finality proven by {} of {} authorities of set {} of chain {chain}, at block #{} {:?}",
+		verified.signers,
+		verified.authorities,
+		verified.set_id,
+		verified.finalized_block.0,
+		verified.finalized_block.1
+	);
+	let mut lines = Vec::new();
+	let mut readings = Vec::new();
+	for (reading, record) in &verified.readings {
+		let device = show_device(&reading.device);
+		lines.push(format!(
+			"VERIFIED: reading {} of device {device} is in anchor #{} (readings {}..{}), block \
+			 #{}, chain time {} ms, submitted by {}",
+			reading.seq,
+			record.index,
+			record.first_seq,
+			record.last_seq(),
+			record.block,
+			record.chain_time_ms,
+			ss58(record.submitter.0)
+		));
+		let mut value = reading_json(reading);
+		value["anchor_index"] = json!(record.index);
+		value["first_seq"] = json!(record.first_seq);
+		value["count"] = json!(record.count);
+		value["block"] = json!(record.block);
+		value["chain_time_ms"] = json!(record.chain_time_ms);
+		value["submitter"] = json!(ss58(record.submitter.0));
+		readings.push(value);
+	}
+	lines.push(format!(
+		"checked here, trusting only the chain spec: the device's log at block #{} {:?}; {trusted}",
+		verified.state_block.0, verified.state_block.1
+	));
+	ctx.out.print(
+		json!({
+			"verified": true,
+			"chain": verified.chain,
+			"genesis_hash": format!("{:?}", verified.genesis_hash),
+			"set_id": verified.set_id,
+			"signers": verified.signers,
+			"authorities": verified.authorities,
+			"state_block": { "number": verified.state_block.0, "hash": format!("{:?}", verified.state_block.1) },
+			"finalized_block": { "number": verified.finalized_block.0, "hash": format!("{:?}", verified.finalized_block.1) },
+			"readings": readings,
+		}),
+		lines.join("\n"),
+	);
+}
+
+fn not_verified(ctx: &Context, why: &BundleError) -> ExitCode {
+	ctx.out.print(
+		json!({ "verified": false, "reason": why.name(), "detail": why.to_string() }),
+		format!("NOT VERIFIED: {why} ({})", why.name()),
+	);
+	ExitCode::from(2)
+}
+
+/// A bundle file's text (or standard input's, for `-`).
+fn read_text(path: &Path) -> Result<String> {
+	if path == Path::new("-") {
+		std::io::read_to_string(std::io::stdin()).context("cannot read the bundle from stdin")
 	} else {
-		std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
-	};
-	serde_json::from_str(&text).with_context(|| format!("{} is not a receipt", path.display()))
-}
-
-/// The receipt format `proof` writes (readings' leaves and paths of format version 2).
-const RECEIPT_FORMAT: u64 = 2;
-
-/// A reading, its Merkle path in its anchor and (once final) the anchor's record in the
-/// device's log, as self-contained JSON.
-fn receipt(reading: &Reading, path: &[H256], record: Option<&Record>) -> Value {
-	let mut value = reading_json(reading);
-	value["format"] = json!(RECEIPT_FORMAT);
-	value["path"] = json!(path.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>());
-	if let Some(record) = record {
-		let mut shown = record_json(record);
-		shown["encoded"] = json!(format!("0x{}", hex::encode(record.encode())));
-		value["record"] = shown;
+		std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 	}
-	value
 }
 
-/// 32 bytes from `0x`-hex.
-fn bytes32(text: &str, what: &str) -> Result<[u8; 32]> {
-	let bytes = hex::decode(text.trim_start_matches("0x"))
-		.with_context(|| format!("`{what}` is not hex"))?;
-	<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| anyhow!("`{what}` needs 32 bytes"))
-}
-
-/// A reading, its path and its anchor's record (if the receipt has one) back from a receipt.
-fn from_receipt(value: &Value) -> Result<(Reading, Vec<H256>, Option<Record>)> {
-	let field = |name: &str| value.get(name).ok_or_else(|| anyhow!("the receipt has no `{name}`"));
-	match value.get("format").and_then(Value::as_u64) {
-		Some(RECEIPT_FORMAT) => {},
-		other => bail!(
-			"the receipt is of format {}, this client reads format {RECEIPT_FORMAT}",
-			other.map_or("1".to_string(), |f| f.to_string())
-		),
-	}
-	let device = parse_device(field("device")?.as_str().unwrap_or_default())?;
-	let seq = field("seq")?.as_u64().ok_or_else(|| anyhow!("`seq` is not a number"))?;
-	let timestamp_ms =
-		field("timestamp_ms")?.as_u64().ok_or_else(|| anyhow!("`timestamp_ms` is not a number"))?;
-	let values =
-		field("values")?.as_object().ok_or_else(|| anyhow!("`values` is not an object"))?;
-	let values = values
-		.iter()
-		.map(|(name, v)| {
-			let v = v.as_f64().ok_or_else(|| anyhow!("value of {name} is not a number"))?;
-			Ok(Measurement {
-				metric: MetricName::truncate_from(name.as_bytes().to_vec()),
-				value: thousandths(v).map_err(|e| anyhow!(e))?,
-			})
-		})
-		.collect::<Result<Vec<_>>>()?;
-	let payload_hash = match value.get("payload_hash").and_then(|h| h.as_str()) {
-		Some(h) => Some(bytes32(h, "payload_hash")?),
-		None => None,
-	};
-	let path = field("path")?
-		.as_array()
-		.ok_or_else(|| anyhow!("`path` is not a list"))?
-		.iter()
-		.map(|h| bytes32(h.as_str().unwrap_or_default(), "path").map(H256))
-		.collect::<Result<Vec<_>>>()?;
-	let record = match value.get("record").and_then(|r| r.get("encoded")).and_then(Value::as_str) {
-		Some(encoded) => {
-			let bytes = hex::decode(encoded.trim_start_matches("0x"))
-				.context("the receipt's `record.encoded` is not hex")?;
-			Some(Record::decode(&mut &bytes[..]).map_err(|e| {
-				anyhow!("the receipt's `record.encoded` is not an anchor record: {e}")
-			})?)
-		},
-		None => None,
-	};
-	Ok((Reading { device, seq, timestamp_ms, values, payload_hash }, path, record))
+/// A bundle from its JSON, or why it is none.
+fn parse_bundle(text: &str) -> Result<Bundle, BundleError> {
+	serde_json::from_str(text)
+		.map_err(|e| BundleError::Malformed(format!("this is not a proof bundle: {e}")))
 }
