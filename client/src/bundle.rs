@@ -732,3 +732,327 @@ impl Bundle {
 		}
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::chain::{Bounded, DeviceTelemetry};
+	use finality_grandpa::{Precommit, SignedPrecommit};
+	use provena_primitives::{device_log::AnchorRecord, telemetry::TimeRange};
+	use sp_consensus_grandpa::ScheduledChange;
+	use sp_core::{ed25519::Pair, Pair as _};
+	use sp_runtime::Digest;
+	use sp_trie::{MemoryDB, TrieDBMutBuilder, TrieMut};
+	use subxt::utils::AccountId32;
+
+	fn key(name: &str) -> Pair {
+		Pair::from_string(&format!("//{name}"), None).unwrap()
+	}
+
+	fn set(names: &[&str]) -> AuthorityList {
+		names.iter().map(|n| (AuthorityId::from(key(n).public()), 1)).collect()
+	}
+
+	fn header(number: u32, parent: H256, state_root: H256, digest: Digest) -> Header {
+		Header::new(number, H256::repeat_byte(7), state_root, parent, digest)
+	}
+
+	/// A justification of `target` in `set_id`, signed by `signers`, each precommitting to
+	/// `votes_for` (the target when `None`), with these ancestry headers.
+	fn justification(
+		target: &Header,
+		set_id: SetId,
+		signers: &[&str],
+		votes_for: Option<&Header>,
+		ancestry: Vec<Header>,
+	) -> Vec<u8> {
+		let round = 3u64;
+		let voted = votes_for.unwrap_or(target);
+		let precommit = Precommit { target_hash: voted.hash(), target_number: voted.number };
+		let precommits = signers
+			.iter()
+			.map(|name| {
+				let message = sp_consensus_grandpa::Message::<Header>::Precommit(precommit.clone());
+				let payload = (message, round, set_id).encode();
+				SignedPrecommit {
+					precommit: precommit.clone(),
+					signature: AuthoritySignature::from(key(name).sign(&payload)),
+					id: AuthorityId::from(key(name).public()),
+				}
+			})
+			.collect();
+		let commit = sp_consensus_grandpa::Commit::<Header> {
+			target_hash: target.hash(),
+			target_number: target.number,
+			precommits,
+		};
+		GrandpaJustification::<Header> { round, commit, votes_ancestries: ancestry }.encode()
+	}
+
+	fn target_of(header: &Header) -> (H256, u32) {
+		(header.hash(), header.number)
+	}
+
+	#[test]
+	fn more_than_two_thirds_of_the_set_finalize_and_fewer_do_not() {
+		let four = set(&["Alice", "Bob", "Charlie", "Dave"]);
+		let block = header(10, H256::zero(), H256::zero(), Digest::default());
+		let three = justification(&block, 0, &["Alice", "Bob", "Charlie"], None, vec![]);
+		let proved = verify_justification(&three, target_of(&block), 0, &four).unwrap();
+		assert_eq!((proved.signers, proved.weight), (3, 3));
+		let two = justification(&block, 0, &["Alice", "Bob"], None, vec![]);
+		assert_eq!(
+			verify_justification(&two, target_of(&block), 0, &four),
+			Err(BundleError::TooFewSignatures { weight: 2, threshold: 3, total: 4 })
+		);
+		// The same authority twice counts once.
+		let twice = justification(&block, 0, &["Alice", "Bob", "Bob"], None, vec![]);
+		assert!(matches!(
+			verify_justification(&twice, target_of(&block), 0, &four),
+			Err(BundleError::TooFewSignatures { weight: 2, .. })
+		));
+	}
+
+	#[test]
+	fn keys_outside_the_set_another_set_id_or_another_target_fail() {
+		let four = set(&["Alice", "Bob", "Charlie", "Dave"]);
+		let block = header(10, H256::zero(), H256::zero(), Digest::default());
+		let outsider = justification(&block, 0, &["Alice", "Bob", "Eve"], None, vec![]);
+		assert!(matches!(
+			verify_justification(&outsider, target_of(&block), 0, &four),
+			Err(BundleError::UnknownAuthority(_, 0))
+		));
+		// Signed for set 1, checked as set 0: the signatures do not hold.
+		let other_set = justification(&block, 1, &["Alice", "Bob", "Charlie"], None, vec![]);
+		assert!(matches!(
+			verify_justification(&other_set, target_of(&block), 0, &four),
+			Err(BundleError::BadSignature(_))
+		));
+		let other = header(11, block.hash(), H256::zero(), Digest::default());
+		let good = justification(&block, 0, &["Alice", "Bob", "Charlie"], None, vec![]);
+		assert!(matches!(
+			verify_justification(&good, target_of(&other), 0, &four),
+			Err(BundleError::JustificationTarget { .. })
+		));
+		let mut garbled = good.clone();
+		garbled.truncate(good.len() - 1);
+		assert!(matches!(
+			verify_justification(&garbled, target_of(&block), 0, &four),
+			Err(BundleError::Malformed(_))
+		));
+	}
+
+	#[test]
+	fn votes_for_descendants_need_exactly_the_ancestry_that_links_them() {
+		let three = set(&["Alice", "Bob", "Charlie"]);
+		let block = header(10, H256::zero(), H256::zero(), Digest::default());
+		let child = header(11, block.hash(), H256::zero(), Digest::default());
+		let grandchild = header(12, child.hash(), H256::zero(), Digest::default());
+		let all = ["Alice", "Bob", "Charlie"];
+		let linked = justification(
+			&block,
+			0,
+			&all,
+			Some(&grandchild),
+			vec![grandchild.clone(), child.clone()],
+		);
+		assert!(verify_justification(&linked, target_of(&block), 0, &three).is_ok());
+		let gap = justification(&block, 0, &all, Some(&grandchild), vec![grandchild.clone()]);
+		assert!(matches!(
+			verify_justification(&gap, target_of(&block), 0, &three),
+			Err(BundleError::BadAncestry(_))
+		));
+		let unused = justification(&block, 0, &all, None, vec![child.clone()]);
+		assert!(matches!(
+			verify_justification(&unused, target_of(&block), 0, &three),
+			Err(BundleError::BadAncestry(_))
+		));
+		// A descendant of another block at the same height does not count.
+		let stranger = header(10, H256::repeat_byte(1), H256::zero(), Digest::default());
+		let strangers_child = header(11, stranger.hash(), H256::zero(), Digest::default());
+		let forked =
+			justification(&block, 0, &all, Some(&strangers_child), vec![strangers_child.clone()]);
+		assert!(matches!(
+			verify_justification(&forked, target_of(&block), 0, &three),
+			Err(BundleError::BadAncestry(_))
+		));
+	}
+
+	/// A whole bundle over a synthetic chain: one device with one anchor of one reading, its
+	/// record in a state trie, a set change at block 5 from {Alice} to {Bob, Charlie, Dave},
+	/// and the state block 7 finalized through its child 8 by the new set.
+	struct Synthetic {
+		trust: Trust,
+		bundle: Bundle,
+	}
+
+	fn synthetic() -> Synthetic {
+		let device = [9u8; 32];
+		let reading = Reading {
+			device,
+			seq: 41,
+			timestamp_ms: 1_700_000_000_000,
+			values: vec![Measurement {
+				metric: MetricName::truncate_from(b"temp".to_vec()),
+				value: 4250,
+			}],
+			payload_hash: None,
+		};
+		let record: Record = AnchorRecord {
+			device,
+			index: 0,
+			first_seq: 41,
+			count: 1,
+			root: reading.leaf(),
+			device_time: TimeRange {
+				first_ms: reading.timestamp_ms,
+				last_ms: reading.timestamp_ms,
+			},
+			payload_hash: None,
+			block: 7,
+			chain_time_ms: 1_700_000_000_500,
+			submitter: AccountId32([1; 32]),
+		};
+		let state = DeviceTelemetry::<u32> {
+			next_seq: 42,
+			anchors: 1,
+			readings: 1,
+			missing: 41,
+			head: H256::repeat_byte(3),
+			last_device_time_ms: reading.timestamp_ms,
+			last_anchor_block: 7,
+			peaks: Bounded(vec![record.leaf()]),
+		};
+		let mut db = MemoryDB::<BlakeTwo256>::default();
+		let mut root = H256::zero();
+		{
+			let mut trie =
+				TrieDBMutBuilder::<LayoutV1<BlakeTwo256>>::new(&mut db, &mut root).build();
+			trie.insert(&device_state_key(&device), &state.encode()).unwrap();
+			trie.insert(b"another key", b"another value").unwrap();
+		}
+		// The proof: the nodes a read of the device's key touches.
+		let recorder = sp_trie::recorder::Recorder::<BlakeTwo256>::default();
+		{
+			let mut recording = recorder.as_trie_recorder(root);
+			sp_trie::read_trie_value::<LayoutV1<BlakeTwo256>, _>(
+				&db,
+				&root,
+				&device_state_key(&device),
+				Some(&mut recording),
+				None,
+			)
+			.unwrap()
+			.unwrap();
+		}
+		let nodes: Vec<Vec<u8>> = recorder.drain_storage_proof().into_iter_nodes().collect();
+
+		let change =
+			ScheduledChange { next_authorities: set(&["Bob", "Charlie", "Dave"]), delay: 0 };
+		let log = ConsensusLog::<u32>::ScheduledChange(change).encode();
+		let digest = Digest { logs: vec![DigestItem::Consensus(GRANDPA_ENGINE_ID, log)] };
+		let last_of_set_0 = header(5, H256::repeat_byte(5), H256::zero(), digest);
+		let change_justification = justification(&last_of_set_0, 0, &["Alice"], None, vec![]);
+		let state_block = header(7, H256::repeat_byte(6), root, Digest::default());
+		let child = header(8, state_block.hash(), H256::zero(), Digest::default());
+		let finality = justification(&child, 1, &["Bob", "Charlie", "Dave"], None, vec![]);
+		let trust = Trust {
+			name: "synthetic".into(),
+			genesis_hash: H256::repeat_byte(0x6e),
+			authorities: set(&["Alice"]),
+		};
+		let bundle = Bundle::new(
+			trust.genesis_hash,
+			device,
+			&[(reading, vec![], 0)],
+			&[(record, vec![])],
+			&state_block,
+			&nodes,
+			&[child],
+			&finality,
+			&[(last_of_set_0, change_justification)],
+		);
+		Synthetic { trust, bundle }
+	}
+
+	#[test]
+	fn a_whole_bundle_verifies_through_a_set_change() {
+		let Synthetic { trust, bundle } = synthetic();
+		let verified = verify(&bundle, &trust).unwrap();
+		assert_eq!(verified.set_id, 1);
+		assert_eq!((verified.signers, verified.authorities), (3, 3));
+		assert_eq!(verified.state_block.0, 7);
+		assert_eq!(verified.finalized_block.0, 8);
+		assert_eq!(verified.readings.len(), 1);
+		assert_eq!(verified.readings[0].0.seq, 41);
+	}
+
+	/// Flips the last hex digit of `text` (a `0x`-hex string).
+	fn flip(text: &mut String) {
+		let last = text.pop().unwrap();
+		text.push(if last == '0' { '1' } else { '0' });
+	}
+
+	#[test]
+	fn every_altered_field_fails_with_its_own_reason() {
+		let Synthetic { trust, bundle } = synthetic();
+		type Alter = fn(&mut Bundle);
+		let cases: Vec<(&str, Alter, &str)> = vec![
+			("a value", |b| b.readings[0].values[0].milli += 1, "ProofMismatch"),
+			("the seq", |b| b.readings[0].seq += 1, "NotCovered"),
+			("the time", |b| b.readings[0].timestamp_ms += 1, "ProofMismatch"),
+			(
+				"a Merkle hash",
+				|b| b.readings[0].path.push(format!("{:?}", H256::zero())),
+				"ProofMismatch",
+			),
+			("the record", |b| flip(&mut b.records[0].encoded), "NotInLog"),
+			(
+				"an MMR hash",
+				|b| b.records[0].log_proof.push(format!("{:?}", H256::zero())),
+				"NotInLog",
+			),
+			("a trie node", |b| flip(&mut b.state.proof[0]), "StateProof"),
+			("an extra trie node", |b| b.state.proof.push("0x00".into()), "StateProof"),
+			("the state header", |b| flip(&mut b.state.header), "HeaderChain"),
+			("a finality header", |b| flip(&mut b.finality.headers[0]), "JustificationTarget"),
+			("a signature", |b| flip(&mut b.finality.justification), "BadSignature"),
+			("the set change", |b| flip(&mut b.set_changes[0].header), "SetChange"),
+			(
+				"the set change's signature",
+				|b| flip(&mut b.set_changes[0].justification),
+				"SetChange",
+			),
+			("no set change", |b| b.set_changes.clear(), "UnknownAuthority"),
+			("the genesis", |b| flip(&mut b.genesis_hash), "GenesisMismatch"),
+			("the device", |b| flip(&mut b.device), "StateProof"),
+			("the version", |b| b.version += 1, "Malformed"),
+		];
+		for (what, alter, reason) in cases {
+			let mut altered = bundle.clone();
+			alter(&mut altered);
+			let why = verify(&altered, &trust).expect_err(what);
+			assert_eq!(why.name(), reason, "{what}: {why}");
+		}
+	}
+
+	#[test]
+	fn a_changed_authority_set_in_the_trust_root_fails() {
+		let Synthetic { mut trust, bundle } = synthetic();
+		trust.authorities = set(&["Eve"]);
+		let why = verify(&bundle, &trust).unwrap_err();
+		assert_eq!(why.name(), "SetChange", "{why}");
+	}
+
+	#[test]
+	fn a_chain_spec_must_be_raw_and_name_its_authorities() {
+		let plain = r#"{"name":"x","genesis":{"runtimeGenesis":{"patch":{}}}}"#;
+		assert!(Trust::from_chain_spec(plain).unwrap_err().to_string().contains("--raw"));
+		let no_authorities = r#"{"name":"x","genesis":{"raw":{"top":{"0x3a636f6465":"0x00"}}}}"#;
+		assert!(Trust::from_chain_spec(no_authorities)
+			.unwrap_err()
+			.to_string()
+			.contains("no GRANDPA authorities"));
+		assert!(Trust::from_chain_spec("not json").is_err());
+	}
+}

@@ -25,8 +25,10 @@
 //! - **Root**: the only peak, or the peaks bagged from the right: `acc = last peak`, then for
 //!   each peak `p` from right to left, `acc = node(acc, p)` ([`log_root`]).
 //! - **Inclusion proof** of leaf `i` ([`verify_inclusion`]): the proof items of that crate's
-//!   `MerkleProof` for the leaf's position: the siblings from the leaf up to its peak, then the
-//!   other peaks (the ones right of it bagged into one hash).
+//!   `MerkleProof` for the leaf's position: the peaks left of the leaf's mountain, left to
+//!   right; the siblings from the leaf up to its peak; then one hash for the peaks right of it,
+//!   bagged as the root bags them (none when its mountain is the last). Its length is fixed by the leaf
+//!   count and `i` ([`inclusion_proof_len`]); a proof of any other length is refused.
 //!
 //! # Off-chain entries and forks
 //!
@@ -220,8 +222,30 @@ pub fn log_root(peaks: &[H256]) -> Option<H256> {
 /// proofs are refused by the runtime API before any hashing.
 pub const MAX_PROOF_LEN: usize = 128;
 
+/// The length of the inclusion proof of leaf `index` in a log of `leaves` leaves: the leaf's
+/// siblings up to its peak (the peak's height), the peaks left of it one by one, and one hash
+/// for the peaks right of it, if any. `None` when `index` is not below `leaves`.
+pub fn inclusion_proof_len(leaves: u64, index: u64) -> Option<usize> {
+	if index >= leaves {
+		return None;
+	}
+	let peaks = helper::get_peaks(mmr_size(leaves));
+	let mut first_leaf = 0u64;
+	for (k, pos) in peaks.iter().enumerate() {
+		let height = u32::from(helper::pos_height_in_tree(*pos));
+		let width = 1u64.checked_shl(height)?;
+		if index < first_leaf.saturating_add(width) {
+			let right = usize::from(k.saturating_add(1) < peaks.len());
+			return Some((height as usize).saturating_add(k).saturating_add(right));
+		}
+		first_leaf = first_leaf.saturating_add(width);
+	}
+	None
+}
+
 /// Whether `leaf` is leaf number `index` of the log of `leaves` leaves with these `peaks`,
-/// through the inclusion `proof`.
+/// through the inclusion `proof`, which must have exactly [`inclusion_proof_len`] hashes (a
+/// padded or truncated proof never verifies).
 pub fn verify_inclusion(
 	leaves: u64,
 	peaks: &[H256],
@@ -229,7 +253,10 @@ pub fn verify_inclusion(
 	leaf: H256,
 	proof: &[H256],
 ) -> bool {
-	if index >= leaves || Known::peaks(leaves, peaks).is_none() {
+	if index >= leaves
+		|| Known::peaks(leaves, peaks).is_none()
+		|| inclusion_proof_len(leaves, index) != Some(proof.len())
+	{
 		return false;
 	}
 	let Some(root) = log_root(peaks) else { return false };
@@ -378,6 +405,33 @@ mod tests {
 			find_leaf(log.leaves, &log.peaks, log.leaves, log.get()),
 			Err(ReadError::OutOfRange)
 		);
+	}
+
+	#[test]
+	fn a_padded_or_truncated_inclusion_proof_never_verifies() {
+		let mut log = Log::default();
+		for leaves in 1..=40u64 {
+			log.push((leaves, "record").encode());
+			for index in 0..leaves {
+				let (record, proof) = find_leaf(leaves, &log.peaks, index, log.get()).unwrap();
+				let leaf = tagged_hash(&LOG_LEAF_TAG, &record);
+				assert!(verify_inclusion(leaves, &log.peaks, index, leaf, &proof));
+				for extra in [H256::zero(), leaf, log.peaks[0]] {
+					let mut padded = proof.clone();
+					padded.push(extra);
+					assert!(
+						!verify_inclusion(leaves, &log.peaks, index, leaf, &padded),
+						"leaf {index} of {leaves} with a padded proof"
+					);
+				}
+				if let Some((_, shorter)) = proof.split_last() {
+					assert!(
+						!verify_inclusion(leaves, &log.peaks, index, leaf, shorter),
+						"leaf {index} of {leaves} with a truncated proof"
+					);
+				}
+			}
+		}
 	}
 
 	#[test]

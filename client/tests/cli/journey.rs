@@ -122,49 +122,47 @@ fn owner_gateway_and_reader_journey() {
 	assert_eq!(again["skipped"], 40);
 	assert_eq!(again["transactions"], 0);
 
-	// Verify a reading from the store and from a receipt; a tampered receipt fails.
+	// Verify a reading from the store (its proofs from the node) and from a proof bundle,
+	// offline; an altered bundle fails.
 	let verified =
 		json(provena(&url, bob_home.path()).args(["verify", "--device", &device, "--seq", "20"]));
-	assert_eq!(verified["verified"], true);
-	assert_eq!(verified["first_seq"], 13);
-	let receipt =
-		ok(provena(&url, bob_home.path()).args(["proof", "--device", &device, "--seq", "20"]));
-	let good = owner_home.path().join("good.json");
-	std::fs::write(&good, &receipt).unwrap();
-	let audited = json(provena(&url, owner_home.path()).args([
-		"verify",
-		"--receipt",
-		good.to_str().unwrap(),
-	]));
-	assert_eq!(audited["verified"], true);
-	let tampered = owner_home.path().join("tampered.json");
-	std::fs::write(&tampered, receipt.replace("\"temperature\":4.0", "\"temperature\":3.0"))
-		.unwrap();
-	assert_ne!(std::fs::read_to_string(&tampered).unwrap(), receipt, "the receipt changed");
-	let (code, out) = fails(provena(&url, owner_home.path()).args([
-		"verify",
-		"--receipt",
-		tampered.to_str().unwrap(),
-	]));
+	assert_eq!(verified["verified"], true, "{verified}");
+	assert_eq!(verified["readings"][0]["first_seq"], 13, "{verified}");
+	let bundle_at = |seq: &str, name: &str| {
+		let path = owner_home.path().join(name);
+		ok(provena(&url, bob_home.path())
+			.args(["proof", "--device", &device, "--seq", seq, "--out"])
+			.arg(&path));
+		let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+		(path, bundle)
+	};
+	let verify_file = |path: &Path| {
+		let mut command = provena(&url, owner_home.path());
+		command.args(["verify", "--bundle", path.to_str().unwrap()]);
+		command
+	};
+	let (good, bundle) = bundle_at("20", "good.json");
+	assert_eq!(bundle["format"], "provena-proof-bundle", "{bundle}");
+	let audited = json(&mut verify_file(&good));
+	assert_eq!(audited["verified"], true, "{audited}");
+	// Reading 20 said 4.0 °C; a bundle that says 3.0 does not verify.
+	let mut tampered = bundle.clone();
+	let values = tampered["readings"][0]["values"].as_array_mut().unwrap();
+	let temperature = values.iter_mut().find(|v| v["metric"] == "temperature").unwrap();
+	assert_eq!(temperature["milli"], 4000, "{bundle}");
+	temperature["milli"] = 3000.into();
+	let tampered_path = owner_home.path().join("tampered.json");
+	std::fs::write(&tampered_path, tampered.to_string()).unwrap();
+	let (code, out) = fails(&mut verify_file(&tampered_path));
 	assert_eq!(code, 2);
 	assert!(out.contains("ProofMismatch"), "{out}");
-	// The receipt carries its anchor's record from the store; another anchor's record in its
-	// place is not what the device's log holds for this reading.
-	let parsed: Value = serde_json::from_str(&receipt).unwrap();
-	assert_eq!(parsed["format"], 2, "{parsed}");
-	assert_eq!(parsed["record"]["first_seq"], 13, "{parsed}");
-	let other =
-		ok(provena(&url, bob_home.path()).args(["proof", "--device", &device, "--seq", "30"]));
-	let other: Value = serde_json::from_str(&other).unwrap();
-	let mut swapped = parsed.clone();
-	swapped["record"] = other["record"].clone();
+	// Another anchor's record in its place is not what the device's log holds there.
+	let (_, other) = bundle_at("30", "other.json");
+	let mut swapped = bundle.clone();
+	swapped["records"][0]["encoded"] = other["records"][0]["encoded"].clone();
 	let swapped_path = owner_home.path().join("swapped.json");
 	std::fs::write(&swapped_path, swapped.to_string()).unwrap();
-	let (code, out) = fails(provena(&url, owner_home.path()).args([
-		"verify",
-		"--receipt",
-		swapped_path.to_str().unwrap(),
-	]));
+	let (code, out) = fails(&mut verify_file(&swapped_path));
 	assert_eq!(code, 2);
 	assert!(out.contains("NotInLog"), "{out}");
 

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod bench;
+mod bundle;
 mod crash;
 mod journey;
 mod lifecycle;
@@ -13,19 +14,45 @@ mod log;
 use provena_test_utils::free_port;
 use serde_json::Value;
 use std::{
-	path::Path,
+	path::{Path, PathBuf},
 	process::{Command, Output, Stdio},
+	sync::OnceLock,
 };
 
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 
-/// A command of this package's binary `exe`, pointed at `url` with its own `PROVENA_HOME`.
+/// The dev chain's raw chain spec, as `provena-node build-spec --chain dev --raw` prints it.
+fn dev_chain_spec_json() -> &'static [u8] {
+	static SPEC: OnceLock<Vec<u8>> = OnceLock::new();
+	SPEC.get_or_init(|| {
+		let out = Command::new(provena_test_utils::node_binary())
+			.args(["build-spec", "--chain", "dev", "--raw"])
+			.stderr(Stdio::null())
+			.output()
+			.expect("run provena-node build-spec");
+		assert!(out.status.success(), "build-spec failed");
+		out.stdout
+	})
+}
+
+/// The dev chain's raw chain spec in `home` (written on first use): what `verify` trusts.
+fn dev_chain_spec(home: &Path) -> PathBuf {
+	let path = home.join("dev-chain-spec.json");
+	if !path.exists() {
+		std::fs::write(&path, dev_chain_spec_json()).expect("write the chain spec");
+	}
+	path
+}
+
+/// A command of this package's binary `exe`, pointed at `url` with its own `PROVENA_HOME`, and
+/// trusting the dev chain's spec (`PROVENA_CHAIN_SPEC`).
 fn command(exe: &str, url: &str, home: &Path) -> Command {
 	let mut command = Command::new(exe);
 	command
 		.env("PROVENA_URL", url)
 		.env("PROVENA_HOME", home)
+		.env("PROVENA_CHAIN_SPEC", dev_chain_spec(home))
 		.env_remove("PROVENA_KEY")
 		.env_remove("PROVENA_SURI")
 		.env_remove("PROVENA_STORE")
