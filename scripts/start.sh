@@ -129,6 +129,7 @@ printf '  %-8s %-26s %s\n' node RPC log
 while read -r name uri log; do printf '  %-8s %-26s %s\n' "$name" "$uri" "$log"; done <<<"$nodes"
 printf '\n  Polkadot.js Apps: %s\n' "$(apps_link "$rpc")"
 printf '  The client:       export PROVENA_URL=%s; provena --help\n' "$rpc"
+printf '  Chain spec (raw): %s (what `provena verify --chain-spec` trusts)\n' "$dir/testnet.json"
 
 if [ "$simulate" != 0 ]; then
 	"$PROVENA_CLI" simulate --url "$rpc" --suri //Alice --devices "$simulate" --rate "$simulate" \

@@ -11,7 +11,7 @@
 #              with their benchmark suites and try_state hooks;
 #  zombienet   zombienet/provena-testnet.zndsl: the four-validator testnet, really launched,
 #              anchoring readings from the provena client, losing a validator and getting it
-#              back;
+#              back, making proof bundles that are then verified with the network stopped;
 #  polkadotjs  the Polkadot.js checks (node --test), which start the real node and talk to it
 #              with @polkadot/api.
 #
@@ -98,6 +98,27 @@ stage_zombienet() {
 		say "The zombienet tests failed; node logs in $zn_work/network, client output in $zn_work/*.log"
 		return 1
 	fi
+	# The whole network is down now: the bundles made on it verify offline, trusting only the
+	# raw chain spec the network ran (four GRANDPA authorities).
+	if pgrep -f -- "--base-path $zn_work/network/" >/dev/null; then
+		say "A node of the zombienet network is still running"
+		return 1
+	fi
+	local bundle out
+	for bundle in bundle.json bundle-one.json; do
+		say "Offline: provena verify --bundle $bundle (no node running)"
+		if ! out=$("$PROVENA_CLI" --url ws://127.0.0.1:1 verify --bundle "$zn_work/$bundle" \
+			--chain-spec "$zn_work/network/testnet.json" </dev/null); then
+			printf '%s\n' "$out"
+			say "The bundle $zn_work/$bundle does not verify offline"
+			return 1
+		fi
+		printf '%s\n' "$out" | tail -n 1
+		case $out in
+		*"of 4 authorities of set 0"*) ;;
+		*) say "$bundle: finality was not proven by the testnet's four authorities"; return 1 ;;
+		esac
+	done
 	rm -rf "$zn_work"
 }
 

@@ -993,6 +993,13 @@ mod tests {
 		text.push(if last == '0' { '1' } else { '0' });
 	}
 
+	/// Flips the hex digit of byte `byte` of `text` (a `0x`-hex string).
+	fn flip_at(text: &mut String, byte: usize) {
+		let at = 2 + 2 * byte;
+		let digit = if text.as_bytes()[at] == b'0' { "1" } else { "0" };
+		text.replace_range(at..at + 1, digit);
+	}
+
 	#[test]
 	fn every_altered_field_fails_with_its_own_reason() {
 		let Synthetic { trust, bundle } = synthetic();
@@ -1014,9 +1021,24 @@ mod tests {
 			),
 			("a trie node", |b| flip(&mut b.state.proof[0]), "StateProof"),
 			("an extra trie node", |b| b.state.proof.push("0x00".into()), "StateProof"),
-			("the state header", |b| flip(&mut b.state.header), "HeaderChain"),
-			("a finality header", |b| flip(&mut b.finality.headers[0]), "JustificationTarget"),
-			("a signature", |b| flip(&mut b.finality.justification), "BadSignature"),
+			// Its parent hash: the block's hash changes, so its child no longer links to it.
+			("the state header", |b| flip_at(&mut b.state.header, 0), "HeaderChain"),
+			("the state header's end", |b| flip(&mut b.state.header), "Malformed"),
+			// Its state root (after the parent hash and the one-byte compact number).
+			(
+				"a finality header",
+				|b| flip_at(&mut b.finality.headers[0], 33),
+				"JustificationTarget",
+			),
+			(
+				"a finality header's parent",
+				|b| flip_at(&mut b.finality.headers[0], 0),
+				"HeaderChain",
+			),
+			// The first precommit's signature: after the round (8 bytes), the commit's target (36),
+			// the precommits' compact count (1) and the precommit's target (36).
+			("a signature", |b| flip_at(&mut b.finality.justification, 81), "BadSignature"),
+			("the justification's end", |b| flip(&mut b.finality.justification), "Malformed"),
 			("the set change", |b| flip(&mut b.set_changes[0].header), "SetChange"),
 			(
 				"the set change's signature",
@@ -1034,6 +1056,36 @@ mod tests {
 			let why = verify(&altered, &trust).expect_err(what);
 			assert_eq!(why.name(), reason, "{what}: {why}");
 		}
+	}
+
+	/// The JSON Schema of `docs/proof-bundle.schema.json`.
+	pub(crate) fn schema() -> jsonschema::Validator {
+		let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/proof-bundle.schema.json");
+		let text = std::fs::read_to_string(path).expect("read the bundle schema");
+		let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+		jsonschema::validator_for(&schema).expect("the schema is a JSON Schema")
+	}
+
+	#[test]
+	fn bundles_match_the_documented_schema_and_other_shapes_do_not() {
+		let schema = schema();
+		let Synthetic { bundle, .. } = synthetic();
+		let value = serde_json::to_value(&bundle).unwrap();
+		if let Err(error) = schema.validate(&value) {
+			panic!("a bundle does not match the schema: {error}");
+		}
+		let mut extra = value.clone();
+		extra["state"]["extra"] = serde_json::json!(1);
+		assert!(!schema.is_valid(&extra));
+		let mut short = value.clone();
+		short["device"] = serde_json::json!("0x1234");
+		assert!(!schema.is_valid(&short));
+		let mut upper = value.clone();
+		upper["genesis_hash"] = serde_json::json!(format!("0x{}", "AB".repeat(32)));
+		assert!(!schema.is_valid(&upper));
+		let mut missing = value;
+		missing.as_object_mut().unwrap().remove("finality");
+		assert!(!schema.is_valid(&missing));
 	}
 
 	#[test]

@@ -96,8 +96,17 @@ fn bundles_verify_offline_and_every_alteration_is_named() {
 	let text = ok(&mut offline(&bundle_path));
 	assert!(text.contains("finality proven by 1 of 1 authorities of set 0 of chain"), "{text}");
 
-	// An altered value through the command: exit code 2 and the reason's name.
+	// The bundle matches the documented JSON Schema.
 	let original = std::fs::read_to_string(&bundle_path).unwrap();
+	let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/proof-bundle.schema.json");
+	let schema: Value =
+		serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+	let instance: Value = serde_json::from_str(&original).unwrap();
+	if let Err(error) = jsonschema::validator_for(&schema).unwrap().validate(&instance) {
+		panic!("the bundle does not match docs/proof-bundle.schema.json: {error}");
+	}
+
+	// An altered value through the command: exit code 2 and the reason's name.
 	let bundle: Bundle = serde_json::from_str(&original).unwrap();
 	let mut altered = bundle.clone();
 	altered.readings[1].values[0].milli += 1;
