@@ -21,8 +21,8 @@ use provena_primitives::{
 };
 use serde::{Deserialize, Serialize};
 use sp_consensus_grandpa::{
-	AuthorityId, AuthorityList, AuthoritySignature, ConsensusLog, GrandpaJustification, SetId,
-	GRANDPA_ENGINE_ID,
+	AuthorityId, AuthorityList, AuthoritySignature, ConsensusLog, GrandpaJustification,
+	ScheduledChange, SetId, GRANDPA_ENGINE_ID,
 };
 use sp_core::{crypto::ByteArray, ed25519, H256};
 use sp_runtime::{
@@ -445,6 +445,17 @@ pub fn verify_justification(
 	Ok(Justified { signers: signed.len(), weight })
 }
 
+/// The standard GRANDPA authority set change `header` schedules, if any: a Consensus digest
+/// item of engine `FRNK` holding `ConsensusLog::ScheduledChange`.
+pub fn scheduled_change(header: &Header) -> Option<ScheduledChange<u32>> {
+	header.digest.logs.iter().find_map(|item| match item {
+		DigestItem::Consensus(engine, data) if *engine == GRANDPA_ENGINE_ID => {
+			ConsensusLog::<u32>::decode_all(&mut &data[..]).ok()?.try_into_change()
+		},
+		_ => None,
+	})
+}
+
 fn signature_ok(signature: &AuthoritySignature, payload: &[u8], id: &AuthorityId) -> bool {
 	use sp_core::Pair as _;
 	let (Ok(signature), Ok(public)) = (
@@ -510,16 +521,7 @@ pub fn verify(bundle: &Bundle, trust: &Trust) -> Result<Verified, BundleError> {
 		let justification = bytes(&change.justification, "a set change's justification")?;
 		verify_justification(&justification, (header.hash(), header.number), set_id, &authorities)
 			.map_err(|e| fail(format!("{} ({})", e, e.name())))?;
-		let next = header
-			.digest
-			.logs
-			.iter()
-			.find_map(|item| match item {
-				DigestItem::Consensus(engine, data) if *engine == GRANDPA_ENGINE_ID => {
-					ConsensusLog::<u32>::decode_all(&mut &data[..]).ok()?.try_into_change()
-				},
-				_ => None,
-			})
+		let next = scheduled_change(&header)
 			.ok_or_else(|| fail("the header schedules no standard authority set change".into()))?;
 		if next.delay != 0 {
 			return Err(fail(format!(
@@ -739,7 +741,6 @@ mod tests {
 	use crate::chain::{Bounded, DeviceTelemetry};
 	use finality_grandpa::{Precommit, SignedPrecommit};
 	use provena_primitives::{device_log::AnchorRecord, telemetry::TimeRange};
-	use sp_consensus_grandpa::ScheduledChange;
 	use sp_core::{ed25519::Pair, Pair as _};
 	use sp_runtime::Digest;
 	use sp_trie::{MemoryDB, TrieDBMutBuilder, TrieMut};

@@ -5,7 +5,7 @@
 
 use super::{device_hex, Chain, RawProof};
 use crate::{
-	bundle::{device_state_key, Bundle, Header},
+	bundle::{device_state_key, scheduled_change, Bundle, Header},
 	readings::Record,
 	Error,
 };
@@ -114,6 +114,14 @@ impl Chain {
 			let justified = self.header(proof.block).await?;
 			if justified.number >= number {
 				break proof;
+			}
+			// An earlier block justified for an earlier set must be that set's last block,
+			// which schedules the next set.
+			if scheduled_change(&justified).is_none() {
+				return Err(Error::Node(format!(
+					"{} proved block #{from} final with a justification of #{}, which is neither 					 at or after the state block #{number} nor the end of an authority set; try 					 again",
+					self.url, justified.number
+				)));
 			}
 			from = justified.number.saturating_add(1);
 			set_changes.push((justified, proof.justification));

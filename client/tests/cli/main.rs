@@ -1,6 +1,6 @@
 //! The `provena` and `provena-bench` commands against a real `provena-node --dev`: the user
-//! journeys, resuming after a node crash, the errors bad input gets, the device lifecycle, and
-//! the throughput benchmark. One test binary, so the tests run side by side, each on its own
+//! journeys, resuming after a node crash, the errors bad input gets, the device lifecycle, proof
+//! bundles verified offline, a node that lies, and the throughput benchmark. One test binary, so the tests run side by side, each on its own
 //! node.
 
 mod bad_input;
@@ -10,6 +10,7 @@ mod crash;
 mod journey;
 mod lifecycle;
 mod log;
+mod lying_node;
 
 use provena_test_utils::free_port;
 use serde_json::Value;
