@@ -163,7 +163,6 @@ fn bundles_verify_offline_and_every_alteration_is_named() {
 		(
 			"a signer outside the set",
 			Box::new(move |b: &Bundle| {
-				let bob = bob.clone();
 				with_justification(b, move |j| {
 					let precommit = &mut j.commit.precommits[0];
 					let payload = (
