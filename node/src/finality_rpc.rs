@@ -1,10 +1,11 @@
-//! `provena_finalityProof(number)`: GRANDPA's proof that block `number` is final, for proof
-//! bundles.
+//! `provena_finalityProof(number, headers?)`: GRANDPA's proof that block `number` is final, for
+//! proof bundles.
 //!
 //! The answer is `grandpa_proveFinality`'s: the `0x`-hex SCALE encoding of
 //! `(block: H256, justification: Vec<u8>, unknown_headers: Vec<Header>)`: a justification, the
 //! block it finalizes (`number` or a later block), and the headers after `number` up to that
-//! block. For a block of an authority set that has ended, the justification is the one by which
+//! block (none when `headers` is `false`, as a client following authority set changes asks:
+//! it needs only the justified block's own header). For a block of an authority set that has ended, the justification is the one by which
 //! that set finalized its last block (a node keeps those); for a block of the current set, the
 //! node's latest justification.
 //!
@@ -22,8 +23,8 @@ use sp_consensus_grandpa::GRANDPA_ENGINE_ID;
 use sp_core::H256;
 use std::sync::Arc;
 
-/// The most headers one answer carries: a proof for a block further behind the justified block
-/// is refused (ask for a later block).
+/// The most headers one answer carries: a proof with headers for a block further behind the
+/// justified block is refused (ask for a later block, or without headers).
 pub const MAX_HEADERS: u32 = 10_000;
 
 /// JSON-RPC error codes of this method.
@@ -125,8 +126,14 @@ where
 	pub fn into_rpc(self) -> Result<RpcModule<Self>, RegisterMethodError> {
 		let mut module = RpcModule::new(self);
 		module.register_blocking_method("provena_finalityProof", |params, rpc, _| {
-			let (number,): (BlockNumber,) = params.parse()?;
+			let mut params = params.sequence();
+			let number: BlockNumber = params.next()?;
+			let with_headers = params.optional_next::<bool>()?.unwrap_or(true);
 			let (justified, hash, justification) = rpc.justification(number)?;
+			if !with_headers {
+				let proof = (hash, justification, Vec::<()>::new()).encode();
+				return Ok(format!("0x{}", hex_string(&proof)));
+			}
 			if justified.saturating_sub(number) > MAX_HEADERS {
 				return Err(error(
 					code::TOO_FAR,

@@ -41,17 +41,16 @@ impl Chain {
 
 	/// GRANDPA's finality proof for block `number` (which must be final): the justification of
 	/// the last block of its authority set, or the node's latest justification if its set is
-	/// the current one, with the headers after `number` up to the justified block.
-	async fn prove_finality(&self, number: u32) -> Result<FinalityProof, Error> {
+	/// the current one, with the headers after `number` up to the justified block if `headers`.
+	async fn prove_finality(&self, number: u32, headers: bool) -> Result<FinalityProof, Error> {
+		let params = rpc_params![number, headers];
 		let encoded: String =
-			self.raw.request("provena_finalityProof", rpc_params![number]).await.map_err(|e| {
-				match e {
-					subxt::rpcs::Error::User(e) => Error::Node(format!(
-						"{} cannot prove the finality of block #{number}: {} (code {})",
-						self.url, e.message, e.code
-					)),
-					e => self.lost(e),
-				}
+			self.raw.request("provena_finalityProof", params).await.map_err(|e| match e {
+				subxt::rpcs::Error::User(e) => Error::Node(format!(
+					"{} cannot prove the finality of block #{number}: {} (code {})",
+					self.url, e.message, e.code
+				)),
+				e => self.lost(e),
 			})?;
 		let bytes = hex::decode(encoded.trim_start_matches("0x"))
 			.map_err(|e| Error::Node(format!("a finality proof is not hex: {e}")))?;
@@ -110,26 +109,28 @@ impl Chain {
 		let mut set_changes = Vec::new();
 		let mut from = 1u32;
 		let finality = loop {
-			let proof = self.prove_finality(from.min(number)).await?;
+			// Without the headers between: a set can be long, and only its last block is needed.
+			let proof = self.prove_finality(from.min(number), false).await?;
 			let justified = self.header(proof.block).await?;
 			if justified.number >= number {
-				break proof;
+				// The state block's own set: ask again from the state block, with the headers
+				// up to the justified block.
+				break self.prove_finality(number, true).await?;
 			}
 			// An earlier block justified for an earlier set must be that set's last block,
 			// which schedules the next set.
 			if scheduled_change(&justified).is_none() {
 				return Err(Error::Node(format!(
-					"{} proved block #{from} final with a justification of #{}, which is neither 					 at or after the state block #{number} nor the end of an authority set; try 					 again",
+					"{} proved block #{from} final with a justification of #{}, which is neither \
+					 at or after the state block #{number} nor the end of an authority set; try \
+					 again",
 					self.url, justified.number
 				)));
 			}
 			from = justified.number.saturating_add(1);
 			set_changes.push((justified, proof.justification));
 		};
-		// The proof holds the headers after the block asked for; asked for an earlier block of
-		// the same set, it holds more, so keep those after the state block.
-		let headers: Vec<Header> =
-			finality.unknown_headers.into_iter().filter(|header| header.number > number).collect();
+		let headers = finality.unknown_headers;
 		for (reading, _, _) in &placed {
 			check_utf8(reading)?;
 		}
