@@ -41,17 +41,7 @@ fn bundles_verify_offline_and_every_alteration_is_named() {
 	for part in 0..3u64 {
 		let file = home.path().join(format!("part{part}.jsonl"));
 		readings(&file, part * 4..part * 4 + 4, |seq| 4.0 + seq as f64 / 10.0);
-		ok(provena(&url, home.path()).args([
-			"submit",
-			"--device",
-			&device,
-			"--device-key",
-			&key,
-			"--suri",
-			"//Alice",
-			"--file",
-			file.to_str().unwrap(),
-		]));
+		alice_submits(&url, home.path(), &device, &key, &["--file", file.to_str().unwrap()]);
 	}
 	let bundle_path = home.path().join("readings-5-to-9.json");
 	ok(provena(&url, home.path()).args([

@@ -82,17 +82,7 @@ fn a_node_that_lies_cannot_make_verify_say_verified() {
 	let node = Node::dev();
 	let url = node.url();
 	let (key, device) = alices_device(&url, home.path(), "probe.key");
-	ok(provena(&url, home.path()).args([
-		"submit",
-		"--device",
-		&device,
-		"--device-key",
-		&key,
-		"--suri",
-		"//Alice",
-		"--value",
-		"temperature=4.5",
-	]));
+	alice_submits(&url, home.path(), &device, &key, &["--value", "temperature=4.5"]);
 	let honest =
 		json(provena(&url, home.path()).args(["verify", "--device", &device, "--seq", "0"]));
 	assert_eq!(honest["verified"], true, "{honest}");

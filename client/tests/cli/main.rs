@@ -120,6 +120,14 @@ fn alices_device(url: &str, dir: &Path, name: &str) -> (String, String) {
 	(key, device)
 }
 
+/// Alice (the owner) submits `device`'s readings signed with `key`, with `args` (`--file …` or
+/// `--value …`); returns the command's output.
+fn alice_submits(url: &str, home: &Path, device: &str, key: &str, args: &[&str]) -> String {
+	let mut command = provena(url, home);
+	command.args(["submit", "--device", device, "--device-key", key, "--suri", "//Alice"]);
+	ok(command.args(args))
+}
+
 /// JSON Lines readings with sequence numbers `seqs` and temperature `temp(seq)`.
 fn readings(path: &Path, seqs: impl Iterator<Item = u64>, temp: impl Fn(u64) -> f64) {
 	let lines: Vec<String> = seqs
