@@ -5,14 +5,15 @@
 //! `(block: H256, justification: Vec<u8>, unknown_headers: Vec<Header>)`: a justification, the
 //! block it finalizes (`number` or a later block), and the headers after `number` up to that
 //! block (none when `headers` is `false`, as a client following authority set changes asks:
-//! it needs only the justified block's own header). For a block of an authority set that has ended, the justification is the one by which
-//! that set finalized its last block (a node keeps those); for a block of the current set, the
-//! node's latest justification.
+//! it needs only the justified block's own header). For a block of an authority set that has
+//! ended, the justification is the one by which that set finalized its last block (a node keeps
+//! those); for a block of the current set, the node's latest justification.
 //!
 //! `grandpa_proveFinality` itself (served too) refuses every block while the chain has never
 //! changed its authority set ("not covered by authority set changes"), which is the usual state
 //! of a development chain and of the testnet, so bundles use this method.
 
+use crate::log_rpc::{error, hex};
 use codec::Encode;
 use jsonrpsee::{core::RegisterMethodError, types::ErrorObjectOwned, RpcModule};
 use provena_runtime::{opaque::Block, BlockNumber};
@@ -37,10 +38,6 @@ mod code {
 	pub const DATABASE: i32 = 7103;
 	/// The block is too far behind the justified block.
 	pub const TOO_FAR: i32 = 7104;
-}
-
-fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(code, message.into(), None::<()>)
 }
 
 /// What the method needs: the database and GRANDPA's authority set changes.
@@ -132,7 +129,7 @@ where
 			let (justified, hash, justification) = rpc.justification(number)?;
 			if !with_headers {
 				let proof = (hash, justification, Vec::<()>::new()).encode();
-				return Ok(format!("0x{}", hex_string(&proof)));
+				return Ok(format!("0x{}", hex(&proof)));
 			}
 			if justified.saturating_sub(number) > MAX_HEADERS {
 				return Err(error(
@@ -153,12 +150,8 @@ where
 				headers.push(header);
 			}
 			let proof = (hash, justification, headers).encode();
-			Ok::<_, ErrorObjectOwned>(format!("0x{}", hex_string(&proof)))
+			Ok::<_, ErrorObjectOwned>(format!("0x{}", hex(&proof)))
 		})?;
 		Ok(module)
 	}
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -54,7 +54,8 @@ mod code {
 	pub const NOT_FINALIZED: i32 = 7006;
 }
 
-fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+/// A JSON-RPC error with `code` and `message` (the node's own methods share it).
+pub(crate) fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(code, message.into(), None::<()>)
 }
 
@@ -139,7 +140,8 @@ impl<S: OffchainStorage> Log<S> {
 	}
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`, without a prefix.
+pub(crate) fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

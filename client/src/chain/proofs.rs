@@ -1,7 +1,8 @@
 //! Building proof bundles from a node's answers: the log proofs (`provena_proof`), a storage
 //! proof of the device's record (`state_getReadProof`), headers (`chain_getHeader`) and GRANDPA
-//! finality proofs (`provena_finalityProof`, which answers as `grandpa_proveFinality` does). Nothing the node says is believed here; the
-//! bundle is checked by [`crate::bundle::verify`] like any other.
+//! finality proofs (`provena_finalityProof`, which answers as `grandpa_proveFinality` does).
+//! Nothing the node says is believed here; the bundle is checked by [`crate::bundle::verify`]
+//! like any other.
 
 use super::{device_hex, Chain, RawProof};
 use crate::{
@@ -67,6 +68,9 @@ impl Chain {
 		device: DeviceId,
 		readings: &[(Reading, Vec<H256>)],
 	) -> Result<Bundle, Error> {
+		for (reading, _) in readings {
+			check_utf8(reading)?;
+		}
 		// The records covering the readings, all at the block of the first answer.
 		let mut at: Option<H256> = None;
 		let mut records: Vec<(Record, Vec<H256>)> = Vec::new();
@@ -130,10 +134,6 @@ impl Chain {
 			from = justified.number.saturating_add(1);
 			set_changes.push((justified, proof.justification));
 		};
-		let headers = finality.unknown_headers;
-		for (reading, _, _) in &placed {
-			check_utf8(reading)?;
-		}
 		Ok(Bundle::new(
 			self.genesis_hash(),
 			device,
@@ -141,7 +141,7 @@ impl Chain {
 			&records,
 			&state_header,
 			&state_proof,
-			&headers,
+			&finality.unknown_headers,
 			&finality.justification,
 			&set_changes,
 		))
