@@ -310,11 +310,11 @@ impl Trust {
 		for (child, storage) in children {
 			let child_key = hex::decode(child.trim_start_matches("0x"))
 				.map_err(|_| bad(format!("child trie {child} is not hex")))?;
-			let child_top = entries(storage.get("data").or(Some(storage)), "childrenDefault")?;
+			let child_top = entries(Some(storage), "childrenDefault")?;
 			if child_top.is_empty() {
 				continue;
 			}
-			let root = LayoutV1::<BlakeTwo256>::trie_root(child_top);
+			let root = sp_trie::child_trie_root::<LayoutV1<BlakeTwo256>, _, _, _>(child_top);
 			top.insert([b":child_storage:default:".as_slice(), &child_key].concat(), root.encode());
 		}
 		let authorities = top
@@ -326,7 +326,7 @@ impl Trust {
 			return Err(bad("the chain spec's genesis has an empty GRANDPA authority set".into()));
 		}
 		let state_root = LayoutV1::<BlakeTwo256>::trie_root(top);
-		let extrinsics_root = LayoutV1::<BlakeTwo256>::trie_root(Vec::<(Vec<u8>, Vec<u8>)>::new());
+		let extrinsics_root = sp_trie::empty_trie_root::<LayoutV1<BlakeTwo256>>();
 		let genesis = Header::new(0, extrinsics_root, state_root, H256::zero(), Default::default());
 		Ok(Trust { name, genesis_hash: genesis.hash(), authorities })
 	}
