@@ -81,10 +81,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("provena"),
 	impl_name: Cow::Borrowed("provena-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 
@@ -144,11 +144,20 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 /// Block type as expected by this runtime.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
-/// The checks every signed transaction goes through, in order.
+/// The checks every transaction goes through, in order.
 ///
 /// Kept lean on purpose: each extension costs reads and writes on every extrinsic, and
 /// throughput of small device anchors depends on it.
+///
+/// - `AuthorizeCall` comes first: for a general transaction of a call that authorizes itself
+///   (telemetry's `device_anchor`, by the device's signature) it runs the call's own check and
+///   makes the origin `Authorized`; for every other transaction it does nothing.
+/// - Nonce and fee apply to signed transactions only; for an authorized one they give their
+///   weight back.
+/// - `WeightReclaim` comes last, so that what every extension before it gave back, and what a
+///   call reports it did not use, is returned to the block's weight.
 pub type TxExtension = (
+	frame_system::AuthorizeCall<Runtime>,
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
@@ -157,6 +166,7 @@ pub type TxExtension = (
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
 );
 
 /// Unchecked extrinsic type as expected by this runtime.

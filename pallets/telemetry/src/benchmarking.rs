@@ -14,7 +14,7 @@ use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
-		fungible::{InspectHold, Mutate, MutateHold},
+		fungible::{Inspect, InspectHold, Mutate, MutateHold},
 		Get,
 	},
 	BoundedVec,
@@ -49,6 +49,17 @@ impl BenchDevice {
 	/// A signed anchor of `count` readings from `first_seq`, whose `values` public values each
 	/// break one of the rules [`Self::with_rules`] sets.
 	fn anchor<T: Config>(&self, first_seq: Seq, count: u32, values: u32) -> AnchorOf<T> {
+		self.anchor_with_payload::<T>(first_seq, count, values, &payload::<T>())
+	}
+
+	/// As [`Self::anchor`], signing the hash of `payload`.
+	fn anchor_with_payload<T: Config>(
+		&self,
+		first_seq: Seq,
+		count: u32,
+		values: u32,
+		payload: &[u8],
+	) -> AnchorOf<T> {
 		let values: Vec<PublicValue> = (0..values)
 			.map(|i| PublicValue {
 				seq: first_seq + u64::from(i % count),
@@ -62,7 +73,7 @@ impl BenchDevice {
 			count,
 			root: H256::repeat_byte(0xab),
 			time: TimeRange { first_ms: 0, last_ms: 0 },
-			payload_hash: Some(H256(sp_io::hashing::blake2_256(&payload::<T>()))),
+			payload_hash: Some(H256(sp_io::hashing::blake2_256(payload))),
 			values: BoundedVec::try_from(values).expect("at most MaxPublicValues"),
 		};
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
@@ -93,7 +104,8 @@ impl BenchDevice {
 	}
 
 	/// Gives the device a log of 2^32 - 1 one-reading anchors, readings 0 .. 2^32 - 1: 32
-	/// peaks, all of which the next anchor merges.
+	/// peaks, all of which the next anchor merges. It has one anchor credit, and anchored
+	/// `MaxAnchorsPerBlock - 1` times in this block already.
 	fn with_history<T: Config>(self) -> Self {
 		let anchors = u64::from(u32::MAX);
 		let peaks: Vec<H256> = (0..32u8).map(H256::repeat_byte).collect();
@@ -106,7 +118,9 @@ impl BenchDevice {
 				missing: 0,
 				head: H256::repeat_byte(0xcd),
 				last_device_time_ms: 0,
-				last_anchor_block: Zero::zero(),
+				last_anchor_block: frame_system::Pallet::<T>::block_number(),
+				block_anchors: T::MaxAnchorsPerBlock::get().saturating_sub(1),
+				credits: 1,
 				peaks: BoundedVec::try_from(peaks).expect("32 of at most 64 peaks"),
 			},
 		);
@@ -116,6 +130,9 @@ impl BenchDevice {
 
 /// The first sequence number benchmark anchors use: after a gap from the device's history.
 const NEXT: Seq = u32::MAX as Seq + 10;
+
+/// The next sequence number of a device with [`BenchDevice::with_history`]: no gap.
+const AFTER_HISTORY: Seq = u32::MAX as Seq;
 
 /// The largest payload an anchor may carry.
 fn payload<T: Config>() -> Vec<u8> {
@@ -219,6 +236,64 @@ mod benchmarks {
 		_(RawOrigin::Signed(manager), device.id, metric(last));
 
 		assert_eq!(AlertRules::<T>::get(device.id).len() as u32, last);
+	}
+
+	/// The dispatch of a device-authorized anchor with `v` public values, each raising an
+	/// alert: it spends the device's last credit and merges 32 MMR peaks. (Its authorization,
+	/// signature included, is `authorize_device_anchor`.)
+	#[benchmark]
+	fn device_anchor(v: Linear<0, { T::MaxPublicValues::get() }>) {
+		let owner: T::AccountId = whitelisted_caller();
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>();
+		let signed = device.anchor::<T>(AFTER_HISTORY, 1_000, v);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, signed, Some(bounded_payload::<T>()));
+
+		let state = DeviceStates::<T>::get(device.id).expect("anchored");
+		assert_eq!((state.next_seq, state.credits), (AFTER_HISTORY + 1_000, 0));
+	}
+
+	/// The authorization of a device-authorized anchor with a payload of `p` bytes and the most
+	/// public values: every check passes, the signature (sr25519) last.
+	#[benchmark]
+	fn authorize_device_anchor(
+		p: Linear<0, { T::MaxPayloadLen::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let owner: T::AccountId = whitelisted_caller();
+		let device = BenchDevice::new::<T>(&owner, 0).with_history::<T>();
+		let payload = vec![0xee; p as usize];
+		let values = T::MaxPublicValues::get();
+		let signed = device.anchor_with_payload::<T>(AFTER_HISTORY, 1_000, values, &payload);
+		let payload = Some(BoundedVec::try_from(payload).expect("at most MaxPayloadLen"));
+		let call = Call::<T>::device_anchor { anchor: signed, payload };
+
+		#[block]
+		{
+			use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
+			call.authorize(TransactionSource::InBlock)
+				.ok_or("device_anchor is authorized by the pallet")?
+				.map_err(|_| "the anchor is valid")?;
+		}
+
+		Ok(())
+	}
+
+	/// A sponsor buys credits for a device that never anchored.
+	#[benchmark]
+	fn buy_credits() {
+		let owner: T::AccountId = whitelisted_caller();
+		let device = BenchDevice::new::<T>(&owner, 0);
+		let sponsor: T::AccountId = account("sponsor", 0, 0);
+		let funds = T::CreditPrice::get()
+			.saturating_mul(1_000u32.into())
+			.saturating_add(T::Currency::minimum_balance());
+		T::Currency::set_balance(&sponsor, funds);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(sponsor), device.id, 100);
+
+		assert_eq!(DeviceStates::<T>::get(device.id).expect("credited").credits, 100);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::new().build(), crate::mock::Test);

@@ -100,6 +100,8 @@ mod benchmarking;
 mod mock;
 pub mod runtime_api;
 #[cfg(test)]
+mod device_anchor_tests;
+#[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
@@ -132,7 +134,7 @@ pub mod pallet {
 		storage::with_storage_layer,
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
-			tokens::Precision,
+			tokens::{Fortitude, Precision, Preservation},
 			UnixTime,
 		},
 	};
@@ -234,6 +236,27 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxSequenceGap: Get<u64>;
 
+		/// The price of one anchor credit, burned from whoever buys it: about the fee of a
+		/// signed single anchor, so that anchoring through credits is paid, never free.
+		#[pallet::constant]
+		type CreditPrice: Get<BalanceOf<Self>>;
+
+		/// The most device-authorized anchors one device may have in one block; more wait in
+		/// the transaction pool for the next block.
+		#[pallet::constant]
+		type MaxAnchorsPerBlock: Get<u32>;
+
+		/// How far ahead of a device's next sequence number a device-authorized anchor may
+		/// start and still be held by the transaction pool, waiting for the anchors before it.
+		/// Bounds how many anchors one device can park in the pool.
+		#[pallet::constant]
+		type MaxPooledAhead: Get<u64>;
+
+		/// How many blocks a device-authorized anchor stays valid in the transaction pool
+		/// (mortal transactions may give it less).
+		#[pallet::constant]
+		type AnchorLongevity: Get<u64>;
+
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -296,6 +319,15 @@ pub mod pallet {
 		/// A device's alert rule for a metric was removed (cleared, or left from the device's
 		/// previous owner and swept when a rule was set); its deposit went back to `payer`.
 		AlertRuleCleared { device: DeviceId, metric: MetricName, payer: T::AccountId },
+		/// `payer` bought `count` anchor credits for `device`, burning `price`; the device now
+		/// has `credits`.
+		CreditsBought {
+			device: DeviceId,
+			payer: T::AccountId,
+			count: u32,
+			price: BalanceOf<T>,
+			credits: u64,
+		},
 	}
 
 	/// Why a telemetry call (or one anchor of a batch) failed.
@@ -346,8 +378,55 @@ pub mod pallet {
 		EarlierAnchorRefused,
 		/// The device's log cannot take another entry (its commitment is full or corrupt).
 		LogFull,
-		/// The caller's free balance cannot cover the rule's deposit.
+		/// The caller's free balance cannot cover the rule's deposit or the credits' price.
 		InsufficientBalance,
+		/// Credits are bought at least one at a time.
+		NoCredits,
+		/// The device would hold more credits than a `u64` counts.
+		TooManyCredits,
+		/// The device has no anchor credits left for a device-authorized anchor; its owner
+		/// buys more with `buy_credits`. (At the pool: `InvalidTransaction::Payment`.)
+		OutOfCredits,
+		/// The device already has `MaxAnchorsPerBlock` device-authorized anchors in this block;
+		/// the anchor waits for the next one. (At the pool:
+		/// `InvalidTransaction::ExhaustsResources`.)
+		RateLimited,
+		/// A device-authorized anchor must start exactly at the device's next sequence number
+		/// when it is included, and at most `MaxPooledAhead` after it while it waits in the
+		/// pool; a device that skips readings anchors across the gap with `anchor`. (At the
+		/// pool: `InvalidTransaction::Future`.)
+		NotNextSequence,
+	}
+
+	/// Where a device-authorized anchor is being checked.
+	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+	pub enum Check {
+		/// Entering the transaction pool: it may start up to `MaxPooledAhead` after the
+		/// device's next sequence number, and wait there.
+		Pool,
+		/// Being included in a block: it must start at the device's next sequence number.
+		Block,
+		/// Being dispatched, right after its authorization in the block: as `Block`, without
+		/// the signature and the payload's hash again.
+		Dispatch,
+	}
+
+	/// An anchor that passed its checks, with what they read, ready to append.
+	pub struct Checked<T: Config> {
+		/// The device, as the registry has it.
+		info: DeviceInfo<T::AccountId>,
+		/// The device's telemetry before the anchor.
+		state: DeviceTelemetry<BlockNumberFor<T>>,
+		/// The device's next sequence number after the anchor.
+		next_seq: Seq,
+		/// The payload's hash, as signed.
+		payload_hash: Option<H256>,
+		/// The chain's time in milliseconds.
+		now_ms: u64,
+		/// How many readings the anchor skips.
+		skipped: u64,
+		/// Whether the anchor spends one of the device's credits.
+		credit: bool,
 	}
 
 	#[pallet::hooks]
@@ -571,6 +650,83 @@ pub mod pallet {
 			Self::deposit_event(Event::AlertRuleCleared { device, metric, payer: record.payer });
 			Ok(())
 		}
+
+		/// Anchors readings of one device on the device's own authority: a general transaction
+		/// whose only signature is the device's, paid with one of its anchor credits. Whoever
+		/// relays it (the device itself, a gateway, anyone) needs no account, grant or fee.
+		///
+		/// [`Pallet::authorize_device_anchor`] checks it, cheapest check first and the
+		/// signature last, when it enters the transaction pool and again in the block, so an
+		/// anchor that would fail is never included for free. The device's sequence number takes
+		/// the place of an account nonce: in the block an anchor must start exactly at the
+		/// device's next sequence number, and the pool holds one that starts at most
+		/// `MaxPooledAhead` after it until the anchors before it arrive.
+		///
+		/// - `origin`: `Authorized`, which only the authorization above gives.
+		/// - `anchor`: as for `anchor`; the device must be active and have a credit, and may
+		///   have at most `MaxAnchorsPerBlock` such anchors in a block. No gaps: a device that
+		///   skipped readings anchors across them with `anchor`.
+		/// - `payload`: as for `anchor`.
+		///
+		/// Spends one credit and appends the anchor's record, with the device's own account as
+		/// its submitter, to the device's log. Emits `Anchored`, and `AlertRaised` for each
+		/// public value outside its metric's rule.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::device_anchor(anchor.statement.values.len() as u32))]
+		#[pallet::authorize(Pallet::<T>::authorize_device_anchor)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_device_anchor(
+			payload.as_ref().map_or(0, |p| p.len() as u32)
+		))]
+		pub fn device_anchor(
+			origin: OriginFor<T>,
+			anchor: AnchorOf<T>,
+			payload: Option<PayloadOf<T>>,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			// The authorization just checked all of it in this same state; this repeats the
+			// cheap checks (its reads come from the block's cache), not the signature or the
+			// payload's hash, so that no origin can spend what the device has not.
+			let payload = payload.as_deref().map(|p| p.as_slice());
+			let checked = Self::check_device_anchor(&anchor, payload, Check::Dispatch)?;
+			let submitter = T::AccountId::from(checked.info.key.account());
+			Self::append(&submitter, &anchor.statement, checked)
+		}
+
+		/// Buys anchor credits for a device: each lets the device anchor once with
+		/// `device_anchor`, with no account or fee of its own.
+		///
+		/// - `origin`: signed by whoever pays: the owner, or anyone sponsoring the device.
+		/// - `device`: a registered device that is not decommissioned. Its credits stay with it
+		///   when it changes hands, and are lost if it is decommissioned.
+		/// - `count`: how many credits, at least one.
+		///
+		/// Burns `count × CreditPrice` from the caller, keeping its account alive. Emits
+		/// `CreditsBought`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::buy_credits())]
+		pub fn buy_credits(origin: OriginFor<T>, device: DeviceId, count: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(count > 0, Error::<T>::NoCredits);
+			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+			ensure!(info.status != DeviceStatus::Decommissioned, Error::<T>::Decommissioned);
+			let mut state = DeviceStates::<T>::get(device).unwrap_or_default();
+			state.credits =
+				state.credits.checked_add(count.into()).ok_or(Error::<T>::TooManyCredits)?;
+			let price = T::CreditPrice::get().saturating_mul(count.into());
+			T::Currency::burn_from(
+				&who,
+				price,
+				Preservation::Preserve,
+				Precision::Exact,
+				Fortitude::Polite,
+			)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+			let credits = state.credits;
+			DeviceStates::<T>::insert(device, state);
+
+			Self::deposit_event(Event::CreditsBought { device, payer: who, count, price, credits });
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -596,32 +752,155 @@ pub mod pallet {
 			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
 			ensure!(Self::may_submit(who, &device, &info), Error::<T>::NotAuthorized);
 			ensure!(info.is_active(), Error::<T>::NotActive);
+			let (next_seq, payload_hash) = Self::check_shape(statement, payload, true)?;
+			let now_ms = Self::check_clock(statement)?;
+			let state = DeviceStates::<T>::get(device).unwrap_or_default();
+			ensure!(statement.first_seq >= state.next_seq, Error::<T>::StaleSequence);
+			let skipped = statement.first_seq.saturating_sub(state.next_seq);
+			ensure!(skipped <= T::MaxSequenceGap::get(), Error::<T>::SequenceGapTooLarge);
+			ensure!(Self::signed_by_device(anchor, &info), Error::<T>::BadSignature);
+
+			let checked =
+				Checked { info, state, next_seq, payload_hash, now_ms, skipped, credit: false };
+			Self::append(who, statement, checked)
+		}
+
+		/// What [`Pallet::authorize_device_anchor`] checks, at the `check` step; the signature
+		/// only when authorizing, and the payload's hash not again at dispatch. Cheapest first:
+		/// the statement alone, the chain's time, the device, its telemetry, the signature.
+		pub(crate) fn check_device_anchor(
+			anchor: &AnchorOf<T>,
+			payload: Option<&[u8]>,
+			check: Check,
+		) -> Result<Checked<T>, Error<T>> {
+			let statement = &anchor.statement;
+			// At dispatch, the authorization hashed this very payload a moment ago.
+			let (next_seq, payload_hash) =
+				Self::check_shape(statement, payload, check != Check::Dispatch)?;
+			let now_ms = Self::check_clock(statement)?;
+			let info = T::Devices::device(&statement.device).ok_or(Error::<T>::NotFound)?;
+			ensure!(info.is_active(), Error::<T>::NotActive);
+			let state = DeviceStates::<T>::get(statement.device).unwrap_or_default();
+			ensure!(state.credits > 0, Error::<T>::OutOfCredits);
+			ensure!(statement.first_seq >= state.next_seq, Error::<T>::StaleSequence);
+			let ahead = statement.first_seq.saturating_sub(state.next_seq);
+			let allowed = if check == Check::Pool { T::MaxPooledAhead::get() } else { 0 };
+			ensure!(ahead <= allowed, Error::<T>::NotNextSequence);
+			// The pool validates against the best block as if building on it, where the
+			// device has no anchors yet; only a block counts them.
+			let block = frame_system::Pallet::<T>::block_number();
+			let in_block = if state.last_anchor_block == block { state.block_anchors } else { 0 };
+			let room = check == Check::Pool || in_block < T::MaxAnchorsPerBlock::get();
+			ensure!(room, Error::<T>::RateLimited);
+			if check != Check::Dispatch {
+				ensure!(Self::signed_by_device(anchor, &info), Error::<T>::BadSignature);
+			}
+			Ok(Checked { info, state, next_seq, payload_hash, now_ms, skipped: 0, credit: true })
+		}
+
+		/// Whether a device-authorized anchor may enter the pool (`source` external or local)
+		/// or a block (`InBlock`); see [`Pallet::device_anchor`]. Refusals name the standard
+		/// reasons where there is one (`Stale`, `Future`, `Payment`, `ExhaustsResources`,
+		/// `BadProof`), else `Custom` with the index of this pallet's error, as the chain's
+		/// metadata lists them.
+		///
+		/// Valid anchors take the device's sequence as their pool order: each provides its slot
+		/// (device, `first_seq`), so two anchors for one slot never both wait, and the sequence
+		/// number after it; it requires the one it starts at unless the device is there already.
+		/// Their priority is zero: never above a fee-paying transaction.
+		pub fn authorize_device_anchor(
+			source: TransactionSource,
+			anchor: &AnchorOf<T>,
+			payload: &Option<PayloadOf<T>>,
+		) -> TransactionValidityWithRefund {
+			let check = if source == TransactionSource::InBlock { Check::Block } else { Check::Pool };
+			let payload = payload.as_deref().map(|p| p.as_slice());
+			let checked = Self::check_device_anchor(anchor, payload, check)
+				.map_err(Self::invalid_transaction)?;
+			let statement = &anchor.statement;
+			let device = statement.device;
+			let mut validity = ValidTransaction::with_tag_prefix("ProvenaAnchor")
+				.priority(0)
+				.and_provides((device, b"slot", statement.first_seq))
+				.and_provides((device, b"next", checked.next_seq))
+				.longevity(T::AnchorLongevity::get())
+				.propagate(true);
+			if statement.first_seq > checked.state.next_seq {
+				validity = validity.and_requires((device, b"next", statement.first_seq));
+			}
+			Ok((validity.build()?, Weight::zero()))
+		}
+
+		/// A refusal of a device-authorized anchor, as the transaction pool reports it.
+		fn invalid_transaction(error: Error<T>) -> TransactionValidityError {
+			let invalid = match error {
+				Error::<T>::StaleSequence => InvalidTransaction::Stale,
+				Error::<T>::NotNextSequence => InvalidTransaction::Future,
+				Error::<T>::OutOfCredits => InvalidTransaction::Payment,
+				Error::<T>::RateLimited => InvalidTransaction::ExhaustsResources,
+				Error::<T>::BadSignature => InvalidTransaction::BadProof,
+				other => {
+					// A pallet error encodes as its index in the metadata's error list.
+					let index = other.encode().first().copied().unwrap_or(u8::MAX);
+					InvalidTransaction::Custom(index)
+				},
+			};
+			invalid.into()
+		}
+
+		/// The checks of an anchor that need nothing but the anchor: it commits readings, its
+		/// range fits, its times are in order, its public values are its own, and the payload
+		/// is the one it signed (only that there is one, unless `hash`). Gives the sequence
+		/// number after it and the payload's hash.
+		fn check_shape(
+			statement: &AnchorStatement<T::MaxPublicValues>,
+			payload: Option<&[u8]>,
+			hash: bool,
+		) -> Result<(Seq, Option<H256>), Error<T>> {
 			ensure!(statement.count > 0, Error::<T>::EmptyAnchor);
 			let last_seq = statement.last_seq().ok_or(Error::<T>::SequenceOverflow)?;
 			let next_seq = last_seq.checked_add(1).ok_or(Error::<T>::SequenceOverflow)?;
-			let time = statement.time;
-			ensure!(time.first_ms <= time.last_ms, Error::<T>::BadTimeRange);
-			let now_ms = Self::now_ms();
-			ensure!(
-				time.last_ms <= now_ms.saturating_add(T::MaxClockDrift::get()),
-				Error::<T>::FutureTimestamp
-			);
+			ensure!(statement.time.first_ms <= statement.time.last_ms, Error::<T>::BadTimeRange);
 			ensure!(
 				statement.values.iter().all(|value| statement.covers(value.seq)),
 				Error::<T>::ValueOutsideAnchor
 			);
-			let payload_hash = payload.map(|p| H256(sp_io::hashing::blake2_256(p)));
-			ensure!(payload_hash == statement.payload_hash, Error::<T>::PayloadMismatch);
-			let mut state = DeviceStates::<T>::get(device).unwrap_or_default();
-			ensure!(statement.first_seq >= state.next_seq, Error::<T>::StaleSequence);
-			let skipped = statement.first_seq.saturating_sub(state.next_seq);
-			ensure!(skipped <= T::MaxSequenceGap::get(), Error::<T>::SequenceGapTooLarge);
-			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-			ensure!(
-				info.key.verify(&statement.signing_hash(&genesis), &anchor.signature),
-				Error::<T>::BadSignature
-			);
+			if hash {
+				let payload_hash = payload.map(|p| H256(sp_io::hashing::blake2_256(p)));
+				ensure!(payload_hash == statement.payload_hash, Error::<T>::PayloadMismatch);
+			} else {
+				let both = payload.is_some() == statement.payload_hash.is_some();
+				ensure!(both, Error::<T>::PayloadMismatch);
+			}
+			Ok((next_seq, statement.payload_hash))
+		}
 
+		/// Refuses readings from too far in the future; gives the chain's time.
+		fn check_clock(statement: &AnchorStatement<T::MaxPublicValues>) -> Result<u64, Error<T>> {
+			let now_ms = Self::now_ms();
+			ensure!(
+				statement.time.last_ms <= now_ms.saturating_add(T::MaxClockDrift::get()),
+				Error::<T>::FutureTimestamp
+			);
+			Ok(now_ms)
+		}
+
+		/// Whether the device's current key signed the anchor for this chain.
+		fn signed_by_device(anchor: &AnchorOf<T>, info: &DeviceInfo<T::AccountId>) -> bool {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			info.key.verify(&anchor.statement.signing_hash(&genesis), &anchor.signature)
+		}
+
+		/// Appends a checked anchor, submitted by `submitter`, to the device's log, spending a
+		/// credit for a device-authorized one. Fails only when the log is full, writing nothing.
+		fn append(
+			submitter: &T::AccountId,
+			statement: &AnchorStatement<T::MaxPublicValues>,
+			checked: Checked<T>,
+		) -> DispatchResult {
+			let Checked { info, mut state, next_seq, payload_hash, now_ms, skipped, credit } =
+				checked;
+			let device = statement.device;
 			let block = frame_system::Pallet::<T>::block_number();
 			let record = AnchorRecord {
 				device,
@@ -629,11 +908,11 @@ pub mod pallet {
 				first_seq: statement.first_seq,
 				count: statement.count,
 				root: statement.root,
-				device_time: time,
+				device_time: statement.time,
 				payload_hash,
 				block,
 				chain_time_ms: now_ms,
-				submitter: who.clone(),
+				submitter: submitter.clone(),
 			};
 			let entry = LogEntry::Leaf(record.encode());
 			let leaf = entry.hash();
@@ -641,6 +920,9 @@ pub mod pallet {
 				device_log::append(state.anchors, &state.peaks, leaf).ok_or(Error::<T>::LogFull)?;
 			state.peaks = BoundedVec::try_from(appended.peaks).map_err(|_| Error::<T>::LogFull)?;
 			let anchors = state.anchors.checked_add(1).ok_or(Error::<T>::LogFull)?;
+			if credit {
+				state.credits = state.credits.checked_sub(1).ok_or(Error::<T>::OutOfCredits)?;
+			}
 
 			// Nothing below can fail. The record and the MMR nodes it completed go to the node's
 			// offchain-indexed storage, keyed by their hashes, for the node to serve.
@@ -666,7 +948,12 @@ pub mod pallet {
 			state.next_seq = next_seq;
 			state.anchors = anchors;
 			state.readings = state.readings.saturating_add(statement.count.into());
-			state.last_device_time_ms = time.last_ms;
+			state.last_device_time_ms = statement.time.last_ms;
+			state.block_anchors = if state.last_anchor_block == block {
+				state.block_anchors.saturating_add(1)
+			} else {
+				1
+			};
 			state.last_anchor_block = block;
 			DeviceStates::<T>::insert(device, state);
 

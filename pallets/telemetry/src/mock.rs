@@ -50,6 +50,10 @@ parameter_types! {
 	pub const MaxClockDrift: u64 = 60_000;
 	pub const MaxSequenceGap: u64 = 100;
 	pub static RuleDeposit: u64 = 5;
+	pub const CreditPrice: u64 = 3;
+	pub static MaxAnchorsPerBlock: u32 = 2;
+	pub const MaxPooledAhead: u64 = 10;
+	pub const AnchorLongevity: u64 = 32;
 }
 
 impl pallet_telemetry::Config for Test {
@@ -65,6 +69,10 @@ impl pallet_telemetry::Config for Test {
 	type MaxRulesPerDevice = MaxRulesPerDevice;
 	type MaxClockDrift = MaxClockDrift;
 	type MaxSequenceGap = MaxSequenceGap;
+	type CreditPrice = CreditPrice;
+	type MaxAnchorsPerBlock = MaxAnchorsPerBlock;
+	type MaxPooledAhead = MaxPooledAhead;
+	type AnchorLongevity = AnchorLongevity;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Directory;

@@ -29,6 +29,11 @@ pub struct DeviceTelemetry<BlockNumber> {
 	pub last_device_time_ms: u64,
 	/// The block of the latest anchor.
 	pub last_anchor_block: BlockNumber,
+	/// How many anchors were appended in `last_anchor_block`: the per-block rate limit of
+	/// device-authorized anchors counts them.
+	pub block_anchors: u32,
+	/// Prepaid anchor credits: each device-authorized anchor (`device_anchor`) spends one.
+	pub credits: u64,
 	/// The peaks of the device's log, left to right (one per set bit of `anchors`).
 	pub peaks: Peaks,
 }

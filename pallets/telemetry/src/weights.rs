@@ -26,6 +26,9 @@ pub trait WeightInfo {
 	fn anchor_batch(n: u32, ) -> Weight;
 	fn set_alert_rule() -> Weight;
 	fn clear_alert_rule() -> Weight;
+	fn device_anchor(v: u32, ) -> Weight;
+	fn authorize_device_anchor(p: u32, ) -> Weight;
+	fn buy_credits() -> Weight;
 }
 
 /// The benchmarked weights, priced with the runtime's own database weights.
@@ -117,6 +120,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	fn device_anchor(v: u32, ) -> Weight { Self::anchor(v) }
+	fn authorize_device_anchor(_p: u32, ) -> Weight { Self::anchor(0) }
+	fn buy_credits() -> Weight { Self::clear_alert_rule() }
 }
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
@@ -145,4 +151,7 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
+	fn device_anchor(v: u32, ) -> Weight { Self::anchor(v) }
+	fn authorize_device_anchor(_p: u32, ) -> Weight { Self::anchor(0) }
+	fn buy_credits() -> Weight { Self::clear_alert_rule() }
 }

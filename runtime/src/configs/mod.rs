@@ -232,6 +232,9 @@ parameter_types! {
 	pub const MaxSequenceGap: u64 = 100_000_000;
 	/// An alert rule holds a hundredth of a PRV from whoever set it (about 100 bytes stored).
 	pub const RuleDeposit: Balance = 10 * MILLI_UNIT;
+	/// An anchor credit costs a thousandth of a PRV: about the fee of a signed single anchor
+	/// (its weight at one unit per picosecond, plus its bytes).
+	pub const AnchorCreditPrice: Balance = MILLI_UNIT;
 }
 
 impl pallet_telemetry::Config for Runtime {
@@ -251,6 +254,14 @@ impl pallet_telemetry::Config for Runtime {
 	type MaxRulesPerDevice = ConstU32<16>;
 	type MaxClockDrift = MaxClockDrift;
 	type MaxSequenceGap = MaxSequenceGap;
+	type CreditPrice = AnchorCreditPrice;
+	/// A device sampling every second and anchoring each reading makes six anchors a block;
+	/// sixteen leaves room to catch up, and no device takes a block for itself.
+	type MaxAnchorsPerBlock = ConstU32<16>;
+	/// The pool holds a device's anchors up to 64 readings ahead of the chain.
+	type MaxPooledAhead = ConstU64<64>;
+	/// A device-authorized anchor waits at most 64 blocks (6.4 minutes) in the pool.
+	type AnchorLongevity = ConstU64<64>;
 	type WeightInfo = pallet_telemetry::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TelemetryBenchmarkHelper;

@@ -1,0 +1,137 @@
+//! Device-authorized anchors as the real runtime takes them: general (v5) transactions through
+//! the runtime's own transaction extensions, validated as the pool does and applied as a block
+//! does.
+
+use frame_support::{
+	assert_ok,
+	dispatch::{DispatchClass, GetDispatchInfo},
+	weights::Weight,
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+};
+use provena_runtime::{
+	Balances, Executive, Runtime, RuntimeCall, RuntimeOrigin, System, Telemetry, TxExtension,
+	UncheckedExtrinsic,
+};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::generic::Era;
+
+mod common;
+use common::{anchor, demo_key, dev_chain, thermometer_id};
+
+/// The extensions as a client sends them with a general transaction: no account, so nonce
+/// and tip are zero, and immortal.
+fn extensions() -> TxExtension {
+	(
+		frame_system::AuthorizeCall::new(),
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(0),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_system::WeightReclaim::new(),
+	)
+}
+
+/// `call` as a general transaction: the preamble names the extensions, no signature.
+fn general(call: RuntimeCall) -> UncheckedExtrinsic {
+	UncheckedExtrinsic::new_transaction(call, extensions())
+}
+
+/// The demo thermometer's readings `first..first + count` as a device-authorized anchor.
+fn device_anchor(first: u64, count: u64) -> UncheckedExtrinsic {
+	general(RuntimeCall::Telemetry(pallet_telemetry::Call::device_anchor {
+		anchor: anchor(&demo_key(), first, count),
+		payload: None,
+	}))
+}
+
+fn validate(xt: UncheckedExtrinsic) -> Result<(), TransactionValidityError> {
+	Executive::validate_transaction(TransactionSource::External, xt, System::parent_hash())
+		.map(|_| ())
+}
+
+fn alice() -> sp_runtime::AccountId32 {
+	Sr25519Keyring::Alice.to_account_id()
+}
+
+fn credits() -> u64 {
+	Telemetry::device_state(thermometer_id()).map_or(0, |state| state.credits)
+}
+
+#[test]
+fn a_device_anchor_is_paid_by_a_credit_and_charges_no_account() {
+	dev_chain().execute_with(|| {
+		assert_ok!(Telemetry::buy_credits(RuntimeOrigin::signed(alice()), thermometer_id(), 2));
+		let xt = device_anchor(0, 4);
+		assert_ok!(validate(xt.clone()));
+
+		let before = (System::account_nonce(alice()), Balances::free_balance(alice()));
+		let issuance = Balances::total_issuance();
+		assert_ok!(Executive::apply_extrinsic(xt).expect("included"));
+
+		let state = Telemetry::device_state(thermometer_id()).expect("anchored");
+		assert_eq!((state.next_seq, state.credits), (4, 1));
+		assert_eq!((System::account_nonce(alice()), Balances::free_balance(alice())), before);
+		assert_eq!(Balances::total_issuance(), issuance, "no fee was taken from anyone");
+	});
+}
+
+#[test]
+fn the_nonce_and_fee_checks_give_their_weight_back_to_the_block() {
+	dev_chain().execute_with(|| {
+		assert_ok!(Telemetry::buy_credits(RuntimeOrigin::signed(alice()), thermometer_id(), 1));
+		let xt = device_anchor(0, 1);
+		let declared = xt.get_dispatch_info().total_weight();
+		// The block also counts the extrinsic's bytes as proof size.
+		let bytes = Weight::from_parts(0, codec::Encode::encoded_size(&xt) as u64);
+		let before = System::block_weight().total();
+
+		assert_ok!(Executive::apply_extrinsic(xt).expect("included"));
+
+		let consumed = System::block_weight().total() - before;
+		let base = <Runtime as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Normal)
+			.base_extrinsic;
+		let given_back = <<Runtime as frame_system::Config>::ExtensionsWeightInfo as
+			frame_system::ExtensionsWeightInfo>::check_nonce() +
+			<<Runtime as pallet_transaction_payment::Config>::WeightInfo as
+				pallet_transaction_payment::WeightInfo>::charge_transaction_payment();
+		assert!(given_back.ref_time() > 0);
+		assert_eq!(consumed, base + declared + bytes - given_back);
+	});
+}
+
+#[test]
+fn a_replayed_or_unpaid_device_anchor_is_refused_and_never_included() {
+	dev_chain().execute_with(|| {
+		let unpaid = device_anchor(0, 1);
+		assert_eq!(validate(unpaid.clone()), Err(InvalidTransaction::Payment.into()));
+		// A block refuses it as a whole: an `Err` here is a transaction left out of the block.
+		assert_eq!(Executive::apply_extrinsic(unpaid), Err(InvalidTransaction::Payment.into()));
+
+		assert_ok!(Telemetry::buy_credits(RuntimeOrigin::signed(alice()), thermometer_id(), 2));
+		let xt = device_anchor(0, 1);
+		assert_ok!(Executive::apply_extrinsic(xt.clone()).expect("included"));
+		assert_eq!(validate(xt.clone()), Err(InvalidTransaction::Stale.into()));
+		assert_eq!(Executive::apply_extrinsic(xt), Err(InvalidTransaction::Stale.into()));
+		assert_eq!(credits(), 1, "the replay spent nothing");
+	});
+}
+
+#[test]
+fn a_general_transaction_of_any_other_call_is_refused() {
+	dev_chain().execute_with(|| {
+		let transfer = general(RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: 1,
+		}));
+		assert_eq!(validate(transfer.clone()), Err(InvalidTransaction::UnknownOrigin.into()));
+		assert_eq!(
+			Executive::apply_extrinsic(transfer),
+			Err(InvalidTransaction::UnknownOrigin.into())
+		);
+	});
+}
