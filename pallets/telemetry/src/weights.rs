@@ -43,18 +43,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::DeviceStates` (r:1 w:1)
-	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2174), added: 4649, mode: `MaxEncodedLen`)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::AlertRules` (r:1 w:0)
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[0, 16]`.
 	fn anchor(v: u32, ) -> Weight {
-		// Proof size: measured 3539 bytes, estimated 27279 bytes.
-		// Fastest run: 214_733 ns.
-		Weight::from_parts(240_665_726, 27279)
-			// Standard error: 32_385
-			.saturating_add(Weight::from_parts(2_724_799, 0).saturating_mul(v.into()))
+		// Proof size: measured 3551 bytes, estimated 27279 bytes.
+		// Fastest run: 183_178 ns.
+		Weight::from_parts(208_891_474, 27279)
+			// Standard error: 27_571
+			.saturating_add(Weight::from_parts(2_394_426, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -67,16 +67,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Telemetry::DeviceStates` (r:256 w:256)
-	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2174), added: 4649, mode: `MaxEncodedLen`)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 256]`.
 	fn anchor_batch(n: u32, ) -> Weight {
-		// Proof size: measured 1574 bytes, estimated 3509 bytes.
-		// Fastest run: 232_742 ns.
-		Weight::from_parts(235_657_000, 3509)
-			// Standard error: 574_415
-			.saturating_add(Weight::from_parts(234_148_580, 0).saturating_mul(n.into()))
+		// Proof size: measured 1586 bytes, estimated 3509 bytes.
+		// Fastest run: 212_455 ns.
+		Weight::from_parts(217_380_000, 3509)
+			// Standard error: 327_640
+			.saturating_add(Weight::from_parts(214_092_454, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 26289).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn set_alert_rule() -> Weight {
 		// Proof size: measured 4941 bytes, estimated 45241 bytes.
-		// Fastest run: 657_436 ns.
-		Weight::from_parts(777_219_000, 45241)
+		// Fastest run: 604_723 ns.
+		Weight::from_parts(636_664_000, 45241)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(35_u64))
 	}
@@ -115,43 +115,101 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn clear_alert_rule() -> Weight {
 		// Proof size: measured 3037 bytes, estimated 27279 bytes.
-		// Fastest run: 96_335 ns.
-		Weight::from_parts(113_390_000, 27279)
+		// Fastest run: 92_886 ns.
+		Weight::from_parts(100_012_000, 27279)
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	fn device_anchor(v: u32, ) -> Weight { Self::anchor(v) }
-	fn authorize_device_anchor(_p: u32, ) -> Weight { Self::anchor(0) }
-	fn buy_credits() -> Weight { Self::clear_alert_rule() }
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::DeviceStates` (r:1 w:1)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::AlertRules` (r:1 w:0)
+	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
+	/// Component `v` ranges over `[0, 16]`.
+	fn device_anchor(v: u32, ) -> Weight {
+		// Proof size: measured 3097 bytes, estimated 5651 bytes.
+		// Fastest run: 97_590 ns.
+		Weight::from_parts(119_285_819, 5651)
+			// Standard error: 15_984
+			.saturating_add(Weight::from_parts(2_164_645, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::DeviceStates` (r:1 w:0)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Component `p` ranges over `[0, 4096]`.
+	fn authorize_device_anchor(p: u32, ) -> Weight {
+		// Proof size: measured 1552 bytes, estimated 5651 bytes.
+		// Fastest run: 63_658 ns.
+		Weight::from_parts(71_101_873, 5651)
+			// Standard error: 34
+			.saturating_add(Weight::from_parts(912, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+	}
+	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::DeviceStates` (r:1 w:1)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn buy_credits() -> Weight {
+		// Proof size: measured 445 bytes, estimated 5651 bytes.
+		// Fastest run: 36_065 ns.
+		Weight::from_parts(40_480_000, 5651)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
 }
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn anchor(v: u32, ) -> Weight {
-		Weight::from_parts(240_665_726, 27279)
-			.saturating_add(Weight::from_parts(2_724_799, 0).saturating_mul(v.into()))
+		Weight::from_parts(208_891_474, 27279)
+			.saturating_add(Weight::from_parts(2_394_426, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn anchor_batch(n: u32, ) -> Weight {
-		Weight::from_parts(235_657_000, 3509)
-			.saturating_add(Weight::from_parts(234_148_580, 0).saturating_mul(n.into()))
+		Weight::from_parts(217_380_000, 3509)
+			.saturating_add(Weight::from_parts(214_092_454, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 26289).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn set_alert_rule() -> Weight {
-		Weight::from_parts(777_219_000, 45241)
+		Weight::from_parts(636_664_000, 45241)
 			.saturating_add(ParityDbWeight::get().reads(46_u64))
 			.saturating_add(ParityDbWeight::get().writes(35_u64))
 	}
 	fn clear_alert_rule() -> Weight {
-		Weight::from_parts(113_390_000, 27279)
+		Weight::from_parts(100_012_000, 27279)
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	fn device_anchor(v: u32, ) -> Weight { Self::anchor(v) }
-	fn authorize_device_anchor(_p: u32, ) -> Weight { Self::anchor(0) }
-	fn buy_credits() -> Weight { Self::clear_alert_rule() }
+	fn device_anchor(v: u32, ) -> Weight {
+		Weight::from_parts(119_285_819, 5651)
+			.saturating_add(Weight::from_parts(2_164_645, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn authorize_device_anchor(p: u32, ) -> Weight {
+		Weight::from_parts(71_101_873, 5651)
+			.saturating_add(Weight::from_parts(912, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+	}
+	fn buy_credits() -> Weight {
+		Weight::from_parts(40_480_000, 5651)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
 }
