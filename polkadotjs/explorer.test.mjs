@@ -9,7 +9,7 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { possessionProof, registerReadingTypes, signedReading } from './lib/anchor.mjs';
-import { sendAndFinalize, startDevNode } from './lib/node.mjs';
+import { sendAndFinalize, sendGeneralAndFinalize, startDevNode } from './lib/node.mjs';
 
 const PALLETS = ['deviceRegistry', 'telemetry', 'accessControl'];
 
@@ -50,6 +50,7 @@ before(async () => {
       api.tx.accessControl.grant({ Device: dev1 }, who.Bob.address, 1 | 2, null, u8aToHex(new Uint8Array(80).fill(1))),
       api.tx.accessControl.grant({ Group: group }, who.Charlie.address, 2, 1_000_000, null),
       api.tx.telemetry.setAlertRule(dev1, 'temp_c', 2_000, 8_000),
+      api.tx.telemetry.buyCredits(dev1, 2),
       api.tx.deviceRegistry.offerTransfer(dev2, who.Charlie.address),
     ]), who.Alice),
   ]);
@@ -65,6 +66,11 @@ before(async () => {
     { anchor: reading(3, 9_500), payload: null },
     { anchor: reading(1, 5_000), payload: null },
   ]), who.Bob);
+
+  // The thermometer anchors seq 4 on its own authority: a general transaction Polkadot.js
+  // builds, carrying only the device-signed anchor, paid by one of the credits Alice bought.
+  scenario.general = await sendGeneralAndFinalize(api, node.provider,
+    api.tx.telemetry.deviceAnchor(reading(4, 4_100), null));
 
   // A failed extrinsic: Charlie may not suspend Alice's device.
   await assert.rejects(sendAndFinalize(api, api.tx.deviceRegistry.suspend(dev1), who.Charlie),
@@ -112,6 +118,7 @@ test('every event and extrinsic of every block decodes, and re-encodes to the by
   const last = (await api.rpc.chain.getHeader(head)).number.toNumber();
   const seen = new Map();
   let extrinsics = 0;
+  let general = 0;
   for (let n = 1; n <= last; n += 1) {
     const hash = await api.rpc.chain.getBlockHash(n);
     const at = await api.at(hash);
@@ -126,22 +133,32 @@ test('every event and extrinsic of every block decodes, and re-encodes to the by
       seen.set(name, [...(seen.get(name) ?? []), event]);
     }
     const block = await api.rpc.chain.getBlock(hash);
+    const raw = await api.rpc.chain.getBlock.raw(hash);
     const [first] = block.block.extrinsics;
     assert.equal(`${first.method.section}.${first.method.method}`, 'timestamp.set', `#${n} starts with its timestamp`);
-    for (const extrinsic of block.block.extrinsics) {
+    for (const [i, extrinsic] of block.block.extrinsics.entries()) {
       assert.ok(api.tx[extrinsic.method.section]?.[extrinsic.method.method], `#${n}: call ${extrinsic.method.section}.${extrinsic.method.method}`);
       assert.equal(typeof extrinsic.toHuman(), 'object');
+      // A general transaction's encoding is its inner value's (see generalTransaction).
+      const encoded = extrinsic.isGeneral() ? extrinsic.inner.toHex() : extrinsic.toHex();
+      assert.equal(encoded, raw.block.extrinsics[i], `#${n}: extrinsic ${i} re-encodes`);
+      if (extrinsic.isGeneral()) {
+        general += 1;
+        assert.equal(`${extrinsic.method.section}.${extrinsic.method.method}`, 'telemetry.deviceAnchor');
+      }
       extrinsics += 1;
     }
   }
-  t.diagnostic(`${last} blocks: ${extrinsics} extrinsics, ${[...seen.values()].flat().length} events`);
+  t.diagnostic(`${last} blocks: ${extrinsics} extrinsics (${general} general), ${[...seen.values()].flat().length} events`);
+  assert.equal(general, 1, 'the device-authorized anchor is the one general transaction');
 
   const expected = [
     'deviceRegistry.DeviceRegistered', 'deviceRegistry.TransferOffered',
     'accessControl.EncryptionKeyPublished', 'accessControl.GroupCreated',
     'accessControl.DeviceAddedToGroup', 'accessControl.Granted', 'telemetry.AlertRuleSet',
     'telemetry.Anchored', 'telemetry.SequenceGap', 'telemetry.AlertRaised',
-    'telemetry.AnchorRejected', 'telemetry.BatchProcessed', 'utility.BatchCompleted',
+    'telemetry.AnchorRejected', 'telemetry.BatchProcessed', 'telemetry.CreditsBought',
+    'utility.BatchCompleted',
     'system.ExtrinsicFailed',
   ];
   for (const name of expected) assert.ok(seen.has(name), `${name} was seen`);
@@ -159,7 +176,13 @@ test('every event and extrinsic of every block decodes, and re-encodes to the by
   assert.equal(alert.data.max.unwrap().toNumber(), 8_000);
   const anchored = seen.get('telemetry.Anchored').map((e) => e.data.record)
     .filter((record) => record.device.toHex() === dev1);
-  assert.deepEqual(anchored.map((record) => record.firstSeq.toNumber()), [0, 3]);
+  assert.deepEqual(anchored.map((record) => record.firstSeq.toNumber()), [0, 3, 4]);
+  // The general anchor: the device's own account is its submitter, and it spent a credit.
+  const thermometerAccount = new Keyring({ type: 'sr25519' }).addFromUri('//Alice//device//explorer-1').address;
+  assert.equal(anchored[2].submitter.toString(), thermometerAccount);
+  assert.ok(scenario.general.events.some(({ event }) => api.events.system.ExtrinsicSuccess.is(event)));
+  const [credits] = seen.get('telemetry.CreditsBought');
+  assert.deepEqual([credits.data.device.toHex(), credits.data.count.toNumber()], [dev1, 2]);
   assert.equal(anchored[0].payloadHash.unwrap().toHex(), blake2AsHex(new Uint8Array(40).fill(9), 256));
   const [rejected] = seen.get('telemetry.AnchorRejected');
   assert.equal(rejected.data.position.toNumber(), 2);
@@ -204,9 +227,9 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
   const { dev1, dev2, group } = scenario;
   const state = (await at.query.telemetry.deviceStates(dev1)).unwrap();
   assert.deepEqual([state.nextSeq.toNumber(), state.anchors.toNumber(), state.readings.toNumber(),
-    state.missing.toNumber()], [4, 2, 2, 2]);
-  // Two anchors: one mountain, one peak.
-  assert.equal(state.peaks.length, 1);
+    state.missing.toNumber(), state.credits.toNumber()], [5, 3, 3, 2, 1]);
+  // Three anchors: mountains of two and one, two peaks.
+  assert.equal(state.peaks.length, 2);
   const [record] = await at.query.telemetry.alertRules(dev1);
   const { rule } = record;
   assert.deepEqual([rule.metric.toUtf8(), rule.min.unwrap().toNumber(), rule.max.unwrap().toNumber()],

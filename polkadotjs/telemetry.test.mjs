@@ -29,7 +29,7 @@ after(async () => {
 test('every Telemetry call, storage item, constant, event and error is documented', () => {
   const calls = Object.entries(api.tx.telemetry);
   assert.deepEqual(calls.map(([name]) => name).sort(),
-    ['anchor', 'anchorBatch', 'clearAlertRule', 'setAlertRule']);
+    ['anchor', 'anchorBatch', 'buyCredits', 'clearAlertRule', 'deviceAnchor', 'setAlertRule']);
   for (const [name, call] of calls) assert.ok(call.meta.docs.length > 0, `call ${name} has docs`);
   const storage = Object.entries(api.query.telemetry).filter(([name]) => name !== 'palletVersion');
   assert.deepEqual(storage.map(([name]) => name).sort(), ['alertRules', 'deviceStates']);

@@ -922,6 +922,8 @@ mod tests {
 			head: H256::repeat_byte(3),
 			last_device_time_ms: reading.timestamp_ms,
 			last_anchor_block: 7,
+			block_anchors: 1,
+			credits: 0,
 			peaks: Bounded(vec![record.leaf()]),
 		};
 		let mut db = MemoryDB::<BlakeTwo256>::default();

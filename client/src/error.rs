@@ -48,6 +48,20 @@ pub enum Error {
 	/// The device is not registered on this chain.
 	#[error("device 0x{} is not registered on this chain (`provena device list` shows yours)", HexDisplay::from(.0))]
 	UnknownDevice(DeviceId),
+	/// A device's anchor credits do not cover what is to be sent with them.
+	#[error(
+		"device 0x{} has {have} anchor credits for {need} anchors: buy more (`provena credits \
+		 buy --device 0x{} --count {}`) or send with --pay account",
+		HexDisplay::from(device), HexDisplay::from(device), need - have
+	)]
+	NoCredits {
+		/// The device.
+		device: DeviceId,
+		/// Its credits.
+		have: u64,
+		/// The anchors to send.
+		need: u64,
+	},
 	/// The account may not do this; the message says who may and how to get there.
 	#[error("{0}")]
 	NotAuthorized(String),
@@ -187,6 +201,32 @@ pub enum Rejection {
 	/// The node failed while handling the transaction.
 	#[error("the node failed to handle it ({0})")]
 	Failed(String),
+	/// A device-authorized anchor: the device has no anchor credits left.
+	#[error("the device has no anchor credits left (buy some: `provena credits buy`)")]
+	NoCredits,
+	/// A device-authorized anchor for sequence numbers the device's log already holds: a
+	/// replay, or another sender was first.
+	#[error("the device's log already holds these sequence numbers (sent before, or by another)")]
+	SequenceTaken,
+	/// A device-authorized anchor too far ahead of the device's next sequence number for the
+	/// pool to hold it: the anchors before it are missing.
+	#[error("the anchor is too far ahead of the device's next sequence number (send the ones before it)")]
+	SequenceAhead,
+	/// A device-authorized anchor whose device signature does not check.
+	#[error(
+		"the device's signature does not check (wrong device key, or signed for another chain)"
+	)]
+	DeviceSignature,
+	/// The runtime refused it with one of a pallet's errors.
+	#[error("{pallet}.{error}{}", if docs.is_empty() { String::new() } else { format!(" ({docs})") })]
+	Pallet {
+		/// The pallet.
+		pallet: String,
+		/// Its error's name.
+		error: String,
+		/// Its error's docs.
+		docs: String,
+	},
 	/// Any other refusal: the node's error code and message.
 	#[error("error {code}: {message}")]
 	Other {

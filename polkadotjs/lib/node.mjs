@@ -1,11 +1,14 @@
 // Starts the real provena-node for a test, on free ports, and connects Polkadot.js to it.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsHex } from '@polkadot/util-crypto';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -111,4 +114,45 @@ export function sendAndFinalize(api, tx, signer) {
       }
     }).then((unsub) => { unsubscribe = unsub; }, reject);
   });
+}
+
+/**
+ * The bytes of `call` as a general (v5) transaction, built by Polkadot.js: no signer, no
+ * account, only the call (whose own argument carries the authorization, e.g. a device's
+ * signature) and the transaction extensions' data (immortal, nonce and tip zero).
+ *
+ * Polkadot.js 16.5.6 decodes general transactions, but its `Extrinsic` wrapper encodes one with
+ * the length and the version byte twice (it adds its own around the `GeneralExtrinsic` inner
+ * value, which already carries them), so the inner value's encoding is the transaction.
+ */
+export function generalTransaction(api, call) {
+  const xt = api.createType('Extrinsic', {
+    payload: { method: call.method, era: api.createType('ExtrinsicEra', '0x00'), nonce: 0, tip: 0 },
+    transactionExtensionVersion: 0,
+  }, { version: 5, preamble: 'general' });
+  assert.ok(xt.isGeneral(), 'a general transaction');
+  return xt.inner.toU8a();
+}
+
+/**
+ * Sends `call` as a general transaction (see `generalTransaction`) through the node's plain
+ * `author_submitExtrinsic`, and resolves once a finalized block holds it, with the block and
+ * the events of its extrinsic.
+ */
+export async function sendGeneralAndFinalize(api, provider, call) {
+  const bytes = generalTransaction(api, call);
+  const hash = await provider.send('author_submitExtrinsic', [u8aToHex(bytes)]);
+  assert.equal(hash, blake2AsHex(bytes, 256), 'the node hashed the bytes sent');
+  for (let tries = 0; tries < 120; tries += 1) {
+    const blockHash = await api.rpc.chain.getFinalizedHead();
+    const raw = await api.rpc.chain.getBlock.raw(blockHash);
+    const index = raw.block.extrinsics.findIndex((hex) => blake2AsHex(hex, 256) === hash);
+    if (index >= 0) {
+      const events = (await (await api.at(blockHash)).query.system.events())
+        .filter(({ phase }) => phase.isApplyExtrinsic && phase.asApplyExtrinsic.eq(index));
+      return { hash, blockHash, events };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  throw new Error(`general transaction ${hash} not finalized within 120 s`);
 }

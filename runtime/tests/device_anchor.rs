@@ -5,8 +5,8 @@
 use frame_support::{
 	assert_ok,
 	dispatch::{DispatchClass, GetDispatchInfo},
-	weights::Weight,
 	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	weights::Weight,
 };
 use provena_runtime::{
 	Balances, Executive, Runtime, RuntimeCall, RuntimeOrigin, System, Telemetry, TxExtension,
@@ -124,10 +124,11 @@ fn a_replayed_or_unpaid_device_anchor_is_refused_and_never_included() {
 #[test]
 fn a_general_transaction_of_any_other_call_is_refused() {
 	dev_chain().execute_with(|| {
-		let transfer = general(RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
-			dest: Sr25519Keyring::Bob.to_account_id().into(),
-			value: 1,
-		}));
+		let transfer =
+			general(RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
+				dest: Sr25519Keyring::Bob.to_account_id().into(),
+				value: 1,
+			}));
 		assert_eq!(validate(transfer.clone()), Err(InvalidTransaction::UnknownOrigin.into()));
 		assert_eq!(
 			Executive::apply_extrinsic(transfer),

@@ -289,6 +289,28 @@ impl Chain {
 			.map_err(|e| self.lost(e))
 	}
 
+	/// How many anchor credits `device` has (0 before any were bought).
+	pub async fn credits(&self, device: DeviceId) -> Result<u64, Error> {
+		Ok(self.device_state(device).await?.map(|s| s.credits).unwrap_or(0))
+	}
+
+	/// The price of one anchor credit, in planck (`Telemetry::CreditPrice`).
+	pub async fn credit_price(&self) -> Result<u128, Error> {
+		let at = self.finalized().await?;
+		at.constants()
+			.entry(api::constants().telemetry().credit_price())
+			.map_err(|e| Error::metadata("Telemetry::CreditPrice", e))
+	}
+
+	/// How far ahead of a device's log the transaction pool holds a device-authorized anchor,
+	/// in sequence numbers (`Telemetry::MaxPooledAhead`).
+	pub async fn max_pooled_ahead(&self) -> Result<u64, Error> {
+		let at = self.finalized().await?;
+		at.constants()
+			.entry(api::constants().telemetry().max_pooled_ahead())
+			.map_err(|e| Error::metadata("Telemetry::MaxPooledAhead", e))
+	}
+
 	/// The next sequence number the chain expects from `device` (0 before its first anchor).
 	pub async fn next_seq(&self, device: DeviceId) -> Result<u64, Error> {
 		Ok(self.device_state(device).await?.map(|s| s.next_seq).unwrap_or(0))

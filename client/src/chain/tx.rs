@@ -19,7 +19,7 @@ use subxt::{
 	extrinsics::ExtrinsicEvents,
 	metadata::ArcMetadata,
 	transactions::{Payload, TransactionInvalid, TransactionStatus, ValidationResult},
-	utils::H256,
+	utils::{AccountId32, MultiSignature, H256},
 };
 
 /// A signed transaction, ready to submit.
@@ -118,6 +118,39 @@ pub fn sign_at<Call: Payload>(
 	signable.sign(signer).map_err(|e| Error::metadata("signing a transaction", e))
 }
 
+/// Who vouches for a transaction, which decides what the pool's verdicts on it mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+	/// An account signed it and pays its fee: the pool's verdicts are about the account's nonce
+	/// and balance.
+	Account,
+	/// A device-authorized anchor (a general transaction): the verdicts are about the device's
+	/// sequence number, credits and signature.
+	Device,
+}
+
+/// `call` as a general (v5) transaction, mortal for [`MORTALITY`] blocks from the block `at`
+/// is at, carrying no account and no signature: for calls that authorize themselves, such as
+/// `Telemetry::device_anchor` (the device's signature is inside the call).
+pub fn general_at<Call: Payload>(at: &AtBlock, call: &Call) -> Result<Signed, Error> {
+	let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
+		.mortal_from_unchecked(MORTALITY, at.block_number(), at.block_hash())
+		.build();
+	let mut general = at
+		.transactions()
+		.create_v5_signable_offline(call, params)
+		.map_err(|e| Error::metadata("a call the chain's metadata does not know", e))?;
+	// subxt encodes a general transaction only through this method, which hands the account
+	// and signature to the extensions that take them. The runtime has none (no
+	// `VerifySignature`), so neither ends up in the transaction: it carries only the call and
+	// the extensions' data (era, and a nonce and tip of zero that no account pays).
+	let nobody = AccountId32([0; 32]);
+	let no_signature = MultiSignature::Sr25519([0; 64]);
+	general
+		.sign_with_account_and_signature(&nobody, &no_signature)
+		.map_err(|e| Error::metadata("encoding a general transaction", e))
+}
+
 impl Chain {
 	/// The block to sign transactions at: the finalized head while finality keeps up, else
 	/// the best block (see [`FINALITY_LAG_TOLERATED`]).
@@ -148,14 +181,31 @@ impl Chain {
 		self.follow(tx, || {}).await?.success()
 	}
 
-	/// Submits a signed transaction and follows it until its block is finalized, calling
-	/// `in_block` each time it enters a best block. A call that failed in its block still
-	/// comes back as [`Finalized`]: [`Finalized::success`] turns that into its error.
-	pub async fn follow(&self, tx: Signed, mut in_block: impl FnMut()) -> Result<Finalized, Error> {
+	/// Sends `call` as a general transaction (see [`general_at`]) and waits for it to be
+	/// finalized and successful.
+	pub async fn submit_general<Call: Payload>(&self, call: &Call) -> Result<Finalized, Error> {
+		let tx = general_at(&self.signing_block().await?, call)?;
+		self.follow_as(tx, Sender::Device, || {}).await?.success()
+	}
+
+	/// Submits an account-signed transaction and follows it until its block is finalized,
+	/// calling `in_block` each time it enters a best block. A call that failed in its block
+	/// still comes back as [`Finalized`]: [`Finalized::success`] turns that into its error.
+	pub async fn follow(&self, tx: Signed, in_block: impl FnMut()) -> Result<Finalized, Error> {
+		self.follow_as(tx, Sender::Account, in_block).await
+	}
+
+	/// [`Chain::follow`] for a transaction vouched for by `sender`.
+	pub async fn follow_as(
+		&self,
+		tx: Signed,
+		sender: Sender,
+		mut in_block: impl FnMut(),
+	) -> Result<Finalized, Error> {
 		let tx_hash = tx.hash();
 		let mut progress = match tx.submit_and_watch().await {
 			Ok(progress) => progress,
-			Err(error) => return Err(self.refused(&tx, error).await),
+			Err(error) => return Err(self.refused(&tx, sender, error).await),
 		};
 		while let Some(status) = progress.next().await {
 			match status.map_err(|e| self.lost(e))? {
@@ -172,7 +222,10 @@ impl Chain {
 					});
 				},
 				TransactionStatus::Invalid { message } => {
-					let why = invalid_reason(&tx).await.unwrap_or(Rejection::Invalid(message));
+					let why = self
+						.invalid_reason(&tx, sender)
+						.await
+						.unwrap_or(Rejection::Invalid(message));
 					return Err(Error::Rejected(why));
 				},
 				TransactionStatus::Dropped { message } => {
@@ -191,14 +244,14 @@ impl Chain {
 
 	/// Classifies a failed submission: a refusal by the node (with its reason), or the node
 	/// out of reach.
-	async fn refused(&self, tx: &Signed, error: ExtrinsicError) -> Error {
+	async fn refused(&self, tx: &Signed, sender: Sender, error: ExtrinsicError) -> Error {
 		match &error {
 			ExtrinsicError::ErrorSubmittingTransaction(BackendError::Rpc(
 				RpcError::ClientError(rpc),
 			)) => match pool_refusal(rpc) {
-				Some(Rejection::Invalid(message)) => {
-					Error::Rejected(invalid_reason(tx).await.unwrap_or(Rejection::Invalid(message)))
-				},
+				Some(Rejection::Invalid(message)) => Error::Rejected(
+					self.invalid_reason(tx, sender).await.unwrap_or(Rejection::Invalid(message)),
+				),
 				Some(rejection) => Error::Rejected(rejection),
 				None => self.lost(error),
 			},
@@ -220,21 +273,48 @@ pub fn pool_refusal(error: &subxt::rpcs::Error) -> Option<Rejection> {
 	})
 }
 
-/// Why the runtime calls `tx` invalid, by its `validate_transaction` at the block `tx` was
-/// signed at; `None` if it says valid or cannot be asked.
-async fn invalid_reason(tx: &Signed) -> Option<Rejection> {
-	match tx.validate().await.ok()? {
-		ValidationResult::Valid(_) => None,
-		ValidationResult::Unknown(unknown) => Some(Rejection::Invalid(format!("{unknown:?}"))),
-		ValidationResult::Invalid(invalid) => Some(match invalid {
-			TransactionInvalid::Payment => Rejection::Payment,
-			TransactionInvalid::Stale => Rejection::Stale,
-			TransactionInvalid::Future => Rejection::Future,
-			TransactionInvalid::BadProof => Rejection::BadProof,
-			TransactionInvalid::AncientBirthBlock => Rejection::Expired,
-			TransactionInvalid::ExhaustsResources => Rejection::ExhaustsResources,
-			other => Rejection::Invalid(format!("{other:?}")),
-		}),
+impl Chain {
+	/// Why the runtime calls `tx` invalid, by its `validate_transaction` at the block `tx` was
+	/// signed at; `None` if it says valid or cannot be asked.
+	async fn invalid_reason(&self, tx: &Signed, sender: Sender) -> Option<Rejection> {
+		let invalid = match tx.validate().await.ok()? {
+			ValidationResult::Valid(_) => return None,
+			ValidationResult::Unknown(unknown) => {
+				return Some(Rejection::Invalid(format!("{unknown:?}")))
+			},
+			ValidationResult::Invalid(invalid) => invalid,
+		};
+		if let (TransactionInvalid::Custom(index), Sender::Device) = (&invalid, sender) {
+			let index = *index;
+			// A self-authorizing call names its pallet's error by its index.
+			let metadata = self.finalized().await.ok()?.metadata();
+			let pallet = metadata.pallet_by_name("Telemetry")?;
+			let variant = pallet.error_variant_by_index(index)?;
+			return Some(Rejection::Pallet {
+				pallet: pallet.name().to_string(),
+				error: variant.name.clone(),
+				docs: variant.docs.join(" ").trim().to_string(),
+			});
+		}
+		Some(rejection(invalid, sender))
+	}
+}
+
+/// What the runtime's verdict `invalid` on a transaction of `sender` means.
+pub fn rejection(invalid: TransactionInvalid, sender: Sender) -> Rejection {
+	use TransactionInvalid as I;
+	match (invalid, sender) {
+		(I::Payment, Sender::Account) => Rejection::Payment,
+		(I::Payment, Sender::Device) => Rejection::NoCredits,
+		(I::Stale, Sender::Account) => Rejection::Stale,
+		(I::Stale, Sender::Device) => Rejection::SequenceTaken,
+		(I::Future, Sender::Account) => Rejection::Future,
+		(I::Future, Sender::Device) => Rejection::SequenceAhead,
+		(I::BadProof, Sender::Account) => Rejection::BadProof,
+		(I::BadProof, Sender::Device) => Rejection::DeviceSignature,
+		(I::AncientBirthBlock, _) => Rejection::Expired,
+		(I::ExhaustsResources, _) => Rejection::ExhaustsResources,
+		(other, _) => Rejection::Invalid(format!("{other:?}")),
 	}
 }
 

@@ -1,12 +1,12 @@
 //! Delivery: every stored anchor the chain does not have yet, sent through the transaction
 //! pipeline with locally counted nonces and followed to finality, the store updated at each step.
 
-use super::{DeliverOptions, Delivery};
+use super::{DeliverOptions, Delivery, Pay};
 use crate::{
 	chain::{
 		account_of, api,
 		events::{anchor_outcomes, ChainEvent},
-		tx::sign_at,
+		tx::{general_at, sign_at, Sender},
 		AtBlock, Bounded, Chain, Finalized, Signed,
 	},
 	keys::AccountKey,
@@ -78,15 +78,21 @@ async fn round(
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
 	let pending = store.pending_anchors()?;
-	let to_send = reconcile(chain, store, pending, delivery).await?;
+	let (to_send, mut devices) = reconcile(chain, store, pending, delivery).await?;
 	on_progress(&store.tally()?);
 	if to_send.is_empty() {
 		return Ok(());
 	}
 
-	let groups: Vec<Vec<StoredAnchor>> =
-		to_send.chunks(options.anchors_per_tx.max(1)).map(<[StoredAnchor]>::to_vec).collect();
-	let mut nonce = chain.next_nonce(&account_of(account)).await?;
+	let groups = plan(to_send, &devices, options)?;
+	let max_ahead = match groups.iter().any(|g| g.general) {
+		true => chain.max_pooled_ahead().await?,
+		false => 0,
+	};
+	let mut nonce = match groups.iter().all(|g| g.general) {
+		true => 0,
+		false => chain.next_nonce(&account_of(account)).await?,
+	};
 	let (sender, mut updates) = tokio::sync::mpsc::unbounded_channel::<Update>();
 	let mut sent_at: Vec<Instant> = Vec::new();
 	let mut in_flight = 0usize;
@@ -100,6 +106,19 @@ async fn round(
 		{
 			let index = sent_at.len();
 			let group = &groups[index];
+			// The pool holds a device's anchors only so far ahead of its log: wait for the
+			// ones before to be final.
+			if group.general && !group.within(&devices, max_ahead) {
+				if in_flight == 0 {
+					first_error = Some(Error::Node(format!(
+						"anchor from sequence number {} of device {} cannot be sent: the \
+						 chain's log of the device stops before it",
+						group.anchors[0].first_seq,
+						show_device(&group.anchors[0].device)
+					)));
+				}
+				break;
+			}
 			if index % 64 == 63 {
 				// Sign against a recent block, so long deliveries stay within the mortality.
 				match chain.signing_block().await {
@@ -110,20 +129,27 @@ async fn round(
 					},
 				}
 			}
-			let tx = match sign_group(&at, group, account, nonce) {
+			let made = match group.general {
+				true => general_anchor(&at, &group.anchors[0]),
+				false => sign_group(&at, &group.anchors, account, nonce),
+			};
+			let tx = match made {
 				Ok(tx) => tx,
 				Err(error) => {
 					first_error = Some(error);
 					break;
 				},
 			};
-			let ids: Vec<i64> = group.iter().map(|a| a.id).collect();
+			let ids: Vec<i64> = group.anchors.iter().map(|a| a.id).collect();
 			store.set_status(&ids, Status::Submitted, Some(tx.hash()), None, None)?;
-			nonce += 1;
+			if !group.general {
+				nonce += 1;
+			}
 			delivery.transactions += 1;
 			sent_at.push(Instant::now());
 			in_flight += 1;
-			tokio::spawn(watch(chain.clone(), tx, index, sender.clone()));
+			let sender_kind = if group.general { Sender::Device } else { Sender::Account };
+			tokio::spawn(watch(chain.clone(), tx, sender_kind, index, sender.clone()));
 		}
 		if in_flight == 0 {
 			break;
@@ -132,13 +158,16 @@ async fn round(
 		match update {
 			Update::InBlock { tx, at } => {
 				delivery.to_in_block.push(at - sent_at[tx]);
-				let ids: Vec<i64> = groups[tx].iter().map(|a| a.id).collect();
+				let ids: Vec<i64> = groups[tx].anchors.iter().map(|a| a.id).collect();
 				store.set_status(&ids, Status::InBlock, None, None, None)?;
+				// The pool measures how far ahead an anchor is from the best block.
+				advance(&mut devices, &groups[tx].anchors);
 			},
 			Update::Finalized { tx, at, finalized } => {
 				in_flight -= 1;
 				delivery.to_finalized.push(at - sent_at[tx]);
-				settle(chain, store, &groups[tx], &finalized, delivery).await?;
+				settle(chain, store, &groups[tx].anchors, &finalized, delivery).await?;
+				advance(&mut devices, &groups[tx].anchors);
 				on_progress(&store.tally()?);
 			},
 			Update::Failed { error } => {
@@ -153,17 +182,18 @@ async fn round(
 	}
 }
 
-/// Follows one transaction and reports to the delivery loop.
+/// Follows one transaction, vouched for by `kind`, and reports to the delivery loop.
 async fn watch(
 	chain: Chain,
 	tx: Signed,
+	kind: Sender,
 	index: usize,
 	sender: tokio::sync::mpsc::UnboundedSender<Update>,
 ) {
 	let in_block = || {
 		let _ = sender.send(Update::InBlock { tx: index, at: Instant::now() });
 	};
-	let update = match chain.follow(tx, in_block).await {
+	let update = match chain.follow_as(tx, kind, in_block).await {
 		Ok(finalized) => {
 			Update::Finalized { tx: index, at: Instant::now(), finalized: Box::new(finalized) }
 		},
@@ -238,23 +268,106 @@ async fn on_chain(chain: &Chain, store: &mut Store, anchor: &StoredAnchor) -> Re
 	Ok(same)
 }
 
+/// What the chain's log of a device holds, as far as delivery cares.
+#[derive(Clone, Copy, Debug)]
+struct OnChain {
+	/// The sequence number the log expects next (as of the finalized head, then advanced by
+	/// what this delivery got into blocks).
+	next_seq: Seq,
+	/// The device's anchor credits when delivery began.
+	credits: u64,
+}
+
+/// One transaction of a delivery: the anchors it carries, and whether it is a
+/// device-authorized anchor paid by a credit (`general`) or account-signed.
+struct Group {
+	anchors: Vec<StoredAnchor>,
+	general: bool,
+}
+
+impl Group {
+	/// Whether the pool would hold this device-authorized anchor now: it starts at most
+	/// `max_ahead` after what the device's log holds.
+	fn within(&self, devices: &BTreeMap<DeviceId, OnChain>, max_ahead: u64) -> bool {
+		let anchor = &self.anchors[0];
+		devices
+			.get(&anchor.device)
+			.is_some_and(|d| anchor.first_seq <= d.next_seq.saturating_add(max_ahead))
+	}
+}
+
+/// Decides who pays for each device's anchors (see [`Pay`]) and groups them into
+/// transactions: one per credit-paid anchor, `anchors_per_tx` per account-paid transaction.
+fn plan(
+	to_send: Vec<StoredAnchor>,
+	devices: &BTreeMap<DeviceId, OnChain>,
+	options: DeliverOptions,
+) -> Result<Vec<Group>, Error> {
+	// Per device (to_send is sorted by device, then sequence): how many anchors, and whether
+	// they follow on from the log without a gap (a device-authorized anchor cannot skip).
+	let mut wanted: BTreeMap<DeviceId, (u64, bool, Seq)> = BTreeMap::new();
+	for anchor in &to_send {
+		let start = devices.get(&anchor.device).map_or(0, |d| d.next_seq);
+		let entry = wanted.entry(anchor.device).or_insert((0, true, start));
+		entry.0 += 1;
+		entry.1 &= anchor.first_seq == entry.2;
+		entry.2 = anchor.first_seq + u64::from(anchor.count);
+	}
+	let mut by_credits = std::collections::BTreeSet::new();
+	for (device, (count, contiguous, _)) in &wanted {
+		let credits = devices.get(device).map_or(0, |d| d.credits);
+		let covered = credits >= *count;
+		match options.pay {
+			Pay::Account => {},
+			Pay::Auto if covered && *contiguous => {
+				by_credits.insert(*device);
+			},
+			Pay::Auto => {},
+			Pay::Credits if !covered => {
+				return Err(Error::NoCredits { device: *device, have: credits, need: *count })
+			},
+			Pay::Credits if !contiguous => {
+				return Err(Error::input(format!(
+					"device {}'s readings skip sequence numbers: an anchor paid by credits must \
+					 start where the device's log ends, so send these with --pay account (the \
+					 chain then records the gap)",
+					show_device(device)
+				)))
+			},
+			Pay::Credits => {
+				by_credits.insert(*device);
+			},
+		}
+	}
+	let (general, signed): (Vec<_>, Vec<_>) =
+		to_send.into_iter().partition(|anchor| by_credits.contains(&anchor.device));
+	let mut groups: Vec<Group> = signed
+		.chunks(options.anchors_per_tx.max(1))
+		.map(|chunk| Group { anchors: chunk.to_vec(), general: false })
+		.collect();
+	groups.extend(general.into_iter().map(|anchor| Group { anchors: vec![anchor], general: true }));
+	Ok(groups)
+}
+
 /// Sorts pending anchors into those already on chain (marked final), those the chain can no
-/// longer take (marked failed), and those to send.
+/// longer take (marked failed), and those to send; with what the chain holds of each device.
 async fn reconcile(
 	chain: &Chain,
 	store: &mut Store,
 	pending: Vec<StoredAnchor>,
 	delivery: &mut Delivery,
-) -> Result<Vec<StoredAnchor>, Error> {
-	let mut next_seq: BTreeMap<DeviceId, Seq> = BTreeMap::new();
+) -> Result<(Vec<StoredAnchor>, BTreeMap<DeviceId, OnChain>), Error> {
+	let mut devices: BTreeMap<DeviceId, OnChain> = BTreeMap::new();
 	let mut to_send = Vec::new();
 	for anchor in pending {
-		let next = match next_seq.get(&anchor.device) {
-			Some(next) => *next,
+		let next = match devices.get(&anchor.device) {
+			Some(device) => device.next_seq,
 			None => {
-				let next = chain.next_seq(anchor.device).await?;
-				next_seq.insert(anchor.device, next);
-				next
+				let state = chain.device_state(anchor.device).await?;
+				let next_seq = state.as_ref().map_or(0, |s| s.next_seq);
+				let credits = state.as_ref().map_or(0, |s| s.credits);
+				devices.insert(anchor.device, OnChain { next_seq, credits });
+				next_seq
 			},
 		};
 		if anchor.first_seq >= next {
@@ -273,7 +386,25 @@ async fn reconcile(
 			delivery.rejected += 1;
 		}
 	}
-	Ok(to_send)
+	Ok((to_send, devices))
+}
+
+/// Notes that `anchors` are in a block: their devices' logs reach past them.
+fn advance(devices: &mut BTreeMap<DeviceId, OnChain>, anchors: &[StoredAnchor]) {
+	for anchor in anchors {
+		if let Some(device) = devices.get_mut(&anchor.device) {
+			let after = anchor.first_seq + u64::from(anchor.count);
+			device.next_seq = device.next_seq.max(after);
+		}
+	}
+}
+
+/// The device-authorized transaction carrying `anchor`, paid by one of the device's credits.
+fn general_anchor(at: &AtBlock, anchor: &StoredAnchor) -> Result<Signed, Error> {
+	let payload = anchor.payload.clone().map(Bounded);
+	let call =
+		api::transactions().telemetry().device_anchor(Static(anchor.anchor.clone()), payload);
+	general_at(at, &call)
 }
 
 /// Signs the call carrying `group` at `nonce`: `anchor` for one, `anchor_batch` for more.

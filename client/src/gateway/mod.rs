@@ -59,16 +59,35 @@ pub struct Delivery {
 /// How [`deliver`] sends.
 #[derive(Clone, Copy, Debug)]
 pub struct DeliverOptions {
-	/// Anchors per transaction: 1 sends `anchor`, more send `anchor_batch`.
+	/// Anchors per account-paid transaction: 1 sends `anchor`, more send `anchor_batch`.
 	pub anchors_per_tx: usize,
 	/// Transactions in flight at once.
 	pub max_in_flight: usize,
+	/// Who pays for the anchors.
+	pub pay: Pay,
 }
 
 impl Default for DeliverOptions {
 	fn default() -> Self {
-		DeliverOptions { anchors_per_tx: 16, max_in_flight: 64 }
+		DeliverOptions { anchors_per_tx: 16, max_in_flight: 64, pay: Pay::Auto }
 	}
+}
+
+/// Who pays for delivering a device's anchors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pay {
+	/// Credits for each device whose credits cover all of its pending anchors and whose
+	/// anchors follow on from the chain without a gap; the account for the others.
+	#[default]
+	Auto,
+	/// The device's anchor credits: each anchor is its own device-authorized transaction
+	/// (`Telemetry::device_anchor`), signed by nothing but the device's key inside it. The
+	/// sending account signs nothing, pays nothing and needs no grant.
+	Credits,
+	/// The account: it signs `anchor` (or `anchor_batch`) and pays the fee; it must be the
+	/// device, its owner or hold a SUBMIT grant.
+	Account,
 }
 
 /// Stores `inputs` as readings of `device`, after what the chain and the store already have.
@@ -136,13 +155,15 @@ pub fn seal(
 	Ok(made)
 }
 
-/// Checks that `account` may anchor for `device` and that `device_key` is its registered key,
-/// so that a wrong key file or a missing grant is said before anything is sent.
+/// Checks that `device_key` is `device`'s registered key, that the device is active, and, when
+/// the account is to pay (`account_pays`), that it may anchor for the device; so that a wrong
+/// key file or a missing grant is said before anything is sent.
 pub async fn check_submitter(
 	chain: &Chain,
 	device: DeviceId,
 	device_key: &KeyPair,
 	account: &AccountKey,
+	account_pays: bool,
 ) -> Result<(), Error> {
 	let info = chain.known_device(device).await?;
 	if info.key.0 != device_key.key() {
@@ -161,6 +182,9 @@ pub async fn check_submitter(
 		)));
 	}
 	let who = account_of(account);
+	if !account_pays {
+		return Ok(());
+	}
 	let is_owner = info.owner == who;
 	let is_device = who.0 == device_key.public();
 	if !is_owner && !is_device {

@@ -7,6 +7,7 @@ mod bad_input;
 mod bench;
 mod bundle;
 mod crash;
+mod credits;
 mod journey;
 mod lifecycle;
 mod log;

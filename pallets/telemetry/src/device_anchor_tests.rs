@@ -54,7 +54,11 @@ fn custom(error: Error<Test>) -> TransactionValidityError {
 /// the authorization gives.
 fn include(call: TelemetryCall<Test>) -> sp_runtime::DispatchResult {
 	authorize(&call, TransactionSource::InBlock).map_err(|e| {
-		DispatchError::Other(if e == InvalidTransaction::Stale.into() { "stale" } else { "refused" })
+		DispatchError::Other(if e == InvalidTransaction::Stale.into() {
+			"stale"
+		} else {
+			"refused"
+		})
 	})?;
 	let TelemetryCall::device_anchor { anchor, payload } = call else { unreachable!() };
 	Telemetry::device_anchor(frame_system::RawOrigin::Authorized.into(), anchor, payload)
@@ -284,7 +288,10 @@ mod authorize {
 			buy(&device, 2);
 			let anchor = device.anchor(0, 2);
 			assert_ok!(include(call(anchor.clone(), None)));
-			assert_eq!(refused_at_pool(&call(anchor.clone(), None)), InvalidTransaction::Stale.into());
+			assert_eq!(
+				refused_at_pool(&call(anchor.clone(), None)),
+				InvalidTransaction::Stale.into()
+			);
 			assert_eq!(refused_in_block(&call(anchor, None)), InvalidTransaction::Stale.into());
 			// A slot already taken is stale too, whatever the anchor claims for it.
 			assert_eq!(
@@ -446,10 +453,9 @@ mod device_anchor {
 				Some(8_000)
 			));
 			assert_ok!(include(call(device.anchor_with_values(0, &[("temp_c", 9_500)]), None)));
-			assert!(telemetry_events().iter().any(|event| matches!(
-				event,
-				Event::AlertRaised { value: 9_500, .. }
-			)));
+			assert!(telemetry_events()
+				.iter()
+				.any(|event| matches!(event, Event::AlertRaised { value: 9_500, .. })));
 		});
 	}
 

@@ -97,10 +97,10 @@ pub const MAX_PATH_LEN: usize = 32;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 #[cfg(test)]
+mod device_anchor_tests;
+#[cfg(test)]
 mod mock;
 pub mod runtime_api;
-#[cfg(test)]
-mod device_anchor_tests;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -813,7 +813,8 @@ pub mod pallet {
 			anchor: &AnchorOf<T>,
 			payload: &Option<PayloadOf<T>>,
 		) -> TransactionValidityWithRefund {
-			let check = if source == TransactionSource::InBlock { Check::Block } else { Check::Pool };
+			let check =
+				if source == TransactionSource::InBlock { Check::Block } else { Check::Pool };
 			let payload = payload.as_deref().map(|p| p.as_slice());
 			let checked = Self::check_device_anchor(anchor, payload, check)
 				.map_err(Self::invalid_transaction)?;

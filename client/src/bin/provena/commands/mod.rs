@@ -1,5 +1,6 @@
 //! The `provena` commands: the command line as a whole, and where each command goes.
 
+mod credits;
 mod decrypt;
 mod device;
 mod encryption_key;
@@ -72,6 +73,9 @@ pub enum Command {
 	/// Alert bounds for a device's metrics.
 	#[command(subcommand)]
 	Rule(rule::Command),
+	/// Prepaid anchors: buy them for a device, see how many it has.
+	#[command(subcommand)]
+	Credits(credits::Command),
 	/// Anchor readings: one from the command line, or a file as Merkle batches.
 	Submit(submit::Submit),
 	/// What the store holds and where its anchors stand.
@@ -109,6 +113,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 		Command::Revoke(args) => grant::revoke(&ctx, args).await.map(done),
 		Command::EncryptionKey(command) => encryption_key::run(&ctx, command).await.map(done),
 		Command::Rule(command) => rule::run(&ctx, command).await.map(done),
+		Command::Credits(command) => credits::run(&ctx, command).await.map(done),
 		Command::Submit(args) => submit::run(&ctx, args).await,
 		Command::Status => submit::status(&ctx).await.map(done),
 		Command::Proof(args) => receipt::proof(&ctx, args).await.map(done),

@@ -20,7 +20,7 @@ use provena_client::{
 			provena_runtime::RuntimeCall,
 		},
 	},
-	gateway::{self, ChainEvent, DeliverOptions},
+	gateway::{self, ChainEvent, DeliverOptions, Pay},
 	input::ReadingInput,
 	keys::{KeyPair, Scheme},
 	report::{now_ms, percentile},
@@ -50,9 +50,13 @@ pub struct Simulate {
 	/// Readings per Merkle anchor.
 	#[arg(long, default_value_t = 8)]
 	pub batch_size: usize,
-	/// Anchors per transaction.
+	/// Anchors per gateway-paid transaction.
 	#[arg(long, default_value_t = 100)]
 	pub anchors_per_tx: usize,
+	/// Who pays for the anchors, as for `provena submit` (new simulated devices hold no
+	/// credits, so `auto` has the gateway pay).
+	#[arg(long, value_enum, default_value_t = Pay::Auto)]
+	pub pay: Pay,
 	/// The gateway account (it registers and owns the simulated devices).
 	#[command(flatten)]
 	pub account: Account,
@@ -153,7 +157,8 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 	// Without a terminal (a log file, a service), a progress line every 30 s instead of a bar.
 	let log_progress = !ctx.out.json && bar.is_none();
 	let mut next_log = Instant::now() + Duration::from_secs(30);
-	let options = DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: 64 };
+	let options =
+		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: 64, pay: args.pay };
 	let started = Instant::now();
 	let end = started + Duration::from_secs(args.duration);
 	let mut generated = 0u64;

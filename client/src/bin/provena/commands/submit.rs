@@ -10,7 +10,7 @@ use clap::Args;
 use provena_client::{
 	chain::{account_of, Chain},
 	crypto::DataKey,
-	gateway::{self, ChainEvent, DeliverOptions, Delivery},
+	gateway::{self, ChainEvent, DeliverOptions, Delivery, Pay},
 	input::{self, decimal},
 	keys::{encryption_secret, ss58, KeyPair},
 	report::now_ms,
@@ -30,9 +30,16 @@ pub struct Submit {
 	device: DeviceId,
 	#[command(flatten)]
 	device_key: DeviceKey,
-	/// The account that sends (the device's own, its owner's, or a gateway with SUBMIT).
+	/// The account that sends. When it pays (see --pay), it must be the device's own, its
+	/// owner's, or hold a SUBMIT grant; anchors paid by credits need no grant of it.
 	#[command(flatten)]
 	account: Account,
+	/// Who pays: `credits` sends each anchor as a device-authorized transaction paid by one
+	/// of the device's anchor credits (`provena credits buy`), `account` has the account sign
+	/// and pay, `auto` uses credits when they cover every pending anchor of the device and
+	/// the account otherwise.
+	#[arg(long, value_enum, default_value_t = Pay::Auto)]
+	pay: Pay,
 	/// One reading's values: `metric=value` (repeatable).
 	#[arg(long = "value", conflicts_with = "file")]
 	values: Vec<String>,
@@ -42,7 +49,7 @@ pub struct Submit {
 	/// Readings per Merkle anchor.
 	#[arg(long, default_value_t = 16)]
 	batch_size: usize,
-	/// Anchors per transaction (more than 1 sends `anchor_batch`).
+	/// Anchors per account-paid transaction (more than 1 sends `anchor_batch`).
 	#[arg(long, default_value_t = 16)]
 	anchors_per_tx: usize,
 	/// Transactions in flight at once.
@@ -78,7 +85,13 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 		},
 	};
 	let chain = ctx.connect().await?;
-	gateway::check_submitter(&chain, device, &device_key, &account).await?;
+	// Whether the account may have to pay: then it must be allowed to submit for the device.
+	let account_may_pay = match args.pay {
+		Pay::Account => true,
+		Pay::Credits => false,
+		Pay::Auto => chain.credits(device).await? == 0,
+	};
+	gateway::check_submitter(&chain, device, &device_key, &account, account_may_pay).await?;
 	let mut store = ctx.store(&chain)?;
 	let (stored, skipped) = gateway::import(&chain, &mut store, device, &inputs).await?;
 	let data_key = match args.encrypt {
@@ -99,8 +112,11 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 	ctx.out.note(format!(
 		"{stored} new readings stored ({skipped} already stored), {sealed} anchors signed"
 	));
-	let options =
-		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: args.max_in_flight };
+	let options = DeliverOptions {
+		anchors_per_tx: args.anchors_per_tx,
+		max_in_flight: args.max_in_flight,
+		pay: args.pay,
+	};
 	let mut chain = chain;
 	let mut delivery = Delivery::default();
 	let within = std::time::Duration::from_secs(args.reconnect_for);
