@@ -143,6 +143,8 @@ mod with_access_control {
 
 	fn as_bob(first: u64) -> frame_support::dispatch::DispatchResult {
 		Telemetry::anchor(RuntimeOrigin::signed(bob()), anchor(&demo_key(), first, 1), None)
+			.map(|_| ())
+			.map_err(|e| e.error)
 	}
 
 	fn grant_bob(scope: Scope, permissions: u8, expires: Option<BlockNumber>) {

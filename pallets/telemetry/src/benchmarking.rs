@@ -103,12 +103,12 @@ impl BenchDevice {
 		self
 	}
 
-	/// Gives the device a log of 2^32 - 1 one-reading anchors, readings 0 .. 2^32 - 1: 32
+	/// Gives the device a log of 2^m - 1 one-reading anchors, readings 0 .. 2^m - 1: `m`
 	/// peaks, all of which the next anchor merges. It has one anchor credit, and anchored
 	/// `MaxAnchorsPerBlock - 1` times in this block already.
-	fn with_history<T: Config>(self) -> Self {
-		let anchors = u64::from(u32::MAX);
-		let peaks: Vec<H256> = (0..32u8).map(H256::repeat_byte).collect();
+	fn with_history<T: Config>(self, m: u32) -> Self {
+		let anchors = history(m);
+		let peaks: Vec<H256> = (0..m as u8).map(H256::repeat_byte).collect();
 		DeviceStates::<T>::insert(
 			self.id,
 			DeviceTelemetry {
@@ -121,18 +121,23 @@ impl BenchDevice {
 				last_anchor_block: frame_system::Pallet::<T>::block_number(),
 				block_anchors: T::MaxAnchorsPerBlock::get().saturating_sub(1),
 				credits: 1,
-				peaks: BoundedVec::try_from(peaks).expect("32 of at most 64 peaks"),
+				peaks: BoundedVec::try_from(peaks).expect("at most MAX_LOG_PEAKS of 64 peaks"),
 			},
 		);
 		self
 	}
 }
 
-/// The first sequence number benchmark anchors use: after a gap from the device's history.
-const NEXT: Seq = u32::MAX as Seq + 10;
+/// How many anchors (and readings) a log of `m` peaks has in [`BenchDevice::with_history`]:
+/// the next sequence number of such a device, without a gap.
+fn history(m: u32) -> Seq {
+	(1u64 << m) - 1
+}
 
-/// The next sequence number of a device with [`BenchDevice::with_history`]: no gap.
-const AFTER_HISTORY: Seq = u32::MAX as Seq;
+/// The first sequence number an anchor after a log of `m` peaks starts at: after a gap.
+fn after_gap(m: u32) -> Seq {
+	history(m) + 10
+}
 
 /// The largest payload an anchor may carry.
 fn payload<T: Config>() -> Vec<u8> {
@@ -161,35 +166,39 @@ fn assert_last_event<T: Config>(event: Event<T>) {
 mod benchmarks {
 	use super::*;
 
-	/// One anchor with `v` public values, each raising an alert, after a gap.
+	/// One anchor with `v` public values, each raising an alert, after a gap, appended to a
+	/// log of `m` peaks that it all merges.
 	#[benchmark]
-	fn anchor(v: Linear<0, { T::MaxPublicValues::get() }>) {
+	fn anchor(v: Linear<0, { T::MaxPublicValues::get() }>, m: Linear<0, MAX_LOG_PEAKS>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>();
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>(m);
 		let submitter = T::BenchmarkHelper::submitter(&owner, device.id).unwrap_or(owner);
-		let signed = device.anchor::<T>(NEXT, 1_000, v);
+		let signed = device.anchor::<T>(after_gap(m), 1_000, v);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(submitter), signed, Some(bounded_payload::<T>()));
 
 		let state = DeviceStates::<T>::get(device.id).expect("anchored");
-		assert_eq!((state.next_seq, state.peaks.len()), (NEXT + 1_000, 1));
+		assert_eq!((state.next_seq, state.peaks.len()), (after_gap(m) + 1_000, 1));
 	}
 
 	/// A gateway batch of `n` anchors of `n` devices, without public values (the call adds
-	/// what values cost from `anchor`'s `v`).
+	/// what values cost from `anchor`'s `v`), each device's log at its most peaks (the call
+	/// refunds by `anchor`'s `m`).
 	#[benchmark]
 	fn anchor_batch(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
 		let mut submitter = owner.clone();
 		let items: Vec<BatchItemOf<T>> = (0..n)
 			.map(|i| {
-				let device = BenchDevice::new::<T>(&owner, i).with_rules::<T>().with_history::<T>();
+				let device = BenchDevice::new::<T>(&owner, i)
+					.with_rules::<T>()
+					.with_history::<T>(MAX_LOG_PEAKS);
 				if let Some(gateway) = T::BenchmarkHelper::submitter(&owner, device.id) {
 					submitter = gateway;
 				}
 				BatchItem {
-					anchor: device.anchor::<T>(NEXT, 1_000, 0),
+					anchor: device.anchor::<T>(after_gap(MAX_LOG_PEAKS), 1_000, 0),
 					payload: Some(bounded_payload::<T>()),
 				}
 			})
@@ -239,19 +248,19 @@ mod benchmarks {
 	}
 
 	/// The dispatch of a device-authorized anchor with `v` public values, each raising an
-	/// alert: it spends the device's last credit and merges 32 MMR peaks. (Its authorization,
-	/// signature included, is `authorize_device_anchor`.)
+	/// alert: it spends the device's last credit and merges the `m` peaks of its log. (Its
+	/// authorization, signature included, is `authorize_device_anchor`.)
 	#[benchmark]
-	fn device_anchor(v: Linear<0, { T::MaxPublicValues::get() }>) {
+	fn device_anchor(v: Linear<0, { T::MaxPublicValues::get() }>, m: Linear<0, MAX_LOG_PEAKS>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>();
-		let signed = device.anchor::<T>(AFTER_HISTORY, 1_000, v);
+		let device = BenchDevice::new::<T>(&owner, 0).with_rules::<T>().with_history::<T>(m);
+		let signed = device.anchor::<T>(history(m), 1_000, v);
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, signed, Some(bounded_payload::<T>()));
 
 		let state = DeviceStates::<T>::get(device.id).expect("anchored");
-		assert_eq!((state.next_seq, state.credits), (AFTER_HISTORY + 1_000, 0));
+		assert_eq!((state.next_seq, state.credits), (history(m) + 1_000, 0));
 	}
 
 	/// The authorization of a device-authorized anchor with a payload of `p` bytes and the most
@@ -261,10 +270,11 @@ mod benchmarks {
 		p: Linear<0, { T::MaxPayloadLen::get() }>,
 	) -> Result<(), BenchmarkError> {
 		let owner: T::AccountId = whitelisted_caller();
-		let device = BenchDevice::new::<T>(&owner, 0).with_history::<T>();
+		let device = BenchDevice::new::<T>(&owner, 0).with_history::<T>(MAX_LOG_PEAKS);
 		let payload = vec![0xee; p as usize];
 		let values = T::MaxPublicValues::get();
-		let signed = device.anchor_with_payload::<T>(AFTER_HISTORY, 1_000, values, &payload);
+		let first = history(MAX_LOG_PEAKS);
+		let signed = device.anchor_with_payload::<T>(first, 1_000, values, &payload);
 		let payload = Some(BoundedVec::try_from(payload).expect("at most MaxPayloadLen"));
 		let call = Call::<T>::device_anchor { anchor: signed, payload };
 

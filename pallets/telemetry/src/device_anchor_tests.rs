@@ -62,6 +62,8 @@ fn include(call: TelemetryCall<Test>) -> sp_runtime::DispatchResult {
 	})?;
 	let TelemetryCall::device_anchor { anchor, payload } = call else { unreachable!() };
 	Telemetry::device_anchor(frame_system::RawOrigin::Authorized.into(), anchor, payload)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn credits_of(device: &TestDevice) -> u64 {
@@ -236,11 +238,21 @@ mod authorize {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
 			buy(&device, 1);
+			// In anchors of its own size: four single readings, or four batches of three.
 			let ahead = MaxPooledAhead::get();
 			assert!(authorize(&call(device.anchor(ahead, 1), None), TransactionSource::External)
 				.is_ok());
 			assert_eq!(
 				refused_at_pool(&call(device.anchor(ahead + 1, 1), None)),
+				InvalidTransaction::Future.into()
+			);
+			assert!(authorize(
+				&call(device.anchor(3 * ahead, 3), None),
+				TransactionSource::External
+			)
+			.is_ok());
+			assert_eq!(
+				refused_at_pool(&call(device.anchor(3 * ahead + 1, 3), None)),
 				InvalidTransaction::Future.into()
 			);
 		});
@@ -577,6 +589,82 @@ mod device_anchor {
 				),
 				Error::<Test>::RateLimited
 			);
+		});
+	}
+}
+
+mod refunds {
+	use super::*;
+	use frame_support::{dispatch::GetDispatchInfo, weights::Weight, BoundedVec};
+
+	type W = ();
+
+	#[test]
+	fn a_device_anchor_pays_for_the_peaks_its_log_has() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			buy(&device, 8);
+			for seq in 0..7u64 {
+				// The log holds `seq` anchors: one peak per set bit.
+				let anchor = device.anchor(seq, 1);
+				let declared = call(anchor.clone(), None).get_dispatch_info().call_weight;
+				assert_eq!(declared, W::device_anchor(0, MAX_LOG_PEAKS));
+				assert!(authorize(&call(anchor.clone(), None), TransactionSource::InBlock).is_ok());
+				let origin = frame_system::RawOrigin::Authorized.into();
+				let info = Telemetry::device_anchor(origin, anchor, None).expect("anchored");
+				let actual = W::device_anchor(0, seq.count_ones());
+				assert_eq!(info.actual_weight, Some(actual));
+				let refunded = actual.ref_time() < declared.ref_time();
+				assert!(refunded, "{actual:?} refunds part of {declared:?}");
+				System::set_block_number(System::block_number() + 1);
+			}
+		});
+	}
+
+	#[test]
+	fn a_signed_anchor_pays_for_the_peaks_its_log_has() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			for seq in 0..4u64 {
+				let origin = RuntimeOrigin::signed(OWNER);
+				let info =
+					Telemetry::anchor(origin, device.anchor(seq, 1), None).expect("anchored");
+				assert_eq!(info.actual_weight, Some(W::anchor(0, seq.count_ones())));
+			}
+		});
+	}
+
+	#[test]
+	fn a_batch_is_refunded_what_its_accepted_anchors_logs_did_not_need() {
+		let (device, other) = (thermometer(), pump());
+		ExtBuilder::new().with_device(&device).with_device(&other).build_and_execute(|| {
+			// The thermometer's log has 3 anchors (2 peaks); the pump's none.
+			for seq in 0..3 {
+				assert_ok!(Telemetry::anchor(
+					RuntimeOrigin::signed(OWNER),
+					device.anchor(seq, 1),
+					None
+				));
+			}
+			let items: BoundedVec<_, MaxBatchLen> = vec![
+				BatchItem { anchor: device.anchor(3, 1), payload: None },
+				BatchItem { anchor: other.anchor(0, 1), payload: None },
+				// Stale: refused, and charged in full.
+				BatchItem { anchor: device.anchor(0, 1), payload: None },
+			]
+			.try_into()
+			.expect("within MaxBatchLen");
+			let declared = TelemetryCall::<Test>::anchor_batch { items: items.clone() }
+				.get_dispatch_info()
+				.call_weight;
+			let info =
+				Telemetry::anchor_batch(RuntimeOrigin::signed(OWNER), items).expect("processed");
+			let most = W::anchor(0, MAX_LOG_PEAKS);
+			let unused: Weight = [2, 0].iter().fold(Weight::zero(), |sum, peaks| {
+				sum.saturating_add(most.saturating_sub(W::anchor(0, *peaks)))
+			});
+			assert_eq!(info.actual_weight, Some(declared.saturating_sub(unused)));
+			assert!(unused.ref_time() > 0);
 		});
 	}
 }

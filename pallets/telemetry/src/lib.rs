@@ -94,6 +94,12 @@ pub use weights::WeightInfo;
 /// its tree is at most 32 levels deep.
 pub const MAX_PATH_LEN: usize = 32;
 
+/// The most peaks a device's log has before an anchor is appended: a log counts at most
+/// `u64::MAX - 1` entries before the one being added, and such a count has at most 63 set bits.
+/// An anchor's weight grows with the peaks it merges; calls are charged for this many and
+/// refunded down to the log's actual count.
+pub const MAX_LOG_PEAKS: u32 = 63;
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 #[cfg(test)]
@@ -247,8 +253,10 @@ pub mod pallet {
 		type MaxAnchorsPerBlock: Get<u32>;
 
 		/// How far ahead of a device's next sequence number a device-authorized anchor may
-		/// start and still be held by the transaction pool, waiting for the anchors before it.
-		/// Bounds how many anchors one device can park in the pool.
+		/// start and still be held by the transaction pool, waiting for the anchors before it,
+		/// counted in anchors of its own size: an anchor of `count` readings may start at most
+		/// `MaxPooledAhead × count` after it. A device anchoring one reading at a time parks at
+		/// most this many anchors; one anchoring Merkle batches keeps as many batches in flight.
 		#[pallet::constant]
 		type MaxPooledAhead: Get<u64>;
 
@@ -392,8 +400,8 @@ pub mod pallet {
 		/// `InvalidTransaction::ExhaustsResources`.)
 		RateLimited,
 		/// A device-authorized anchor must start exactly at the device's next sequence number
-		/// when it is included, and at most `MaxPooledAhead` after it while it waits in the
-		/// pool; a device that skips readings anchors across the gap with `anchor`. (At the
+		/// when it is included, and at most `MaxPooledAhead` anchors of its size after it while
+		/// it waits in the pool; a device that skips readings anchors across the gap with `anchor`. (At the
 		/// pool: `InvalidTransaction::Future`.)
 		NotNextSequence,
 	}
@@ -401,8 +409,8 @@ pub mod pallet {
 	/// Where a device-authorized anchor is being checked.
 	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 	pub enum Check {
-		/// Entering the transaction pool: it may start up to `MaxPooledAhead` after the
-		/// device's next sequence number, and wait there.
+		/// Entering the transaction pool: it may start up to `MaxPooledAhead` anchors of its
+		/// size after the device's next sequence number, and wait there.
 		Pool,
 		/// Being included in a block: it must start at the device's next sequence number.
 		Block,
@@ -449,14 +457,14 @@ pub mod pallet {
 			let block = <T as frame_system::Config>::BlockWeights::get();
 			let limit = block.get(DispatchClass::Normal).max_extrinsic.unwrap_or(block.max_block);
 			let full = T::WeightInfo::anchor_batch(max).saturating_add(
-				T::WeightInfo::anchor(values.saturating_mul(max))
-					.saturating_sub(T::WeightInfo::anchor(0)),
+				T::WeightInfo::anchor(values.saturating_mul(max), MAX_LOG_PEAKS)
+					.saturating_sub(T::WeightInfo::anchor(0, MAX_LOG_PEAKS)),
 			);
 			assert!(
 				full.all_lte(limit),
 				"a full anchor_batch weighs {full:?}, more than an extrinsic may ({limit:?})"
 			);
-			let one = T::WeightInfo::anchor(values);
+			let one = T::WeightInfo::anchor(values, MAX_LOG_PEAKS);
 			assert!(one.all_lte(limit), "one anchor weighs {one:?}, more than {limit:?}");
 			let rule = T::WeightInfo::set_alert_rule();
 			assert!(rule.all_lte(limit), "set_alert_rule weighs {rule:?}, more than {limit:?}");
@@ -492,16 +500,18 @@ pub mod pallet {
 		/// also `SequenceGap` when readings were skipped, and `AlertRaised` for each public value
 		/// outside its metric's rule.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::anchor(anchor.statement.values.len() as u32))]
+		#[pallet::weight(T::WeightInfo::anchor(anchor.statement.values.len() as u32, MAX_LOG_PEAKS))]
 		pub fn anchor(
 			origin: OriginFor<T>,
 			anchor: AnchorOf<T>,
 			payload: Option<PayloadOf<T>>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			// The payload's job is done by being in the block: archive nodes serve it, the
 			// device signed its hash, and nothing of it goes to state.
-			Self::do_anchor(&who, &anchor, payload.as_deref().map(|p| p.as_slice()))
+			let peaks = Self::do_anchor(&who, &anchor, payload.as_deref().map(|p| p.as_slice()))?;
+			let values = anchor.statement.values.len() as u32;
+			Ok(Some(T::WeightInfo::anchor(values, peaks)).into())
 		}
 
 		/// Anchors many devices' readings at once: a gateway's batch. Each anchor is checked
@@ -513,17 +523,19 @@ pub mod pallet {
 		/// - `items`: one to `MaxBatchLen` anchors, each with an optional encrypted payload.
 		///
 		/// Emits, per anchor, what `anchor` emits or `AnchorRejected` with the reason; then
-		/// `BatchProcessed`.
+		/// `BatchProcessed`. Charged for every device's log at its most peaks, and refunded
+		/// what the accepted anchors' logs did not need.
 		#[pallet::call_index(1)]
 		#[pallet::weight(Pallet::<T>::batch_weight(items))]
 		pub fn anchor_batch(
 			origin: OriginFor<T>,
 			items: BoundedVec<BatchItemOf<T>, T::MaxBatchLen>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(!items.is_empty(), Error::<T>::EmptyBatch);
 
 			let (mut accepted, mut rejected) = (0u32, 0u32);
+			let mut unused = Weight::zero();
 			// Devices with a refused anchor in this batch: their later anchors are refused too.
 			let mut refused: alloc::collections::BTreeSet<DeviceId> = Default::default();
 			for (position, item) in items.iter().enumerate() {
@@ -535,7 +547,10 @@ pub mod pallet {
 					with_storage_layer(|| Self::do_anchor(&who, &item.anchor, payload))
 				};
 				match outcome {
-					Ok(()) => accepted.saturating_inc(),
+					Ok(peaks) => {
+						accepted.saturating_inc();
+						unused.saturating_accrue(Self::unused_by(peaks));
+					},
 					Err(error) => {
 						rejected.saturating_inc();
 						refused.insert(statement.device);
@@ -550,7 +565,7 @@ pub mod pallet {
 			}
 
 			Self::deposit_event(Event::BatchProcessed { submitter: who, accepted, rejected });
-			Ok(())
+			Ok(Some(Self::batch_weight(&items).saturating_sub(unused)).into())
 		}
 
 		/// Sets, or replaces, the bounds for one metric of a device. Public values of that
@@ -660,7 +675,7 @@ pub mod pallet {
 		/// anchor that would fail is never included for free. The device's sequence number takes
 		/// the place of an account nonce: in the block an anchor must start exactly at the
 		/// device's next sequence number, and the pool holds one that starts at most
-		/// `MaxPooledAhead` after it until the anchors before it arrive.
+		/// `MaxPooledAhead` anchors of its size after it until the anchors before it arrive.
 		///
 		/// - `origin`: `Authorized`, which only the authorization above gives.
 		/// - `anchor`: as for `anchor`; the device must be active and have a credit, and may
@@ -672,7 +687,10 @@ pub mod pallet {
 		/// its submitter, to the device's log. Emits `Anchored`, and `AlertRaised` for each
 		/// public value outside its metric's rule.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::device_anchor(anchor.statement.values.len() as u32))]
+		#[pallet::weight(T::WeightInfo::device_anchor(
+			anchor.statement.values.len() as u32,
+			MAX_LOG_PEAKS
+		))]
 		#[pallet::authorize(Pallet::<T>::authorize_device_anchor)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_device_anchor(
 			payload.as_ref().map_or(0, |p| p.len() as u32)
@@ -681,7 +699,7 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			anchor: AnchorOf<T>,
 			payload: Option<PayloadOf<T>>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			// The authorization just checked all of it in this same state; this repeats the
 			// cheap checks (its reads come from the block's cache), not the signature or the
@@ -689,7 +707,9 @@ pub mod pallet {
 			let payload = payload.as_deref().map(|p| p.as_slice());
 			let checked = Self::check_device_anchor(&anchor, payload, Check::Dispatch)?;
 			let submitter = T::AccountId::from(checked.info.key.account());
-			Self::append(&submitter, &anchor.statement, checked)
+			let peaks = Self::append(&submitter, &anchor.statement, checked)?;
+			let values = anchor.statement.values.len() as u32;
+			Ok(Some(T::WeightInfo::device_anchor(values, peaks)).into())
 		}
 
 		/// Buys anchor credits for a device: each lets the device anchor once with
@@ -730,23 +750,31 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The weight of a batch: its anchors (benchmarked without public values), plus what
-		/// public values cost a single anchor, for every value in the batch.
+		/// The weight of a batch: its anchors (benchmarked without public values, each
+		/// device's log at its most peaks), plus what public values cost a single anchor, for
+		/// every value in the batch.
 		fn batch_weight(items: &[BatchItemOf<T>]) -> Weight {
 			let values: u32 =
 				items.iter().map(|item| item.anchor.statement.values.len() as u32).sum();
-			T::WeightInfo::anchor_batch(items.len() as u32).saturating_add(
-				T::WeightInfo::anchor(values).saturating_sub(T::WeightInfo::anchor(0)),
-			)
+			let per_value = T::WeightInfo::anchor(values, MAX_LOG_PEAKS)
+				.saturating_sub(T::WeightInfo::anchor(0, MAX_LOG_PEAKS));
+			T::WeightInfo::anchor_batch(items.len() as u32).saturating_add(per_value)
+		}
+
+		/// What an anchor appended to a log of `peaks` peaks did not use of the weight charged
+		/// for a log of the most peaks.
+		fn unused_by(peaks: u32) -> Weight {
+			T::WeightInfo::anchor(0, MAX_LOG_PEAKS).saturating_sub(T::WeightInfo::anchor(0, peaks))
 		}
 
 		/// Checks one anchor submitted by `who` with its `payload` and, if it holds, appends it
-		/// to the device's log and emits its events. Writes nothing when it fails.
+		/// to the device's log and emits its events; gives the peaks the log had before. Writes
+		/// nothing when it fails.
 		pub(crate) fn do_anchor(
 			who: &T::AccountId,
 			anchor: &AnchorOf<T>,
 			payload: Option<&[u8]>,
-		) -> DispatchResult {
+		) -> Result<u32, DispatchError> {
 			let statement = &anchor.statement;
 			let device = statement.device;
 			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
@@ -784,7 +812,10 @@ pub mod pallet {
 			ensure!(state.credits > 0, Error::<T>::OutOfCredits);
 			ensure!(statement.first_seq >= state.next_seq, Error::<T>::StaleSequence);
 			let ahead = statement.first_seq.saturating_sub(state.next_seq);
-			let allowed = if check == Check::Pool { T::MaxPooledAhead::get() } else { 0 };
+			let allowed = match check {
+				Check::Pool => T::MaxPooledAhead::get().saturating_mul(statement.count.into()),
+				Check::Block | Check::Dispatch => 0,
+			};
 			ensure!(ahead <= allowed, Error::<T>::NotNextSequence);
 			// The pool validates against the best block as if building on it, where the
 			// device has no anchors yet; only a block counts them.
@@ -893,15 +924,17 @@ pub mod pallet {
 		}
 
 		/// Appends a checked anchor, submitted by `submitter`, to the device's log, spending a
-		/// credit for a device-authorized one. Fails only when the log is full, writing nothing.
+		/// credit for a device-authorized one; gives the peaks the log had before (what the
+		/// append's weight depends on). Fails only when the log is full, writing nothing.
 		fn append(
 			submitter: &T::AccountId,
 			statement: &AnchorStatement<T::MaxPublicValues>,
 			checked: Checked<T>,
-		) -> DispatchResult {
+		) -> Result<u32, DispatchError> {
 			let Checked { info, mut state, next_seq, payload_hash, now_ms, skipped, credit } =
 				checked;
 			let device = statement.device;
+			let peaks = state.peaks.len() as u32;
 			let block = frame_system::Pallet::<T>::block_number();
 			let record = AnchorRecord {
 				device,
@@ -960,7 +993,7 @@ pub mod pallet {
 
 			Self::deposit_event(Event::Anchored { record });
 			Self::raise_alerts(&device, info.epoch, &statement.values);
-			Ok(())
+			Ok(peaks)
 		}
 
 		/// Emits `AlertRaised` for every public value outside its metric's rule, counting only

@@ -52,7 +52,7 @@ parameter_types! {
 	pub static RuleDeposit: u64 = 5;
 	pub const CreditPrice: u64 = 3;
 	pub static MaxAnchorsPerBlock: u32 = 2;
-	pub const MaxPooledAhead: u64 = 10;
+	pub const MaxPooledAhead: u64 = 4;
 	pub const AnchorLongevity: u64 = 32;
 }
 

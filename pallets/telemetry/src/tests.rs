@@ -18,6 +18,8 @@ fn monitor() -> TestDevice {
 
 fn submit(who: &sp_runtime::AccountId32, anchor: Anchor<MaxPublicValues>) -> DispatchResult {
 	Telemetry::anchor(RuntimeOrigin::signed(who.clone()), anchor, None)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn batch(items: Vec<Anchor<MaxPublicValues>>) -> BoundedVec<BatchItemOf<Test>, MaxBatchLen> {
@@ -44,6 +46,8 @@ fn with_payload(device: &TestDevice, seq: Seq, payload: &[u8]) -> Anchor<MaxPubl
 fn anchor_with(anchor: Anchor<MaxPublicValues>, payload: Option<&[u8]>) -> DispatchResult {
 	let payload = payload.map(|p| p.to_vec().try_into().expect("within MaxPayloadLen"));
 	Telemetry::anchor(RuntimeOrigin::signed(OWNER), anchor, payload)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 /// The records of `device`'s anchors, as the `Anchored` events told them, in log order.
@@ -562,6 +566,8 @@ mod batch {
 		items: Vec<Anchor<MaxPublicValues>>,
 	) -> DispatchResult {
 		Telemetry::anchor_batch(RuntimeOrigin::signed(who.clone()), batch(items))
+			.map(|_| ())
+			.map_err(|e| e.error)
 	}
 
 	#[test]

@@ -22,11 +22,11 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
 /// The weight of each call of `pallet_telemetry`, from its benchmarks.
 pub trait WeightInfo {
-	fn anchor(v: u32, ) -> Weight;
+	fn anchor(v: u32, m: u32, ) -> Weight;
 	fn anchor_batch(n: u32, ) -> Weight;
 	fn set_alert_rule() -> Weight;
 	fn clear_alert_rule() -> Weight;
-	fn device_anchor(v: u32, ) -> Weight;
+	fn device_anchor(v: u32, m: u32, ) -> Weight;
 	fn authorize_device_anchor(p: u32, ) -> Weight;
 	fn buy_credits() -> Weight;
 }
@@ -49,12 +49,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Telemetry::AlertRules` (r:1 w:0)
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[0, 16]`.
-	fn anchor(v: u32, ) -> Weight {
-		// Proof size: measured 3551 bytes, estimated 27279 bytes.
-		// Fastest run: 183_178 ns.
-		Weight::from_parts(208_891_474, 27279)
-			// Standard error: 27_571
-			.saturating_add(Weight::from_parts(2_394_426, 0).saturating_mul(v.into()))
+	/// Component `m` ranges over `[0, 63]`.
+	fn anchor(v: u32, m: u32, ) -> Weight {
+		// Proof size: measured 2527 bytes, estimated 27279 bytes.
+		// Fastest run: 172_598 ns.
+		Weight::from_parts(153_144_497, 27279)
+			// Standard error: 38_314
+			.saturating_add(Weight::from_parts(2_344_579, 0).saturating_mul(v.into()))
+			// Standard error: 10_066
+			.saturating_add(Weight::from_parts(1_835_301, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -72,11 +75,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 256]`.
 	fn anchor_batch(n: u32, ) -> Weight {
-		// Proof size: measured 1586 bytes, estimated 3509 bytes.
-		// Fastest run: 212_455 ns.
-		Weight::from_parts(217_380_000, 3509)
-			// Standard error: 327_640
-			.saturating_add(Weight::from_parts(214_092_454, 0).saturating_mul(n.into()))
+		// Proof size: measured 2578 bytes, estimated 3509 bytes.
+		// Fastest run: 260_121 ns.
+		Weight::from_parts(277_326_000, 3509)
+			// Standard error: 456_720
+			.saturating_add(Weight::from_parts(304_363_176, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 26289).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
@@ -96,8 +99,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn set_alert_rule() -> Weight {
 		// Proof size: measured 4941 bytes, estimated 45241 bytes.
-		// Fastest run: 604_723 ns.
-		Weight::from_parts(636_664_000, 45241)
+		// Fastest run: 605_507 ns.
+		Weight::from_parts(636_581_000, 45241)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(35_u64))
 	}
@@ -115,8 +118,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn clear_alert_rule() -> Weight {
 		// Proof size: measured 3037 bytes, estimated 27279 bytes.
-		// Fastest run: 92_886 ns.
-		Weight::from_parts(100_012_000, 27279)
+		// Fastest run: 91_513 ns.
+		Weight::from_parts(99_844_000, 27279)
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -129,12 +132,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Telemetry::AlertRules` (r:1 w:0)
 	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[0, 16]`.
-	fn device_anchor(v: u32, ) -> Weight {
-		// Proof size: measured 3097 bytes, estimated 5651 bytes.
-		// Fastest run: 97_590 ns.
-		Weight::from_parts(119_285_819, 5651)
-			// Standard error: 15_984
-			.saturating_add(Weight::from_parts(2_164_645, 0).saturating_mul(v.into()))
+	/// Component `m` ranges over `[0, 63]`.
+	fn device_anchor(v: u32, m: u32, ) -> Weight {
+		// Proof size: measured 2073 bytes, estimated 5651 bytes.
+		// Fastest run: 76_000 ns.
+		Weight::from_parts(56_894_490, 5651)
+			// Standard error: 15_385
+			.saturating_add(Weight::from_parts(2_013_901, 0).saturating_mul(v.into()))
+			// Standard error: 4_042
+			.saturating_add(Weight::from_parts(1_801_945, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -148,11 +154,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Component `p` ranges over `[0, 4096]`.
 	fn authorize_device_anchor(p: u32, ) -> Weight {
-		// Proof size: measured 1552 bytes, estimated 5651 bytes.
-		// Fastest run: 63_658 ns.
-		Weight::from_parts(71_101_873, 5651)
-			// Standard error: 34
-			.saturating_add(Weight::from_parts(912, 0).saturating_mul(p.into()))
+		// Proof size: measured 2544 bytes, estimated 5651 bytes.
+		// Fastest run: 61_634 ns.
+		Weight::from_parts(67_063_938, 5651)
+			// Standard error: 23
+			.saturating_add(Weight::from_parts(942, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
@@ -163,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn buy_credits() -> Weight {
 		// Proof size: measured 445 bytes, estimated 5651 bytes.
-		// Fastest run: 36_065 ns.
-		Weight::from_parts(40_480_000, 5651)
+		// Fastest run: 35_018 ns.
+		Weight::from_parts(37_760_000, 5651)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -172,43 +178,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn anchor(v: u32, ) -> Weight {
-		Weight::from_parts(208_891_474, 27279)
-			.saturating_add(Weight::from_parts(2_394_426, 0).saturating_mul(v.into()))
+	fn anchor(v: u32, m: u32, ) -> Weight {
+		Weight::from_parts(153_144_497, 27279)
+			.saturating_add(Weight::from_parts(2_344_579, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(1_835_301, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn anchor_batch(n: u32, ) -> Weight {
-		Weight::from_parts(217_380_000, 3509)
-			.saturating_add(Weight::from_parts(214_092_454, 0).saturating_mul(n.into()))
+		Weight::from_parts(277_326_000, 3509)
+			.saturating_add(Weight::from_parts(304_363_176, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 26289).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn set_alert_rule() -> Weight {
-		Weight::from_parts(636_664_000, 45241)
+		Weight::from_parts(636_581_000, 45241)
 			.saturating_add(ParityDbWeight::get().reads(46_u64))
 			.saturating_add(ParityDbWeight::get().writes(35_u64))
 	}
 	fn clear_alert_rule() -> Weight {
-		Weight::from_parts(100_012_000, 27279)
+		Weight::from_parts(99_844_000, 27279)
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	fn device_anchor(v: u32, ) -> Weight {
-		Weight::from_parts(119_285_819, 5651)
-			.saturating_add(Weight::from_parts(2_164_645, 0).saturating_mul(v.into()))
+	fn device_anchor(v: u32, m: u32, ) -> Weight {
+		Weight::from_parts(56_894_490, 5651)
+			.saturating_add(Weight::from_parts(2_013_901, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(1_801_945, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_device_anchor(p: u32, ) -> Weight {
-		Weight::from_parts(71_101_873, 5651)
-			.saturating_add(Weight::from_parts(912, 0).saturating_mul(p.into()))
+		Weight::from_parts(67_063_938, 5651)
+			.saturating_add(Weight::from_parts(942, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 	}
 	fn buy_credits() -> Weight {
-		Weight::from_parts(40_480_000, 5651)
+		Weight::from_parts(37_760_000, 5651)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}

@@ -258,8 +258,8 @@ impl pallet_telemetry::Config for Runtime {
 	/// A device sampling every second and anchoring each reading makes six anchors a block;
 	/// sixteen leaves room to catch up, and no device takes a block for itself.
 	type MaxAnchorsPerBlock = ConstU32<16>;
-	/// The pool holds a device's anchors up to 64 readings ahead of the chain.
-	type MaxPooledAhead = ConstU64<64>;
+	/// The pool holds up to 16 of a device's anchors ahead of its log: a block's worth.
+	type MaxPooledAhead = ConstU64<16>;
 	/// A device-authorized anchor waits at most 64 blocks (6.4 minutes) in the pool.
 	type AnchorLongevity = ConstU64<64>;
 	type WeightInfo = pallet_telemetry::weights::SubstrateWeight<Runtime>;
