@@ -303,7 +303,8 @@ impl Chain {
 	}
 
 	/// How far ahead of a device's log the transaction pool holds a device-authorized anchor,
-	/// in sequence numbers (`Telemetry::MaxPooledAhead`).
+	/// in anchors of its own size (`Telemetry::MaxPooledAhead`): one of `count` readings may
+	/// start at most `count` times this after the log's next sequence number.
 	pub async fn max_pooled_ahead(&self) -> Result<u64, Error> {
 		let at = self.finalized().await?;
 		at.constants()

@@ -287,12 +287,13 @@ struct Group {
 
 impl Group {
 	/// Whether the pool would hold this device-authorized anchor now: it starts at most
-	/// `max_ahead` after what the device's log holds.
+	/// `max_ahead` anchors of its size after what the device's log holds.
 	fn within(&self, devices: &BTreeMap<DeviceId, OnChain>, max_ahead: u64) -> bool {
 		let anchor = &self.anchors[0];
+		let reach = max_ahead.saturating_mul(u64::from(anchor.count));
 		devices
 			.get(&anchor.device)
-			.is_some_and(|d| anchor.first_seq <= d.next_seq.saturating_add(max_ahead))
+			.is_some_and(|d| anchor.first_seq <= d.next_seq.saturating_add(reach))
 	}
 }
 

@@ -8,11 +8,12 @@ use std::path::PathBuf;
 pub enum Scenario {
 	/// `System::remark_with_event`, 32 bytes, each account signing its own.
 	Remark,
-	/// One device-signed single-reading anchor per extrinsic, from the device's account.
+	/// One single-reading anchor per extrinsic, device-authorized (`device_anchor`, a general
+	/// transaction paid by one of the device's credits).
 	Single,
 	/// Gateways' `anchor_batch`es of single-reading anchors of many devices.
 	Gateway,
-	/// One device-signed anchor of a Merkle batch of readings per extrinsic.
+	/// One device-authorized anchor of a Merkle batch of readings per extrinsic.
 	Merkle,
 }
 
@@ -21,9 +22,9 @@ impl Scenario {
 	pub fn label(self) -> &'static str {
 		match self {
 			Scenario::Remark => "(1) remark_with_event, 32 B",
-			Scenario::Single => "(2) single anchors, device-signed",
+			Scenario::Single => "(2) single anchors, device-authorized",
 			Scenario::Gateway => "(3) gateway batches",
-			Scenario::Merkle => "(4) Merkle batches",
+			Scenario::Merkle => "(4) Merkle batches, device-authorized",
 		}
 	}
 

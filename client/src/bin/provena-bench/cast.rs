@@ -12,6 +12,7 @@ use provena_client::{
 			runtime_types::{
 				pallet_balances::pallet::Call as Balances,
 				pallet_device_registry::{pallet::Call as Registry, types::MetadataInput},
+				pallet_telemetry::pallet::Call as Telemetry,
 				provena_runtime::RuntimeCall,
 			},
 		},
@@ -26,6 +27,10 @@ use subxt::utils::{MultiAddress, Static};
 
 /// What each run account receives from the funder: fees for some hundred thousand anchors.
 const FUNDING: u128 = 100 * 1_000_000_000_000;
+
+/// The anchor credits the funder buys for each device: more than a run's device-authorized
+/// anchors of one device (the single-anchor scenario sends a few hundred per device).
+const CREDITS: u32 = 5_000;
 
 /// The run's keys: funder, gateways, and the accounts that are also devices.
 pub struct Cast {
@@ -64,7 +69,8 @@ impl Cast {
 	pub async fn set_up(&self, chain: &Chain, quiet: bool) -> Result<()> {
 		if !quiet {
 			eprintln!(
-				"Setting up: funding {} accounts and registering them as devices of {} gateways…",
+				"Setting up: funding {} accounts, registering them as devices of {} gateways, \
+				 buying their anchor credits…",
 				self.devices.len(),
 				self.gateways.len()
 			);
@@ -101,6 +107,24 @@ impl Cast {
 		while let Some(result) = registering.next().await {
 			result.context("registering the run's devices")?;
 		}
+
+		let buying = self
+			.devices
+			.chunks(500)
+			.map(|chunk| {
+				let calls = chunk
+					.iter()
+					.map(|key| {
+						RuntimeCall::Telemetry(Telemetry::buy_credits {
+							device: key.public(),
+							count: CREDITS,
+						})
+					})
+					.collect();
+				api::transactions().utility().batch_all(calls)
+			})
+			.collect();
+		send_all(chain, &self.funder, buying).await.context("buying the devices' credits")?;
 		Ok(())
 	}
 

@@ -5,7 +5,7 @@ use anyhow::Result;
 use provena_client::{
 	chain::{
 		api::{self, runtime_types::pallet_telemetry::types::BatchItem},
-		tx::sign_at,
+		tx::{general_at, sign_at},
 		AtBlock, Bounded, Signed,
 	},
 	readings::{Batch, SignedAnchor, Statement},
@@ -86,7 +86,7 @@ impl Generator<'_> {
 		let devices = self.cast.devices.len();
 		let turn = self.turn;
 		self.turn += 1;
-		let (account, tx, readings, per_anchor) = match self.scenario {
+		let (account, tx, readings, per_anchor, general) = match self.scenario {
 			Scenario::Remark => {
 				let account = turn % devices;
 				self.remarks += 1;
@@ -95,16 +95,16 @@ impl Generator<'_> {
 				bytes[8..16].copy_from_slice(&now_ms().to_le_bytes());
 				let call = api::transactions().system().remark_with_event(bytes.to_vec());
 				let key = &self.cast.devices[account];
-				(account, sign_at(at, &call, key, self.nonces[account])?, 1, 1)
+				(account, sign_at(at, &call, key, self.nonces[account])?, 1, 1, false)
 			},
 			Scenario::Single | Scenario::Merkle => {
 				let device = turn % devices;
 				let count =
 					if self.scenario == Scenario::Single { 1 } else { self.merkle_readings };
+				// Device-authorized: the device's signature is the transaction, a credit pays.
 				let anchor = self.single_anchor(device, count)?;
-				let call = api::transactions().telemetry().anchor(Static(anchor), None);
-				let key = &self.cast.devices[device];
-				(device, sign_at(at, &call, key, self.nonces[device])?, count, count)
+				let call = api::transactions().telemetry().device_anchor(Static(anchor), None);
+				(device, general_at(at, &call)?, count, count, true)
 			},
 			Scenario::Gateway => {
 				let gateway = turn % self.cast.gateways.len();
@@ -120,10 +120,12 @@ impl Generator<'_> {
 				let call = api::transactions().telemetry().anchor_batch(Bounded(items));
 				let account = devices + gateway;
 				let key = &self.cast.gateways[gateway];
-				(account, sign_at(at, &call, key, self.nonces[account])?, readings, 1)
+				(account, sign_at(at, &call, key, self.nonces[account])?, readings, 1, false)
 			},
 		};
-		self.nonces[account] += 1;
+		if !general {
+			self.nonces[account] += 1;
+		}
 		Ok(Made { tx, readings, per_anchor, account })
 	}
 }

@@ -5,10 +5,12 @@
 //!
 //! 1. `remark`: `System::remark_with_event` with 32 bytes, each account signing its own: the
 //!    generic way to anchor 32 bytes on any Substrate chain;
-//! 2. `single`: one reading per extrinsic, its anchor signed by the device key and the
-//!    extrinsic signed by the device's own account;
+//! 2. `single`: one reading per extrinsic, device-authorized: its anchor signed by the device
+//!    key is the whole transaction (`device_anchor`, a general transaction), paid by one of the
+//!    device's anchor credits, which the run buys during set-up;
 //! 3. `gateway`: gateways relaying `anchor_batch`es of many devices' single-reading anchors;
-//! 4. `merkle`: one device-signed anchor per extrinsic committing a Merkle batch of readings.
+//! 4. `merkle`: one device-authorized anchor per extrinsic committing a Merkle batch of
+//!    readings.
 //!
 //! `scripts/bench.sh` runs it against a fresh dev node and the testnet; BENCHMARKS.md explains
 //! the method and the figures.
