@@ -104,8 +104,8 @@ fn the_nonce_and_fee_checks_and_the_call_give_their_unused_weight_back_to_the_bl
 		// here) needed.
 		use pallet_telemetry::WeightInfo;
 		type Weights = <Runtime as pallet_telemetry::Config>::WeightInfo;
-		let unused = Weights::device_anchor(0, pallet_telemetry::MAX_LOG_PEAKS) -
-			Weights::device_anchor(0, 0);
+		let unused = Weights::device_anchor(0, pallet_telemetry::MAX_LOG_PEAKS)
+			- Weights::device_anchor(0, 0);
 		assert!(unused.ref_time() > 0);
 		assert_eq!(consumed, base + declared + bytes - given_back - unused);
 	});

@@ -107,15 +107,21 @@ pub fn sign_at<Call: Payload>(
 	signer: &AccountKey,
 	nonce: u64,
 ) -> Result<Signed, Error> {
-	let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
-		.nonce(nonce)
-		.mortal_from_unchecked(MORTALITY, at.block_number(), at.block_hash())
-		.build();
+	let params = mortal_from(at).nonce(nonce).build();
 	let mut signable = at
 		.transactions()
 		.create_signable_offline(call, params)
 		.map_err(|e| Error::metadata("a call the chain's metadata does not know", e))?;
 	signable.sign(signer).map_err(|e| Error::metadata("signing a transaction", e))
+}
+
+/// Extension parameters for a transaction mortal for [`MORTALITY`] blocks from `at`.
+fn mortal_from(at: &AtBlock) -> DefaultExtrinsicParamsBuilder<ProvenaConfig> {
+	DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new().mortal_from_unchecked(
+		MORTALITY,
+		at.block_number(),
+		at.block_hash(),
+	)
 }
 
 /// Who vouches for a transaction, which decides what the pool's verdicts on it mean.
@@ -133,9 +139,7 @@ pub enum Sender {
 /// is at, carrying no account and no signature: for calls that authorize themselves, such as
 /// `Telemetry::device_anchor` (the device's signature is inside the call).
 pub fn general_at<Call: Payload>(at: &AtBlock, call: &Call) -> Result<Signed, Error> {
-	let params = DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new()
-		.mortal_from_unchecked(MORTALITY, at.block_number(), at.block_hash())
-		.build();
+	let params = mortal_from(at).build();
 	let mut general = at
 		.transactions()
 		.create_v5_signable_offline(call, params)

@@ -67,33 +67,18 @@ fn a_device_anchors_on_credits_through_an_account_that_holds_nothing() {
 	let nonce = |who: &str| node.rpc("system_accountNextIndex", serde_json::json!([who])).unwrap();
 	let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 	let before = nonce(alice);
-	let out = json(provena(&url, home).args([
-		"submit",
-		"--device",
-		&device,
-		"--device-key",
-		&key,
-		"--suri",
-		"//Alice",
-		"--value",
-		"temp_c=4.9",
-	]));
+	let alice_sends = |value: &str| {
+		let out = alice_submits(&url, home, &device, &key, &["--value", value, "--json"]);
+		let last = out.lines().last().unwrap_or_default().to_string();
+		serde_json::from_str::<serde_json::Value>(&last).expect("JSON")
+	};
+	let out = alice_sends("temp_c=4.9");
 	assert_eq!(out["anchored"], 1, "{out}");
 	assert_eq!(credits(&url, home, &device), 0);
 	assert_eq!(nonce(alice), before, "Alice signed nothing");
 
 	// With no credits left, `auto` has the owner pay.
-	let out = json(provena(&url, home).args([
-		"submit",
-		"--device",
-		&device,
-		"--device-key",
-		&key,
-		"--suri",
-		"//Alice",
-		"--value",
-		"temp_c=5.1",
-	]));
+	let out = alice_sends("temp_c=5.1");
 	assert_eq!(out["anchored"], 1, "{out}");
 	assert_ne!(nonce(alice), before, "Alice paid this one");
 }

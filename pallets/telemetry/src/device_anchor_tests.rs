@@ -74,16 +74,6 @@ fn buy(device: &TestDevice, count: u32) {
 	assert_ok!(Telemetry::buy_credits(RuntimeOrigin::signed(OWNER), device.id(), count));
 }
 
-fn telemetry_events() -> Vec<Event> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Telemetry(event) => Some(event),
-			_ => None,
-		})
-		.collect()
-}
-
 mod buy_credits {
 	use super::*;
 

@@ -318,6 +318,17 @@ impl TestDevice {
 	}
 }
 
+/// Telemetry's events so far, in order.
+pub fn telemetry_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Telemetry(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
 /// A metric name.
 pub fn metric(name: &str) -> MetricName {
 	MetricName::try_from(name.as_bytes().to_vec()).expect("short name")

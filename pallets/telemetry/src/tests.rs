@@ -68,16 +68,6 @@ fn only_record(device: &TestDevice) -> AnchorRecordOf<Test> {
 	records[0].clone()
 }
 
-fn telemetry_events() -> Vec<Event> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Telemetry(event) => Some(event),
-			_ => None,
-		})
-		.collect()
-}
-
 mod anchor {
 	use super::*;
 

@@ -75,22 +75,12 @@ impl Cast {
 				self.gateways.len()
 			);
 		}
-		let funding = self
-			.devices
-			.chunks(500)
-			.map(|chunk| {
-				let calls = chunk
-					.iter()
-					.map(|key| {
-						RuntimeCall::Balances(Balances::transfer_keep_alive {
-							dest: MultiAddress::Id(account_of(key)),
-							value: FUNDING,
-						})
-					})
-					.collect();
-				api::transactions().utility().batch_all(calls)
+		let funding = self.for_each_device(|key| {
+			RuntimeCall::Balances(Balances::transfer_keep_alive {
+				dest: MultiAddress::Id(account_of(key)),
+				value: FUNDING,
 			})
-			.collect();
+		});
 		send_all(chain, &self.funder, funding).await.context("funding the run's accounts")?;
 
 		let mut registering = FuturesUnordered::new();
@@ -108,24 +98,22 @@ impl Cast {
 			result.context("registering the run's devices")?;
 		}
 
-		let buying = self
-			.devices
-			.chunks(500)
-			.map(|chunk| {
-				let calls = chunk
-					.iter()
-					.map(|key| {
-						RuntimeCall::Telemetry(Telemetry::buy_credits {
-							device: key.public(),
-							count: CREDITS,
-						})
-					})
-					.collect();
-				api::transactions().utility().batch_all(calls)
-			})
-			.collect();
+		let buying = self.for_each_device(|key| {
+			RuntimeCall::Telemetry(Telemetry::buy_credits { device: key.public(), count: CREDITS })
+		});
 		send_all(chain, &self.funder, buying).await.context("buying the devices' credits")?;
 		Ok(())
+	}
+
+	/// `call` for every device, in `batch_all`s of 500.
+	fn for_each_device(
+		&self,
+		call: impl Fn(&KeyPair) -> RuntimeCall,
+	) -> Vec<impl subxt::transactions::Payload> {
+		let batch = |chunk: &[KeyPair]| {
+			api::transactions().utility().batch_all(chunk.iter().map(&call).collect())
+		};
+		self.devices.chunks(500).map(batch).collect()
 	}
 
 	/// The call registering device `i` for `owner`.
