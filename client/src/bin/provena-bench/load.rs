@@ -64,6 +64,8 @@ pub struct Load {
 	/// Refused because the pool was full: sent again once due.
 	resend: VecDeque<(Instant, Made, H256)>,
 	min_window: usize,
+	/// The most the window may grow to.
+	max_window: usize,
 	window: usize,
 	/// Our extrinsics per recent block, and whether the block was full.
 	recent_per_block: VecDeque<(usize, bool)>,
@@ -104,11 +106,21 @@ pub async fn run_scenario(
 	let start_final = chain.rpc.chain_get_finalized_head().await.map_err(|e| chain.lost(e))?;
 	let started = Instant::now();
 	let measure_from = started + Duration::from_secs(args.warmup);
+	// The pool holds a device-authorized anchor only so far ahead of its device's log
+	// (`MaxPooledAhead` anchors of its size). Devices take turns, so a window of at most that
+	// many per device keeps every anchor within reach.
+	let max_window = match scenario {
+		Scenario::Single | Scenario::Merkle => {
+			let ahead = usize::try_from(chain.max_pooled_ahead().await?).unwrap_or(usize::MAX);
+			args.max_in_flight.min(cast.devices.len().saturating_mul(ahead))
+		},
+		Scenario::Remark | Scenario::Gateway => args.max_in_flight,
+	};
 	let min_window = match scenario {
 		Scenario::Gateway => 8,
 		_ => 500,
 	}
-	.min(args.max_in_flight);
+	.min(max_window);
 	let mut load = Load {
 		started,
 		measure_from,
@@ -125,6 +137,7 @@ pub async fn run_scenario(
 		finalized_queue: VecDeque::new(),
 		resend: VecDeque::new(),
 		min_window,
+		max_window,
 		window: min_window,
 		recent_per_block: VecDeque::new(),
 		last_final: (start_final, chain.block_number(start_final).await?),
@@ -204,7 +217,7 @@ impl Load {
 				},
 				Some(fetched) = fetched_rx.recv() => {
 					let (hash, seen) = fetched?;
-					self.on_block(hash, seen, args.max_in_flight);
+					self.on_block(hash, seen);
 				},
 				_ = tick.tick() => {
 					let now = Instant::now();
@@ -265,7 +278,7 @@ impl Load {
 	}
 
 	/// A fetched block: its extrinsics leave the pool count, and the window follows its size.
-	fn on_block(&mut self, hash: H256, seen: BlockSeen, max_in_flight: usize) {
+	fn on_block(&mut self, hash: H256, seen: BlockSeen) {
 		let ours = seen.extrinsics.iter().filter(|(tx, ..)| self.sent.contains_key(tx)).count();
 		for (tx, ..) in &seen.extrinsics {
 			self.outstanding.remove(tx);
@@ -280,7 +293,7 @@ impl Load {
 		// more than they take, so the queue stays short.
 		let all_full = self.recent_per_block.iter().all(|(_, full)| *full);
 		let extra = if all_full { largest / 5 } else { largest };
-		self.window = (largest + extra).clamp(self.min_window, max_in_flight);
+		self.window = (largest + extra).clamp(self.min_window, self.max_window);
 		self.blocks.insert(hash, seen);
 	}
 
