@@ -34,7 +34,7 @@ pub mod telemetry;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ed25519, sr25519};
-use sp_runtime::{traits::Verify, AccountId32, MultiSignature, MultiSigner};
+use sp_runtime::{traits::Verify, AccountId32, MultiSignature, MultiSigner, Weight};
 
 /// A device's stable identity, chosen by its owner when registering it.
 pub type DeviceId = [u8; 32];
@@ -176,10 +176,30 @@ pub trait InspectDevice<AccountId> {
 /// by access control, asked by telemetry and the registry. Ownership itself is not a grant: the
 /// asking pallet checks the owner on its own.
 pub trait DevicePermissions<AccountId> {
-	/// Whether `who` holds a live SUBMIT grant for `device` (directly or through a group).
-	fn may_submit(who: &AccountId, device: &DeviceId) -> bool;
+	/// How `who` holds a live SUBMIT grant for `device`, whose record the caller has read as
+	/// `info`; `None` when it holds none.
+	fn submit_path(
+		who: &AccountId,
+		device: &DeviceId,
+		info: &DeviceInfo<AccountId>,
+	) -> Option<GrantPath>;
 	/// Whether `who` holds a live MANAGE grant for `device` (directly or through a group).
 	fn may_manage(who: &AccountId, device: &DeviceId) -> bool;
+	/// The weight of [`Self::submit_path`] when it finds the grant by `path`; for `None`, of
+	/// the longest search there is (what a check that found nothing may have walked). The
+	/// device's own record is not part of it: the asking call has read it already.
+	fn submit_path_weight(path: Option<GrantPath>) -> Weight;
+}
+
+/// Where access control found a SUBMIT grant: how far its search went, which is what the
+/// search cost.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GrantPath {
+	/// On the device itself: one grant read.
+	Direct,
+	/// On the `n`-th group the device joined in its current ownership epoch (from 1): the
+	/// device's grant, its groups, and `n` group grants read.
+	Group(u32),
 }
 
 /// The permission bits of an access-control grant: the pallet's `Permissions` holds them, and
@@ -200,11 +220,14 @@ pub mod permission {
 
 /// No grants at all: only owners (and devices themselves) act.
 impl<AccountId> DevicePermissions<AccountId> for () {
-	fn may_submit(_: &AccountId, _: &DeviceId) -> bool {
-		false
+	fn submit_path(_: &AccountId, _: &DeviceId, _: &DeviceInfo<AccountId>) -> Option<GrantPath> {
+		None
 	}
 	fn may_manage(_: &AccountId, _: &DeviceId) -> bool {
 		false
+	}
+	fn submit_path_weight(_: Option<GrantPath>) -> Weight {
+		Weight::zero()
 	}
 }
 

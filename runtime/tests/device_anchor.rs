@@ -6,6 +6,7 @@ use frame_support::{
 	assert_ok,
 	dispatch::{DispatchClass, GetDispatchInfo},
 	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	traits::Get,
 	weights::Weight,
 };
 use provena_runtime::{
@@ -80,7 +81,7 @@ fn a_device_anchor_is_paid_by_a_credit_and_charges_no_account() {
 }
 
 #[test]
-fn the_nonce_and_fee_checks_and_the_call_give_their_unused_weight_back_to_the_block() {
+fn the_nonce_fee_and_signature_checks_and_the_call_give_unused_weight_back_to_the_block() {
 	dev_chain().execute_with(|| {
 		assert_ok!(Telemetry::buy_credits(RuntimeOrigin::signed(alice()), thermometer_id(), 1));
 		let xt = device_anchor(0, 1);
@@ -107,7 +108,11 @@ fn the_nonce_and_fee_checks_and_the_call_give_their_unused_weight_back_to_the_bl
 		let unused = Weights::device_anchor(0, pallet_telemetry::MAX_LOG_PEAKS)
 			- Weights::device_anchor(0, 0);
 		assert!(unused.ref_time() > 0);
-		assert_eq!(consumed, base + declared + bytes - given_back - unused);
+		// And the base weight's check of a sender's signature, which this has not.
+		let signature =
+			<<Runtime as pallet_telemetry::Config>::AccountSignatureWeight as Get<Weight>>::get();
+		assert!(signature.ref_time() > 0);
+		assert_eq!(consumed, base + declared + bytes - given_back - unused - signature);
 	});
 }
 

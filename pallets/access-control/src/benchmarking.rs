@@ -1,5 +1,6 @@
 //! Benchmarks of every access-control call, each in its worst case: a manager acting through
-//! the most groups, the largest sealed key, a full group.
+//! the most groups, the largest sealed key, a full group; and of the search for a SUBMIT right
+//! that telemetry makes for every anchor a gateway sends, by each path it can take.
 
 // Benchmarks never run in a block: they build their own inputs in a benchmark build, where a
 // panic only stops the benchmark. The block code's bans (see lib.rs) do not apply here.
@@ -79,6 +80,9 @@ fn managed_device<T: Config>(owner: &T::AccountId, manager: &T::AccountId) {
 	.expect("the owner grants");
 }
 
+/// SUBMIT alone: a gateway's grant.
+const SUBMIT: Permissions = Permissions(Permissions::SUBMIT);
+
 /// The largest sealed key.
 fn sealed_key<T: Config>() -> SealedKeyOf<T> {
 	BoundedVec::try_from(vec![0x5e; T::MaxSealedKeyLen::get() as usize]).expect("the bound")
@@ -93,6 +97,68 @@ fn assert_last_event<T: Config>(event: Event<T>) {
 #[benchmarks]
 mod benchmarks {
 	use super::*;
+
+	/// Telemetry's search for a gateway's SUBMIT right, found on the device itself (the device's
+	/// record is the caller's: it read it before asking).
+	#[benchmark]
+	fn submit_path_direct() {
+		let owner = funded::<T>("owner", 0);
+		let gateway = funded::<T>("gateway", 0);
+		T::BenchmarkHelper::register_device(&owner, device(0));
+		let scope = Scope::Device(device(0));
+		Pallet::<T>::grant(
+			RawOrigin::Signed(owner).into(),
+			scope,
+			gateway.clone(),
+			SUBMIT,
+			None,
+			None,
+		)
+		.expect("the owner grants");
+		let info = T::Devices::device(&device(0)).expect("registered");
+		let path;
+
+		#[block]
+		{
+			path = Pallet::<T>::submit_path(&gateway, &device(0), &info);
+		}
+
+		assert_eq!(path, Some(GrantPath::Direct));
+	}
+
+	/// The same search finding the right on the `g`-th of the device's groups, after missing on
+	/// the device itself and on each group before it.
+	#[benchmark]
+	fn submit_path_through_groups(g: Linear<1, { T::MaxGroupsPerDevice::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let gateway = funded::<T>("gateway", 0);
+		T::BenchmarkHelper::register_device(&owner, device(0));
+		let mut last = 0;
+		for _ in 0..g {
+			last = group_of::<T>(&owner, 0, 0);
+			Pallet::<T>::add_to_group(RawOrigin::Signed(owner.clone()).into(), last, device(0))
+				.expect("the owner adds their device");
+		}
+		let scope = Scope::Group(last);
+		Pallet::<T>::grant(
+			RawOrigin::Signed(owner).into(),
+			scope,
+			gateway.clone(),
+			SUBMIT,
+			None,
+			None,
+		)
+		.expect("the owner grants");
+		let info = T::Devices::device(&device(0)).expect("registered");
+		let path;
+
+		#[block]
+		{
+			path = Pallet::<T>::submit_path(&gateway, &device(0), &info);
+		}
+
+		assert_eq!(path, Some(GrantPath::Group(g)));
+	}
 
 	#[benchmark]
 	fn create_group() {

@@ -57,7 +57,7 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use provena_primitives::{
-	DeviceId, DeviceInfo, DevicePermissions, DeviceStatus, InspectDevice,
+	DeviceId, DeviceInfo, DevicePermissions, DeviceStatus, GrantPath, InspectDevice,
 };
 pub use types::{Grant, GrantsPage, Group, GroupId, Membership, Permissions, PublishedKey, Scope};
 pub use weights::WeightInfo;
@@ -958,11 +958,46 @@ pub mod pallet {
 	}
 
 	impl<T: Config> DevicePermissions<T::AccountId> for Pallet<T> {
-		fn may_submit(who: &T::AccountId, device: &DeviceId) -> bool {
-			Self::permissions_on(who, device).has(Permissions::SUBMIT)
+		/// Looks where [`Pallet::permissions_on`] looks, in the same order, and stops at the
+		/// first live grant with SUBMIT: the device's own grant, then its current-epoch groups.
+		fn submit_path(
+			who: &T::AccountId,
+			device: &DeviceId,
+			info: &DeviceInfo<T::AccountId>,
+		) -> Option<GrantPath> {
+			if info.status == DeviceStatus::Decommissioned {
+				return None;
+			}
+			let submits = |grant: &GrantOf<T>| {
+				grant.permissions.has(Permissions::SUBMIT) && Self::is_live(grant)
+			};
+			let direct = Grants::<T>::get(Scope::Device(*device), who)
+				.filter(|grant| grant.epoch == info.epoch && grant.owner == info.owner);
+			if direct.as_ref().is_some_and(submits) {
+				return Some(GrantPath::Direct);
+			}
+			let groups = DeviceGroups::<T>::get(device);
+			let mut walked = 0u32;
+			for membership in groups.iter().filter(|membership| membership.epoch == info.epoch) {
+				walked = walked.saturating_add(1);
+				let grant = Grants::<T>::get(Scope::Group(membership.group), who);
+				if grant.as_ref().is_some_and(submits) {
+					return Some(GrantPath::Group(walked));
+				}
+			}
+			None
 		}
+
 		fn may_manage(who: &T::AccountId, device: &DeviceId) -> bool {
 			Self::permissions_on(who, device).has(Permissions::MANAGE)
+		}
+
+		fn submit_path_weight(path: Option<GrantPath>) -> Weight {
+			match path {
+				Some(GrantPath::Direct) => T::WeightInfo::submit_path_direct(),
+				Some(GrantPath::Group(n)) => T::WeightInfo::submit_path_through_groups(n),
+				None => T::WeightInfo::submit_path_through_groups(T::MaxGroupsPerDevice::get()),
+			}
 		}
 	}
 }

@@ -570,6 +570,18 @@ fn check(model: &Model, step: usize) -> Result<(), TestCaseError> {
 				n,
 				step
 			);
+			// The short search telemetry uses finds SUBMIT exactly when the full one does.
+			let path = <Directory as InspectDevice<u64>>::device(&device(n)).and_then(|info| {
+				<AccessControl as DevicePermissions<u64>>::submit_path(&who, &device(n), &info)
+			});
+			prop_assert_eq!(
+				path.is_some(),
+				model.permissions(who, n) & Permissions::SUBMIT != 0,
+				"SUBMIT path of {} on device {} after step {}",
+				who,
+				n,
+				step
+			);
 		}
 	}
 	AccessControl::do_try_state()

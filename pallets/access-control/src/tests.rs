@@ -50,8 +50,14 @@ fn add(owner: u64, group: GroupId, n: u8) -> DispatchResult {
 	AccessControl::add_to_group(RuntimeOrigin::signed(owner), group, device(n))
 }
 
+/// Where `who`'s SUBMIT right on device `n` was found, as telemetry asks it.
+fn submit_path(who: u64, n: u8) -> Option<GrantPath> {
+	let info = <Directory as InspectDevice<u64>>::device(&device(n))?;
+	<AccessControl as DevicePermissions<u64>>::submit_path(&who, &device(n), &info)
+}
+
 fn may_submit(who: u64, n: u8) -> bool {
-	<AccessControl as DevicePermissions<u64>>::may_submit(&who, &device(n))
+	submit_path(who, n).is_some()
 }
 
 fn may_manage(who: u64, n: u8) -> bool {
@@ -279,6 +285,38 @@ mod groups {
 
 mod grants {
 	use super::*;
+
+	#[test]
+	fn the_submit_path_stops_at_the_first_live_submit_grant() {
+		ExtBuilder::new().build_and_execute(|| {
+			let groups = [create_group(OWNER), create_group(OWNER)];
+			for group in groups {
+				assert_ok!(add(OWNER, group, 1));
+			}
+			assert_eq!(submit_path(GATEWAY, 1), None);
+			// READ on the first group does not count; SUBMIT on the second is found there.
+			assert_ok!(grant(OWNER, Scope::Group(groups[0]), GATEWAY, READ, None));
+			assert_ok!(grant(OWNER, Scope::Group(groups[1]), GATEWAY, SUBMIT, None));
+			assert_eq!(submit_path(GATEWAY, 1), Some(GrantPath::Group(2)));
+			// A SUBMIT grant on the first group counts until it expires.
+			assert_ok!(grant(OWNER, Scope::Group(groups[0]), GATEWAY, SUBMIT, Some(5)));
+			assert_eq!(submit_path(GATEWAY, 1), Some(GrantPath::Group(1)));
+			System::set_block_number(5);
+			assert_eq!(submit_path(GATEWAY, 1), Some(GrantPath::Group(2)));
+			// The device's own grant is looked at first.
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert_eq!(submit_path(GATEWAY, 1), Some(GrantPath::Direct));
+			// What each path costs grows with the search, the failed one the longest.
+			let weight = <AccessControl as DevicePermissions<u64>>::submit_path_weight;
+			let most = weight(None);
+			assert!(weight(Some(GrantPath::Direct)).all_lte(weight(Some(GrantPath::Group(1)))));
+			assert!(
+				weight(Some(GrantPath::Group(1))).ref_time()
+					< weight(Some(GrantPath::Group(2))).ref_time()
+			);
+			assert!(weight(Some(GrantPath::Group(2))).all_lte(most));
+		});
+	}
 
 	#[test]
 	fn the_owner_grants_and_revokes() {

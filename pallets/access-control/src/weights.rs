@@ -22,6 +22,8 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
 /// The weight of each call of `pallet_access_control`, from its benchmarks.
 pub trait WeightInfo {
+	fn submit_path_direct() -> Weight;
+	fn submit_path_through_groups(g: u32, ) -> Weight;
 	fn create_group() -> Weight;
 	fn add_to_group() -> Weight;
 	fn remove_from_group() -> Weight;
@@ -36,6 +38,29 @@ pub trait WeightInfo {
 /// The benchmarked weights, priced with the runtime's own database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `AccessControl::Grants` (r:1 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
+	fn submit_path_direct() -> Weight {
+		// Proof size: measured 229 bytes, estimated 3911 bytes.
+		// Fastest run: 6_221 ns.
+		Weight::from_parts(6_953_000, 3911)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+	}
+	/// Storage: `AccessControl::Grants` (r:9 w:0)
+	/// Proof: `AccessControl::Grants` (`max_values`: None, `max_size`: Some(446), added: 2921, mode: `MaxEncodedLen`)
+	/// Storage: `AccessControl::DeviceGroups` (r:1 w:0)
+	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Component `g` ranges over `[1, 8]`.
+	fn submit_path_through_groups(g: u32, ) -> Weight {
+		// Proof size: measured 332 bytes, estimated 3911 bytes.
+		// Fastest run: 12_872 ns.
+		Weight::from_parts(11_627_188, 3911)
+			// Standard error: 1_160
+			.saturating_add(Weight::from_parts(2_228_339, 0).saturating_mul(g.into()))
+			.saturating_add(Weight::from_parts(0, 2921).saturating_mul(g.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(g.into())))
+	}
 	/// Storage: `AccessControl::NextGroupId` (r:1 w:1)
 	/// Proof: `AccessControl::NextGroupId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -46,8 +71,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::Groups` (`max_values`: None, `max_size`: Some(8320), added: 10795, mode: `MaxEncodedLen`)
 	fn create_group() -> Weight {
 		// Proof size: measured 162 bytes, estimated 3593 bytes.
-		// Fastest run: 47_540 ns.
-		Weight::from_parts(55_371_000, 3593)
+		// Fastest run: 45_888 ns.
+		Weight::from_parts(48_816_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -63,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn add_to_group() -> Weight {
 		// Proof size: measured 19078 bytes, estimated 98145 bytes.
-		// Fastest run: 412_394 ns.
-		Weight::from_parts(479_555_000, 98145)
+		// Fastest run: 382_394 ns.
+		Weight::from_parts(407_718_000, 98145)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -78,8 +103,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::DeviceGroups` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn remove_from_group() -> Weight {
 		// Proof size: measured 9479 bytes, estimated 11785 bytes.
-		// Fastest run: 101_021 ns.
-		Weight::from_parts(113_318_000, 11785)
+		// Fastest run: 77_491 ns.
+		Weight::from_parts(85_637_000, 11785)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -96,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `m` ranges over `[0, 256]`.
 	fn dissolve_group(m: u32, ) -> Weight {
 		// Proof size: measured 369 bytes, estimated 11785 bytes.
-		// Fastest run: 53_233 ns.
-		Weight::from_parts(52_896_535, 11785)
-			// Standard error: 56_362
-			.saturating_add(Weight::from_parts(5_125_126, 0).saturating_mul(m.into()))
+		// Fastest run: 45_527 ns.
+		Weight::from_parts(44_962_340, 11785)
+			// Standard error: 9_743
+			.saturating_add(Weight::from_parts(4_277_549, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 2588).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
@@ -118,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn grant() -> Weight {
 		// Proof size: measured 1544 bytes, estimated 30200 bytes.
-		// Fastest run: 123_698 ns.
-		Weight::from_parts(141_641_000, 30200)
+		// Fastest run: 121_035 ns.
+		Weight::from_parts(128_332_000, 30200)
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -137,8 +162,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn revoke() -> Weight {
 		// Proof size: measured 1467 bytes, estimated 30200 bytes.
-		// Fastest run: 94_667 ns.
-		Weight::from_parts(107_904_000, 30200)
+		// Fastest run: 90_383 ns.
+		Weight::from_parts(95_770_000, 30200)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -154,8 +179,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessControl::GrantCount` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn remove_stale() -> Weight {
 		// Proof size: measured 1082 bytes, estimated 3911 bytes.
-		// Fastest run: 58_804 ns.
-		Weight::from_parts(70_002_000, 3911)
+		// Fastest run: 57_378 ns.
+		Weight::from_parts(66_513_000, 3911)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -167,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn publish_encryption_key() -> Weight {
 		// Proof size: measured 162 bytes, estimated 3593 bytes.
-		// Fastest run: 47_260 ns.
-		Weight::from_parts(54_008_000, 3593)
+		// Fastest run: 45_645 ns.
+		Weight::from_parts(48_733_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -180,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn withdraw_encryption_key() -> Weight {
 		// Proof size: measured 324 bytes, estimated 3593 bytes.
-		// Fastest run: 42_620 ns.
-		Weight::from_parts(49_490_000, 3593)
+		// Fastest run: 41_166 ns.
+		Weight::from_parts(43_959_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -189,24 +214,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
+	fn submit_path_direct() -> Weight {
+		Weight::from_parts(6_953_000, 3911)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+	}
+	fn submit_path_through_groups(g: u32, ) -> Weight {
+		Weight::from_parts(11_627_188, 3911)
+			.saturating_add(Weight::from_parts(2_228_339, 0).saturating_mul(g.into()))
+			.saturating_add(Weight::from_parts(0, 2921).saturating_mul(g.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(g.into())))
+	}
 	fn create_group() -> Weight {
-		Weight::from_parts(55_371_000, 3593)
+		Weight::from_parts(48_816_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn add_to_group() -> Weight {
-		Weight::from_parts(479_555_000, 98145)
+		Weight::from_parts(407_718_000, 98145)
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn remove_from_group() -> Weight {
-		Weight::from_parts(113_318_000, 11785)
+		Weight::from_parts(85_637_000, 11785)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn dissolve_group(m: u32, ) -> Weight {
-		Weight::from_parts(52_896_535, 11785)
-			.saturating_add(Weight::from_parts(5_125_126, 0).saturating_mul(m.into()))
+		Weight::from_parts(44_962_340, 11785)
+			.saturating_add(Weight::from_parts(4_277_549, 0).saturating_mul(m.into()))
 			.saturating_add(Weight::from_parts(0, 2588).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
@@ -214,27 +250,27 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 	}
 	fn grant() -> Weight {
-		Weight::from_parts(141_641_000, 30200)
+		Weight::from_parts(128_332_000, 30200)
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(107_904_000, 30200)
+		Weight::from_parts(95_770_000, 30200)
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_stale() -> Weight {
-		Weight::from_parts(70_002_000, 3911)
+		Weight::from_parts(66_513_000, 3911)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn publish_encryption_key() -> Weight {
-		Weight::from_parts(54_008_000, 3593)
+		Weight::from_parts(48_733_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_encryption_key() -> Weight {
-		Weight::from_parts(49_490_000, 3593)
+		Weight::from_parts(43_959_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

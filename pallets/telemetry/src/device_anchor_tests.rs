@@ -599,7 +599,12 @@ mod refunds {
 				let anchor = device.anchor(seq, 1);
 				let declared = call(anchor.clone(), None).get_dispatch_info().call_weight;
 				assert_eq!(declared, W::device_anchor(0, MAX_LOG_PEAKS));
-				assert!(authorize(&call(anchor.clone(), None), TransactionSource::InBlock).is_ok());
+				// A valid authorization gives back the base weight's sender signature check.
+				let (_, unspent) = call(anchor.clone(), None)
+					.authorize(TransactionSource::InBlock)
+					.expect("device_anchor is authorized by the pallet")
+					.expect("valid");
+				assert_eq!(unspent, AccountSignatureWeight::get());
 				let origin = frame_system::RawOrigin::Authorized.into();
 				let info = Telemetry::device_anchor(origin, anchor, None).expect("anchored");
 				let actual = W::device_anchor(0, seq.count_ones());
@@ -612,20 +617,30 @@ mod refunds {
 	}
 
 	#[test]
-	fn a_signed_anchor_pays_for_the_peaks_its_log_has() {
+	fn a_signed_anchor_pays_for_the_peaks_its_log_has_and_the_search_it_made() {
 		let device = thermometer();
 		ExtBuilder::new().with_device(&device).build_and_execute(|| {
-			for seq in 0..4u64 {
-				let origin = RuntimeOrigin::signed(OWNER);
+			Directory::grant(GATEWAY, device.id(), Grant::Submit);
+			for seq in 0..6u64 {
+				let anchor = device.anchor(seq, 1);
+				let declared =
+					TelemetryCall::<Test>::anchor { anchor: anchor.clone(), payload: None }
+						.get_dispatch_info()
+						.call_weight;
+				assert_eq!(declared, W::anchor(0, MAX_LOG_PEAKS).saturating_add(LONGEST_SEARCH));
+				// The owner's right needs no search; the gateway's is found on the device.
+				let (who, search) =
+					if seq % 2 == 0 { (OWNER, Weight::zero()) } else { (GATEWAY, DIRECT_SEARCH) };
 				let info =
-					Telemetry::anchor(origin, device.anchor(seq, 1), None).expect("anchored");
-				assert_eq!(info.actual_weight, Some(W::anchor(0, seq.count_ones())));
+					Telemetry::anchor(RuntimeOrigin::signed(who), anchor, None).expect("anchored");
+				let actual = W::anchor(0, seq.count_ones()).saturating_add(search);
+				assert_eq!(info.actual_weight, Some(actual));
 			}
 		});
 	}
 
 	#[test]
-	fn a_batch_is_refunded_what_its_accepted_anchors_logs_did_not_need() {
+	fn a_batch_is_refunded_what_its_accepted_anchors_did_not_need() {
 		let (device, other) = (thermometer(), pump());
 		ExtBuilder::new().with_device(&device).with_device(&other).build_and_execute(|| {
 			// The thermometer's log has 3 anchors (2 peaks); the pump's none.
@@ -650,8 +665,11 @@ mod refunds {
 			let info =
 				Telemetry::anchor_batch(RuntimeOrigin::signed(OWNER), items).expect("processed");
 			let most = W::anchor(0, MAX_LOG_PEAKS);
+			// Each accepted anchor: the peaks its log lacked, and the whole search (the owner
+			// needs none).
 			let unused: Weight = [2, 0].iter().fold(Weight::zero(), |sum, peaks| {
-				sum.saturating_add(most.saturating_sub(W::anchor(0, *peaks)))
+				let log = most.saturating_sub(W::anchor(0, *peaks));
+				sum.saturating_add(log).saturating_add(LONGEST_SEARCH)
 			});
 			assert_eq!(info.actual_weight, Some(declared.saturating_sub(unused)));
 			assert!(unused.ref_time() > 0);

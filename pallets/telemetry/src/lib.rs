@@ -85,7 +85,7 @@ pub use pallet::*;
 pub use provena_primitives::{
 	device_log::AnchorRecord,
 	telemetry::{Anchor, AnchorStatement, MetricName, PublicValue, Seq, TimeRange},
-	DeviceId, DeviceInfo, DeviceKey, DevicePermissions, DeviceStatus, InspectDevice,
+	DeviceId, DeviceInfo, DeviceKey, DevicePermissions, DeviceStatus, GrantPath, InspectDevice,
 };
 pub use types::{AlertRule, BatchItem, DeviceTelemetry, RuleRecord, VerifyError};
 pub use weights::WeightInfo;
@@ -112,20 +112,21 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-/// What benchmarks need from the runtime: registered devices, and accounts that act on them
-/// through grants by the costliest path the runtime's permissions have.
+/// What benchmarks need from the runtime: registered devices, accounts that act on them
+/// through grants by the costliest path the runtime's permissions have, and storage keys.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
 	/// Registers `device`, owned by `owner` and signing with `key`, as active.
 	fn register_device(owner: &AccountId, device: DeviceId, key: DeviceKey);
 
-	/// An account, neither `owner` nor the device, that `owner` lets submit for `device` by
-	/// the costliest path (the same account for every device); `None` when the runtime has no
-	/// grants, and the owner submits.
-	fn submitter(owner: &AccountId, device: DeviceId) -> Option<AccountId>;
-
-	/// Likewise, an account that may manage `device`'s alert rules.
+	/// An account, not `owner`, that `owner` lets manage `device`'s alert rules by the
+	/// costliest path; `None` when the runtime has no grants, and the owner manages.
 	fn manager(owner: &AccountId, device: DeviceId) -> Option<AccountId>;
+
+	/// The storage keys outside this pallet that authorizing a device anchor reads and its
+	/// dispatch reads again without writing them: the device's record and the chain's clock.
+	/// The authorization's weight pays for reading them; the dispatch's benchmark does not.
+	fn read_by_authorization(device: DeviceId) -> alloc::vec::Vec<alloc::vec::Vec<u8>>;
 
 	/// Hands `device` to `to` as an accepted transfer does: a new ownership epoch.
 	fn transfer_device(device: DeviceId, to: &AccountId);
@@ -264,6 +265,13 @@ pub mod pallet {
 		/// (mortal transactions may give it less).
 		#[pallet::constant]
 		type AnchorLongevity: Get<u64>;
+
+		/// What the runtime's extrinsic base weight includes for checking the sender's
+		/// signature (`benchmark overhead` measures the base on signed remarks). A
+		/// device-authorized anchor has no sender and no such signature: its authorization
+		/// checks the device's and pays for that, and gives this back to the block.
+		#[pallet::constant]
+		type AccountSignatureWeight: Get<Weight>;
 
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -500,7 +508,10 @@ pub mod pallet {
 		/// also `SequenceGap` when readings were skipped, and `AlertRaised` for each public value
 		/// outside its metric's rule.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::anchor(anchor.statement.values.len() as u32, MAX_LOG_PEAKS))]
+		#[pallet::weight(
+			T::WeightInfo::anchor(anchor.statement.values.len() as u32, MAX_LOG_PEAKS)
+				.saturating_add(T::Permissions::submit_path_weight(None))
+		)]
 		pub fn anchor(
 			origin: OriginFor<T>,
 			anchor: AnchorOf<T>,
@@ -509,9 +520,10 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			// The payload's job is done by being in the block: archive nodes serve it, the
 			// device signed its hash, and nothing of it goes to state.
-			let peaks = Self::do_anchor(&who, &anchor, payload.as_deref().map(|p| p.as_slice()))?;
+			let payload = payload.as_deref().map(|p| p.as_slice());
+			let (peaks, search) = Self::do_anchor(&who, &anchor, payload)?;
 			let values = anchor.statement.values.len() as u32;
-			Ok(Some(T::WeightInfo::anchor(values, peaks)).into())
+			Ok(Some(T::WeightInfo::anchor(values, peaks).saturating_add(search)).into())
 		}
 
 		/// Anchors many devices' readings at once: a gateway's batch. Each anchor is checked
@@ -523,8 +535,9 @@ pub mod pallet {
 		/// - `items`: one to `MaxBatchLen` anchors, each with an optional encrypted payload.
 		///
 		/// Emits, per anchor, what `anchor` emits or `AnchorRejected` with the reason; then
-		/// `BatchProcessed`. Charged for every device's log at its most peaks, and refunded
-		/// what the accepted anchors' logs did not need.
+		/// `BatchProcessed`. Charged for every device's log at its most peaks and for the
+		/// longest search for each right to submit, and refunded what the accepted anchors did
+		/// not need of either.
 		#[pallet::call_index(1)]
 		#[pallet::weight(Pallet::<T>::batch_weight(items))]
 		pub fn anchor_batch(
@@ -547,9 +560,9 @@ pub mod pallet {
 					with_storage_layer(|| Self::do_anchor(&who, &item.anchor, payload))
 				};
 				match outcome {
-					Ok(peaks) => {
+					Ok((peaks, search)) => {
 						accepted.saturating_inc();
-						unused.saturating_accrue(Self::unused_by(peaks));
+						unused.saturating_accrue(Self::unused_by(peaks, search));
 					},
 					Err(error) => {
 						rejected.saturating_inc();
@@ -693,7 +706,8 @@ pub mod pallet {
 		))]
 		#[pallet::authorize(Pallet::<T>::authorize_device_anchor)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_device_anchor(
-			payload.as_ref().map_or(0, |p| p.len() as u32)
+			payload.as_ref().map_or(0, |p| p.len() as u32),
+			anchor.statement.values.len() as u32
 		))]
 		pub fn device_anchor(
 			origin: OriginFor<T>,
@@ -751,34 +765,43 @@ pub mod pallet {
 
 	impl<T: Config> Pallet<T> {
 		/// The weight of a batch: its anchors (benchmarked without public values, each
-		/// device's log at its most peaks), plus what public values cost a single anchor, for
-		/// every value in the batch.
+		/// device's log at its most peaks, submitted by the devices' owner), plus what public
+		/// values cost a single anchor, for every value in the batch, plus the longest search
+		/// for a right to submit, for every anchor.
 		fn batch_weight(items: &[BatchItemOf<T>]) -> Weight {
+			let len = items.len() as u32;
 			let values: u32 =
 				items.iter().map(|item| item.anchor.statement.values.len() as u32).sum();
 			let per_value = T::WeightInfo::anchor(values, MAX_LOG_PEAKS)
 				.saturating_sub(T::WeightInfo::anchor(0, MAX_LOG_PEAKS));
-			T::WeightInfo::anchor_batch(items.len() as u32).saturating_add(per_value)
+			let searches = T::Permissions::submit_path_weight(None).saturating_mul(len.into());
+			T::WeightInfo::anchor_batch(len).saturating_add(per_value).saturating_add(searches)
 		}
 
-		/// What an anchor appended to a log of `peaks` peaks did not use of the weight charged
-		/// for a log of the most peaks.
-		fn unused_by(peaks: u32) -> Weight {
-			T::WeightInfo::anchor(0, MAX_LOG_PEAKS).saturating_sub(T::WeightInfo::anchor(0, peaks))
+		/// What an anchor appended to a log of `peaks` peaks, whose right to submit took
+		/// `search` to find, did not use of the weight charged for a log of the most peaks and
+		/// the longest search.
+		fn unused_by(peaks: u32, search: Weight) -> Weight {
+			let log = T::WeightInfo::anchor(0, MAX_LOG_PEAKS)
+				.saturating_sub(T::WeightInfo::anchor(0, peaks));
+			let longest = T::Permissions::submit_path_weight(None);
+			log.saturating_add(longest.saturating_sub(search))
 		}
 
 		/// Checks one anchor submitted by `who` with its `payload` and, if it holds, appends it
-		/// to the device's log and emits its events; gives the peaks the log had before. Writes
+		/// to the device's log and emits its events; gives the peaks the log had before and the
+		/// weight of finding `who`'s right to submit (what the weight depends on). Writes
 		/// nothing when it fails.
 		pub(crate) fn do_anchor(
 			who: &T::AccountId,
 			anchor: &AnchorOf<T>,
 			payload: Option<&[u8]>,
-		) -> Result<u32, DispatchError> {
+		) -> Result<(u32, Weight), DispatchError> {
 			let statement = &anchor.statement;
 			let device = statement.device;
 			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
-			ensure!(Self::may_submit(who, &device, &info), Error::<T>::NotAuthorized);
+			let search =
+				Self::submit_right(who, &device, &info).ok_or(Error::<T>::NotAuthorized)?;
 			ensure!(info.is_active(), Error::<T>::NotActive);
 			let (next_seq, payload_hash) = Self::check_shape(statement, payload, true)?;
 			let now_ms = Self::check_clock(statement)?;
@@ -790,7 +813,8 @@ pub mod pallet {
 
 			let checked =
 				Checked { info, state, next_seq, payload_hash, now_ms, skipped, credit: false };
-			Self::append(who, statement, checked)
+			let peaks = Self::append(who, statement, checked)?;
+			Ok((peaks, search))
 		}
 
 		/// What [`Pallet::authorize_device_anchor`] checks, at the `check` step; the signature
@@ -838,7 +862,8 @@ pub mod pallet {
 		/// Valid anchors take the device's sequence as their pool order: each provides its slot
 		/// (device, `first_seq`), so two anchors for one slot never both wait, and the sequence
 		/// number after it; it requires the one it starts at unless the device is there already.
-		/// Their priority is zero: never above a fee-paying transaction.
+		/// Their priority is zero: never above a fee-paying transaction. A valid anchor gives
+		/// back `AccountSignatureWeight`: the signature check of a sender it does not have.
 		pub fn authorize_device_anchor(
 			source: TransactionSource,
 			anchor: &AnchorOf<T>,
@@ -860,7 +885,8 @@ pub mod pallet {
 			if statement.first_seq > checked.state.next_seq {
 				validity = validity.and_requires((device, b"next", statement.first_seq));
 			}
-			Ok((validity.build()?, Weight::zero()))
+			// Unspent: the sender's signature check the extrinsic base weight counts.
+			Ok((validity.build()?, T::AccountSignatureWeight::get()))
 		}
 
 		/// A refusal of a device-authorized anchor, as the transaction pool reports it.
@@ -1024,15 +1050,17 @@ pub mod pallet {
 		}
 
 		/// Whether `who` may anchor for `device`: the device itself, its owner, or a SUBMIT
-		/// grantee.
-		fn may_submit(
+		/// grantee. Gives the weight of finding out, which is nothing for the first two.
+		fn submit_right(
 			who: &T::AccountId,
 			device: &DeviceId,
 			info: &DeviceInfo<T::AccountId>,
-		) -> bool {
-			*who == info.owner
-				|| *who == T::AccountId::from(info.key.account())
-				|| T::Permissions::may_submit(who, device)
+		) -> Option<Weight> {
+			if *who == info.owner || *who == T::AccountId::from(info.key.account()) {
+				return Some(Weight::zero());
+			}
+			let path = T::Permissions::submit_path(who, device, info)?;
+			Some(T::Permissions::submit_path_weight(Some(path)))
 		}
 
 		/// Whether `who` may set `device`'s rules: its owner or a MANAGE grantee.

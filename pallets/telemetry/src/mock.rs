@@ -5,11 +5,11 @@
 use crate as pallet_telemetry;
 use crate::{
 	Anchor, AnchorStatement, DeviceId, DeviceInfo, DeviceKey, DevicePermissions, DeviceStatus,
-	InspectDevice, MetricName, PublicValue, Seq, TimeRange,
+	GrantPath, InspectDevice, MetricName, PublicValue, Seq, TimeRange,
 };
 use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 use codec::Encode;
-use frame_support::{derive_impl, parameter_types, storage::unhashed, BoundedVec};
+use frame_support::{derive_impl, parameter_types, storage::unhashed, weights::Weight, BoundedVec};
 use provena_primitives::telemetry::{batch_root, Measurement, Reading};
 use sp_core::{ed25519, sr25519, Pair, H256};
 use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature};
@@ -54,6 +54,7 @@ parameter_types! {
 	pub static MaxAnchorsPerBlock: u32 = 2;
 	pub const MaxPooledAhead: u64 = 4;
 	pub const AnchorLongevity: u64 = 32;
+	pub const AccountSignatureWeight: Weight = Weight::from_parts(2_000_000, 0);
 }
 
 impl pallet_telemetry::Config for Test {
@@ -73,6 +74,7 @@ impl pallet_telemetry::Config for Test {
 	type MaxAnchorsPerBlock = MaxAnchorsPerBlock;
 	type MaxPooledAhead = MaxPooledAhead;
 	type AnchorLongevity = AnchorLongevity;
+	type AccountSignatureWeight = AccountSignatureWeight;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Directory;
@@ -158,12 +160,27 @@ impl InspectDevice<AccountId32> for Directory {
 	}
 }
 
+/// What the mock's search for a SUBMIT grant weighs: found on the device, or not found.
+pub const DIRECT_SEARCH: Weight = Weight::from_parts(1_000_000, 100);
+/// See [`DIRECT_SEARCH`].
+pub const LONGEST_SEARCH: Weight = Weight::from_parts(7_000_000, 700);
+
 impl DevicePermissions<AccountId32> for Directory {
-	fn may_submit(who: &AccountId32, device: &DeviceId) -> bool {
-		Self::grants().contains(&(who.clone(), *device, Grant::Submit))
+	fn submit_path(
+		who: &AccountId32,
+		device: &DeviceId,
+		_: &DeviceInfo<AccountId32>,
+	) -> Option<GrantPath> {
+		Self::grants().contains(&(who.clone(), *device, Grant::Submit)).then_some(GrantPath::Direct)
 	}
 	fn may_manage(who: &AccountId32, device: &DeviceId) -> bool {
 		Self::grants().contains(&(who.clone(), *device, Grant::Manage))
+	}
+	fn submit_path_weight(path: Option<GrantPath>) -> Weight {
+		match path {
+			Some(GrantPath::Direct) => DIRECT_SEARCH,
+			Some(GrantPath::Group(_)) | None => LONGEST_SEARCH,
+		}
 	}
 }
 
@@ -173,11 +190,6 @@ impl crate::BenchmarkHelper<AccountId32> for Directory {
 		Self::register(device, owner.clone(), key);
 	}
 
-	fn submitter(_owner: &AccountId32, device: DeviceId) -> Option<AccountId32> {
-		Self::grant(GATEWAY, device, Grant::Submit);
-		Some(GATEWAY)
-	}
-
 	fn manager(_owner: &AccountId32, device: DeviceId) -> Option<AccountId32> {
 		Self::grant(GATEWAY, device, Grant::Manage);
 		Some(GATEWAY)
@@ -185,6 +197,10 @@ impl crate::BenchmarkHelper<AccountId32> for Directory {
 
 	fn transfer_device(device: DeviceId, to: &AccountId32) {
 		Self::transfer(device, to.clone());
+	}
+
+	fn read_by_authorization(_device: DeviceId) -> Vec<Vec<u8>> {
+		vec![DEVICES_KEY.to_vec()]
 	}
 }
 

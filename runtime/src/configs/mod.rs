@@ -1,16 +1,16 @@
 //! The configuration of every pallet in the runtime: one `impl Config` each, overriding only
 //! what differs from the pallet's default configuration.
 
-use crate::weights::{block_weights::BlockExecutionWeight, extrinsic_weights::ExtrinsicBaseWeight};
+use crate::weights::{
+	block_weights::BlockExecutionWeight, extrinsic_weights::ExtrinsicBaseWeight,
+	paritydb_weights::constants::ParityDbWeight,
+};
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
 	traits::{ConstBool, ConstU32, ConstU64, ConstU8, VariantCountOf},
-	weights::{
-		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		ConstantMultiplier, IdentityFee, Weight,
-	},
+	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, ConstantMultiplier, IdentityFee, Weight},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
@@ -95,7 +95,8 @@ impl frame_system::Config for Runtime {
 	type Hash = Hash;
 	/// Maximum number of block number to block hash mappings to keep (oldest pruned first).
 	type BlockHashCount = BlockHashCount;
-	/// Database weights: the node stores state in ParityDB only.
+	/// Database weights: the node stores state in ParityDB only; measured on this chain's state
+	/// by `scripts/benchmark-weights.sh db`.
 	type DbWeight = ParityDbWeight;
 	/// Version of the runtime.
 	type Version = Version;
@@ -262,9 +263,18 @@ impl pallet_telemetry::Config for Runtime {
 	type MaxPooledAhead = ConstU64<16>;
 	/// A device-authorized anchor waits at most 64 blocks (6.4 minutes) in the pool.
 	type AnchorLongevity = ConstU64<64>;
+	type AccountSignatureWeight = AccountSignatureWeight;
 	type WeightInfo = pallet_telemetry::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TelemetryBenchmarkHelper;
+}
+
+parameter_types! {
+	/// The sender's signature check inside `ExtrinsicBaseWeight` (measured on sr25519-signed
+	/// remarks), benchmarked alone: a device-authorized anchor, which has no sender, gives it
+	/// back.
+	pub AccountSignatureWeight: Weight =
+		<pallet_telemetry::weights::SubstrateWeight<Runtime> as pallet_telemetry::WeightInfo>::account_signature_check();
 }
 
 /// Registers benchmark devices in the real device registry, funding their owner first.
@@ -293,10 +303,6 @@ impl pallet_telemetry::BenchmarkHelper<AccountId> for TelemetryBenchmarkHelper {
 			.expect("a funded owner registers a fresh device");
 	}
 
-	fn submitter(owner: &AccountId, device: provena_primitives::DeviceId) -> Option<AccountId> {
-		Some(grant_through_groups(owner, device, pallet_access_control::Permissions::SUBMIT))
-	}
-
 	fn manager(owner: &AccountId, device: provena_primitives::DeviceId) -> Option<AccountId> {
 		Some(grant_through_groups(owner, device, pallet_access_control::Permissions::MANAGE))
 	}
@@ -306,10 +312,19 @@ impl pallet_telemetry::BenchmarkHelper<AccountId> for TelemetryBenchmarkHelper {
 			device, to,
 		);
 	}
+
+	fn read_by_authorization(
+		device: provena_primitives::DeviceId,
+	) -> alloc::vec::Vec<alloc::vec::Vec<u8>> {
+		alloc::vec![
+			pallet_device_registry::Devices::<Runtime>::hashed_key_for(device),
+			pallet_timestamp::Now::<Runtime>::hashed_key().to_vec(),
+		]
+	}
 }
 
 /// Puts `device` in as many of `owner`'s groups as it may join and grants `permissions` on the
-/// last one to a benchmark gateway: the longest path access control walks to authorize it.
+/// last one to a benchmark account: the longest path access control walks to authorize it.
 #[cfg(feature = "runtime-benchmarks")]
 fn grant_through_groups(
 	owner: &AccountId,

@@ -5,7 +5,10 @@
 //!   blocks of signed remarks on a ParityDB database: the base weight of a block and of every
 //!   extrinsic ([`RuntimeBlockWeights`](crate::configs::RuntimeBlockWeights) uses them);
 //! - one file per SDK pallet in the runtime, and `frame_system_extensions` for the checks every
-//!   signed transaction goes through: `benchmark pallet` on this runtime.
+//!   signed transaction goes through: `benchmark pallet` on this runtime;
+//! - `paritydb_weights`: `benchmark storage`, what one storage read and one write cost on a
+//!   ParityDB database of this chain (the runtime's `DbWeight`, by which every other weight
+//!   prices its reads and writes).
 //!
 //! Provena's own pallets keep their weights next to their code (`pallets/*/src/weights.rs`).
 
@@ -18,3 +21,4 @@ pub mod pallet_sudo;
 pub mod pallet_timestamp;
 pub mod pallet_transaction_payment;
 pub mod pallet_utility;
+pub mod paritydb_weights;

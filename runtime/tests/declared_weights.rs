@@ -1,0 +1,142 @@
+//! No anchoring call is charged less than its benchmarks say: the weight a call declares
+//! before dispatch covers its costliest case, and the weight it reports after dispatch (its
+//! refund) never drops below the benchmarked weight of what it really did: the log's peaks,
+//! the search for the submitter's right by the path it took, the device's authorization.
+//! These are the runtime's generated weights, not a test double's.
+
+use frame_support::{
+	assert_ok,
+	dispatch::GetDispatchInfo,
+	traits::{Get, UnfilteredDispatchable},
+	weights::Weight,
+	BoundedVec,
+};
+use pallet_access_control::{NextGroupId, Permissions, Scope, WeightInfo as _};
+use pallet_telemetry::{WeightInfo as _, MAX_LOG_PEAKS};
+use provena_runtime::{
+	AccessControl, Runtime, RuntimeCall, RuntimeOrigin, Telemetry, TxExtension, UncheckedExtrinsic,
+};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{generic::Era, AccountId32};
+
+mod common;
+use common::{anchor, demo_key, dev_chain, thermometer_id};
+
+type TelemetryWeights = <Runtime as pallet_telemetry::Config>::WeightInfo;
+type AccessWeights = <Runtime as pallet_access_control::Config>::WeightInfo;
+
+fn alice() -> AccountId32 {
+	Sr25519Keyring::Alice.to_account_id()
+}
+
+/// The peaks of the demo thermometer's log now.
+fn peaks() -> u32 {
+	Telemetry::device_state(thermometer_id()).map_or(0, |state| state.peaks.len() as u32)
+}
+
+/// `who` anchors the demo thermometer's reading `seq`: checks the declared weight against the
+/// costliest case, and the reported one against the benchmarks of this case, whose right was
+/// found at `search`.
+fn anchors_within_its_weights(who: &AccountId32, seq: u64, search: Weight) {
+	let longest = AccessWeights::submit_path_through_groups(
+		<Runtime as pallet_access_control::Config>::MaxGroupsPerDevice::get(),
+	);
+	let call = pallet_telemetry::Call::<Runtime>::anchor {
+		anchor: anchor(&demo_key(), seq, 1),
+		payload: None,
+	};
+	let declared = RuntimeCall::Telemetry(call.clone()).get_dispatch_info().call_weight;
+	let costliest = TelemetryWeights::anchor(0, MAX_LOG_PEAKS).saturating_add(longest);
+	assert!(declared.all_gte(costliest), "declared {declared:?} < the costliest {costliest:?}");
+
+	let used = TelemetryWeights::anchor(0, peaks()).saturating_add(search);
+	let post = call.dispatch_bypass_filter(RuntimeOrigin::signed(who.clone())).expect("anchored");
+	let reported = post.actual_weight.expect("an anchor reports what it used");
+	assert!(reported.all_gte(used), "reading {seq}: reported {reported:?} < benchmarked {used:?}");
+	assert!(reported.all_lte(declared), "reading {seq}: reported more than declared");
+}
+
+#[test]
+fn a_signed_anchor_pays_at_least_the_benchmarks_of_the_path_it_took() {
+	dev_chain().execute_with(|| {
+		let most = <Runtime as pallet_access_control::Config>::MaxGroupsPerDevice::get();
+		let owner = RuntimeOrigin::signed(alice());
+		let submit = Permissions(Permissions::SUBMIT);
+		let mut groups = Vec::new();
+		for _ in 0..most {
+			let group = NextGroupId::<Runtime>::get();
+			assert_ok!(AccessControl::create_group(owner.clone(), BoundedVec::new()));
+			assert_ok!(AccessControl::add_to_group(owner.clone(), group, thermometer_id()));
+			groups.push(group);
+		}
+
+		// The owner needs no search at all.
+		anchors_within_its_weights(&alice(), 0, Weight::zero());
+		// A grant on the device itself.
+		let direct = AccountId32::new([0xd1; 32]);
+		let scope = Scope::Device(thermometer_id());
+		assert_ok!(AccessControl::grant(owner.clone(), scope, direct.clone(), submit, None, None));
+		anchors_within_its_weights(&direct, 1, AccessWeights::submit_path_direct());
+		// A grant on the n-th group, found after missing on the device and the groups before.
+		for (n, group) in (1..=most).zip(groups) {
+			let gateway = AccountId32::new([n as u8; 32]);
+			let scope = Scope::Group(group);
+			assert_ok!(AccessControl::grant(
+				owner.clone(),
+				scope,
+				gateway.clone(),
+				submit,
+				None,
+				None
+			));
+			let search = AccessWeights::submit_path_through_groups(n);
+			anchors_within_its_weights(&gateway, 1 + u64::from(n), search);
+		}
+	});
+}
+
+#[test]
+fn a_device_anchor_pays_at_least_its_authorization_and_dispatch_benchmarks() {
+	dev_chain().execute_with(|| {
+		let count = 20u32;
+		assert_ok!(Telemetry::buy_credits(RuntimeOrigin::signed(alice()), thermometer_id(), count));
+		for seq in 0..u64::from(count) {
+			let call = pallet_telemetry::Call::<Runtime>::device_anchor {
+				anchor: anchor(&demo_key(), seq, 1),
+				payload: None,
+			};
+			let extensions: TxExtension = (
+				frame_system::AuthorizeCall::new(),
+				frame_system::CheckNonZeroSender::new(),
+				frame_system::CheckSpecVersion::new(),
+				frame_system::CheckTxVersion::new(),
+				frame_system::CheckGenesis::new(),
+				frame_system::CheckEra::from(Era::Immortal),
+				frame_system::CheckNonce::from(0),
+				frame_system::CheckWeight::new(),
+				pallet_transaction_payment::ChargeTransactionPayment::from(0),
+				frame_system::WeightReclaim::new(),
+			);
+			let xt = UncheckedExtrinsic::new_transaction(
+				RuntimeCall::Telemetry(call.clone()),
+				extensions,
+			);
+			// The authorization (signature included) is paid through the extensions.
+			let authorize = TelemetryWeights::authorize_device_anchor(0, 0);
+			let extension = xt.extension_weight();
+			assert!(extension.all_gte(authorize), "extensions {extension:?} < {authorize:?}");
+			let declared = xt.get_dispatch_info().call_weight;
+			let costliest = TelemetryWeights::device_anchor(0, MAX_LOG_PEAKS);
+			assert!(declared.all_gte(costliest), "declared {declared:?} < {costliest:?}");
+
+			let used = TelemetryWeights::device_anchor(0, peaks());
+			let origin = frame_system::RawOrigin::Authorized.into();
+			let post = call.dispatch_bypass_filter(origin).expect("anchored");
+			let reported = post.actual_weight.expect("an anchor reports what it used");
+			assert!(reported.all_gte(used), "reading {seq}: {reported:?} < {used:?}");
+			frame_system::Pallet::<Runtime>::set_block_number(
+				frame_system::Pallet::<Runtime>::block_number() + 1,
+			);
+		}
+	});
+}
