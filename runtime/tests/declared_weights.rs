@@ -13,14 +13,12 @@ use frame_support::{
 };
 use pallet_access_control::{NextGroupId, Permissions, Scope, WeightInfo as _};
 use pallet_telemetry::{WeightInfo as _, MAX_LOG_PEAKS};
-use provena_runtime::{
-	AccessControl, Runtime, RuntimeCall, RuntimeOrigin, Telemetry, TxExtension, UncheckedExtrinsic,
-};
+use provena_runtime::{AccessControl, Runtime, RuntimeCall, RuntimeOrigin, Telemetry};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, AccountId32};
+use sp_runtime::AccountId32;
 
 mod common;
-use common::{anchor, demo_key, dev_chain, thermometer_id};
+use common::{anchor, demo_key, dev_chain, general, thermometer_id};
 
 type TelemetryWeights = <Runtime as pallet_telemetry::Config>::WeightInfo;
 type AccessWeights = <Runtime as pallet_access_control::Config>::WeightInfo;
@@ -105,22 +103,7 @@ fn a_device_anchor_pays_at_least_its_authorization_and_dispatch_benchmarks() {
 				anchor: anchor(&demo_key(), seq, 1),
 				payload: None,
 			};
-			let extensions: TxExtension = (
-				frame_system::AuthorizeCall::new(),
-				frame_system::CheckNonZeroSender::new(),
-				frame_system::CheckSpecVersion::new(),
-				frame_system::CheckTxVersion::new(),
-				frame_system::CheckGenesis::new(),
-				frame_system::CheckEra::from(Era::Immortal),
-				frame_system::CheckNonce::from(0),
-				frame_system::CheckWeight::new(),
-				pallet_transaction_payment::ChargeTransactionPayment::from(0),
-				frame_system::WeightReclaim::new(),
-			);
-			let xt = UncheckedExtrinsic::new_transaction(
-				RuntimeCall::Telemetry(call.clone()),
-				extensions,
-			);
+			let xt = general(RuntimeCall::Telemetry(call.clone()));
 			// The authorization (signature included) is paid through the extensions.
 			let authorize = TelemetryWeights::authorize_device_anchor(0, 0);
 			let extension = xt.extension_weight();

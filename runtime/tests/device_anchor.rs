@@ -10,36 +10,12 @@ use frame_support::{
 	weights::Weight,
 };
 use provena_runtime::{
-	Balances, Executive, Runtime, RuntimeCall, RuntimeOrigin, System, Telemetry, TxExtension,
-	UncheckedExtrinsic,
+	Balances, Executive, Runtime, RuntimeCall, RuntimeOrigin, System, Telemetry, UncheckedExtrinsic,
 };
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::generic::Era;
 
 mod common;
-use common::{anchor, demo_key, dev_chain, thermometer_id};
-
-/// The extensions as a client sends them with a general transaction: no account, so nonce
-/// and tip are zero, and immortal.
-fn extensions() -> TxExtension {
-	(
-		frame_system::AuthorizeCall::new(),
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(0),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_system::WeightReclaim::new(),
-	)
-}
-
-/// `call` as a general transaction: the preamble names the extensions, no signature.
-fn general(call: RuntimeCall) -> UncheckedExtrinsic {
-	UncheckedExtrinsic::new_transaction(call, extensions())
-}
+use common::{anchor, demo_key, dev_chain, general, thermometer_id};
 
 /// The demo thermometer's readings `first..first + count` as a device-authorized anchor.
 fn device_anchor(first: u64, count: u64) -> UncheckedExtrinsic {

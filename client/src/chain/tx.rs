@@ -269,7 +269,12 @@ impl Chain {
 pub fn pool_refusal(error: &subxt::rpcs::Error) -> Option<Rejection> {
 	let subxt::rpcs::Error::User(error) = error else { return None };
 	Some(match error.code {
-		code::INVALID => Rejection::Invalid(error.message.clone()),
+		// The node names the runtime's verdict in `data` ("Transaction is outdated", "Custom
+		// error: 13", …); the message alone only says "Invalid Transaction".
+		code::INVALID => Rejection::Invalid(match &error.data {
+			Some(data) => format!("{}: {}", error.message, data.get().trim_matches('"')),
+			None => error.message.clone(),
+		}),
 		code::BANNED => Rejection::Banned,
 		code::ALREADY_IMPORTED => Rejection::AlreadyImported,
 		code::TOO_LOW_PRIORITY | code::IMMEDIATELY_DROPPED => Rejection::PoolFull,
@@ -375,6 +380,20 @@ mod tests {
 		);
 		assert!(pool_refusal(&refused(1016)).is_some_and(|r| r.is_retryable()));
 		assert!(!Rejection::Payment.is_retryable());
+	}
+
+	#[test]
+	fn an_invalid_transaction_keeps_the_node_s_reason() {
+		let data = serde_json::value::RawValue::from_string("\"Custom error: 13\"".into()).unwrap();
+		let error = RpcError::User(UserError {
+			code: 1010,
+			message: "Invalid Transaction".into(),
+			data: Some(data),
+		});
+		assert_eq!(
+			pool_refusal(&error),
+			Some(Rejection::Invalid("Invalid Transaction: Custom error: 13".into()))
+		);
 	}
 
 	#[test]

@@ -80,8 +80,25 @@ fn managed_device<T: Config>(owner: &T::AccountId, manager: &T::AccountId) {
 	.expect("the owner grants");
 }
 
-/// SUBMIT alone: a gateway's grant.
-const SUBMIT: Permissions = Permissions(Permissions::SUBMIT);
+/// Device 0 of an owner, in `groups` of the owner's groups, and a gateway holding SUBMIT on the
+/// last of them (on the device itself when `groups` is 0); gives the gateway and the device's
+/// record.
+fn submitting_gateway<T: Config>(groups: u32) -> (T::AccountId, DeviceInfo<T::AccountId>) {
+	let owner = funded::<T>("owner", 0);
+	let gateway = funded::<T>("gateway", 0);
+	T::BenchmarkHelper::register_device(&owner, device(0));
+	let mut scope = Scope::Device(device(0));
+	for _ in 0..groups {
+		let group = group_of::<T>(&owner, 0, 0);
+		Pallet::<T>::add_to_group(RawOrigin::Signed(owner.clone()).into(), group, device(0))
+			.expect("the owner adds their device");
+		scope = Scope::Group(group);
+	}
+	let submit = Permissions(Permissions::SUBMIT);
+	Pallet::<T>::grant(RawOrigin::Signed(owner).into(), scope, gateway.clone(), submit, None, None)
+		.expect("the owner grants");
+	(gateway, T::Devices::device(&device(0)).expect("registered"))
+}
 
 /// The largest sealed key.
 fn sealed_key<T: Config>() -> SealedKeyOf<T> {
@@ -102,20 +119,7 @@ mod benchmarks {
 	/// record is the caller's: it read it before asking).
 	#[benchmark]
 	fn submit_path_direct() {
-		let owner = funded::<T>("owner", 0);
-		let gateway = funded::<T>("gateway", 0);
-		T::BenchmarkHelper::register_device(&owner, device(0));
-		let scope = Scope::Device(device(0));
-		Pallet::<T>::grant(
-			RawOrigin::Signed(owner).into(),
-			scope,
-			gateway.clone(),
-			SUBMIT,
-			None,
-			None,
-		)
-		.expect("the owner grants");
-		let info = T::Devices::device(&device(0)).expect("registered");
+		let (gateway, info) = submitting_gateway::<T>(0);
 		let path;
 
 		#[block]
@@ -130,26 +134,7 @@ mod benchmarks {
 	/// the device itself and on each group before it.
 	#[benchmark]
 	fn submit_path_through_groups(g: Linear<1, { T::MaxGroupsPerDevice::get() }>) {
-		let owner = funded::<T>("owner", 0);
-		let gateway = funded::<T>("gateway", 0);
-		T::BenchmarkHelper::register_device(&owner, device(0));
-		let mut last = 0;
-		for _ in 0..g {
-			last = group_of::<T>(&owner, 0, 0);
-			Pallet::<T>::add_to_group(RawOrigin::Signed(owner.clone()).into(), last, device(0))
-				.expect("the owner adds their device");
-		}
-		let scope = Scope::Group(last);
-		Pallet::<T>::grant(
-			RawOrigin::Signed(owner).into(),
-			scope,
-			gateway.clone(),
-			SUBMIT,
-			None,
-			None,
-		)
-		.expect("the owner grants");
-		let info = T::Devices::device(&device(0)).expect("registered");
+		let (gateway, info) = submitting_gateway::<T>(g);
 		let path;
 
 		#[block]

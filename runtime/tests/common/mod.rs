@@ -81,3 +81,25 @@ pub fn anchor(key: &sr25519::Pair, first: u64, count: u64) -> Anchor<MaxValues> 
 	let signature = key.sign(&statement.signing_hash(&System::block_hash(0)));
 	Anchor { statement, signature: MultiSignature::Sr25519(signature) }
 }
+
+/// The transaction extensions as a client sends them with a general transaction: no account,
+/// so nonce and tip are zero, and immortal.
+pub fn general_extensions() -> provena_runtime::TxExtension {
+	(
+		frame_system::AuthorizeCall::new(),
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(sp_runtime::generic::Era::Immortal),
+		frame_system::CheckNonce::from(0),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_system::WeightReclaim::new(),
+	)
+}
+
+/// `call` as a general transaction: the preamble names the extensions, no signature.
+pub fn general(call: provena_runtime::RuntimeCall) -> provena_runtime::UncheckedExtrinsic {
+	provena_runtime::UncheckedExtrinsic::new_transaction(call, general_extensions())
+}
