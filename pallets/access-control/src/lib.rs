@@ -678,8 +678,10 @@ pub mod pallet {
 							managers: None,
 						});
 					}
-					let managers =
-						Self::live_grants(who, device, &info).filter_map(manage).collect();
+					let managers = Self::live_grants(who, device, &info)
+						.map(|(_, grant)| grant)
+						.filter_map(manage)
+						.collect();
 					(info.owner, info.epoch, managers)
 				},
 				Scope::Group(group) => {
@@ -745,23 +747,33 @@ pub mod pallet {
 		}
 
 		/// The live grants `who` holds on `device` (as `info` describes it) in its current
-		/// ownership epoch: directly and through the groups it joined in that epoch (at most
-		/// `1 + MaxGroupsPerDevice`). A membership of this epoch is always of a group of the
-		/// current owner, who added it.
+		/// ownership epoch, each with where it was found: directly, then through the groups it
+		/// joined in that epoch (at most `1 + MaxGroupsPerDevice`). Lazy: the device's groups
+		/// are read only once its own grant has been passed, and each group's grant only when
+		/// reached. A membership of this epoch is always of a group of the current owner, who
+		/// added it.
 		fn live_grants<'a>(
 			who: &'a T::AccountId,
 			device: &DeviceId,
 			info: &'a DeviceInfo<T::AccountId>,
-		) -> impl Iterator<Item = GrantOf<T>> + 'a {
-			let direct = Grants::<T>::get(Scope::Device(*device), who)
-				.filter(|grant| grant.epoch == info.epoch && grant.owner == info.owner);
-			let through_groups = DeviceGroups::<T>::get(device)
-				.into_iter()
-				.filter(move |membership| membership.epoch == info.epoch)
-				.filter_map(move |membership| {
-					Grants::<T>::get(Scope::Group(membership.group), who)
+		) -> impl Iterator<Item = (GrantPath, GrantOf<T>)> + 'a {
+			let device = *device;
+			let direct = core::iter::once_with(move || {
+				Grants::<T>::get(Scope::Device(device), who)
+					.filter(|grant| grant.epoch == info.epoch && grant.owner == info.owner)
+			})
+			.flatten()
+			.map(|grant| (GrantPath::Direct, grant));
+			let through_groups = core::iter::once_with(move || DeviceGroups::<T>::get(device))
+				.flat_map(move |groups| {
+					groups.into_iter().filter(move |membership| membership.epoch == info.epoch)
+				})
+				.zip(1u32..)
+				.filter_map(move |(membership, n)| {
+					let grant = Grants::<T>::get(Scope::Group(membership.group), who)?;
+					Some((GrantPath::Group(n), grant))
 				});
-			direct.into_iter().chain(through_groups).filter(|grant| Self::is_live(grant))
+			direct.chain(through_groups).filter(|(_, grant)| Self::is_live(grant))
 		}
 
 		/// The live permissions `who` holds on `device` now, directly or through groups.
@@ -769,7 +781,7 @@ pub mod pallet {
 			match T::Devices::device(device) {
 				Some(info) if info.status != DeviceStatus::Decommissioned => {
 					Self::live_grants(who, device, &info)
-						.fold(Permissions::none(), |all, grant| all.union(grant.permissions))
+						.fold(Permissions::none(), |all, (_, grant)| all.union(grant.permissions))
 				},
 				_ => Permissions::none(),
 			}
@@ -968,24 +980,9 @@ pub mod pallet {
 			if info.status == DeviceStatus::Decommissioned {
 				return None;
 			}
-			let submits = |grant: &GrantOf<T>| {
-				grant.permissions.has(Permissions::SUBMIT) && Self::is_live(grant)
-			};
-			let direct = Grants::<T>::get(Scope::Device(*device), who)
-				.filter(|grant| grant.epoch == info.epoch && grant.owner == info.owner);
-			if direct.as_ref().is_some_and(submits) {
-				return Some(GrantPath::Direct);
-			}
-			let groups = DeviceGroups::<T>::get(device);
-			let mut walked = 0u32;
-			for membership in groups.iter().filter(|membership| membership.epoch == info.epoch) {
-				walked = walked.saturating_add(1);
-				let grant = Grants::<T>::get(Scope::Group(membership.group), who);
-				if grant.as_ref().is_some_and(submits) {
-					return Some(GrantPath::Group(walked));
-				}
-			}
-			None
+			Self::live_grants(who, device, info)
+				.find(|(_, grant)| grant.permissions.has(Permissions::SUBMIT))
+				.map(|(path, _)| path)
 		}
 
 		fn may_manage(who: &T::AccountId, device: &DeviceId) -> bool {
