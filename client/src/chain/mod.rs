@@ -317,6 +317,25 @@ impl Chain {
 		Ok(self.device_state(device).await?.map(|s| s.next_seq).unwrap_or(0))
 	}
 
+	/// The next sequence number of each of `devices`, all at one finalized block (0 for a
+	/// device that never anchored).
+	pub async fn next_seqs(&self, devices: &[DeviceId]) -> Result<Vec<u64>, Error> {
+		let at = self.finalized().await?;
+		let apis = at.runtime_apis();
+		let states = devices.iter().map(|device| {
+			let apis = &apis;
+			async move { apis.call(api::runtime_apis().telemetry_api().device_state(*device)).await }
+		});
+		use futures::StreamExt;
+		futures::stream::iter(states)
+			.buffered(32)
+			.collect::<Vec<_>>()
+			.await
+			.into_iter()
+			.map(|state| Ok(state.map_err(|e| self.lost(e))?.map_or(0, |s| s.next_seq)))
+			.collect()
+	}
+
 	/// A device's log records covering readings `from_seq ..= to_seq`, at most `limit`, as the
 	/// node serves them (`provena_history`, at the finalized head). `None` when the device
 	/// never anchored.

@@ -71,6 +71,11 @@ pub struct BenchArgs {
 	/// Readings per Merkle anchor.
 	#[arg(long, default_value_t = 1000)]
 	pub merkle_readings: u32,
+	/// Merkle anchors built before the Merkle scenario starts, on threads of their own; they
+	/// keep building while it runs, at most this many ahead. 0 builds each anchor as it is
+	/// sent, on the generator's own thread.
+	#[arg(long, default_value_t = 60_000)]
+	pub prebuild: usize,
 	/// The most transactions submitted and not yet in a block. Keep it under the node's pool
 	/// limit (`--pool-limit`, 8192 by default).
 	#[arg(long, default_value_t = 7000)]

@@ -1,6 +1,6 @@
 //! The scenarios' transactions: whose turn it is, their nonces, the devices' sequence numbers.
 
-use crate::{args::Scenario, cast::Cast};
+use crate::{args::Scenario, cast::Cast, prebuilt::Prebuilt};
 use anyhow::Result;
 use provena_client::{
 	chain::{
@@ -8,13 +8,14 @@ use provena_client::{
 		tx::{general_at, sign_at},
 		AtBlock, Bounded, Signed,
 	},
-	readings::{Batch, SignedAnchor, Statement},
+	readings::{Batch, KeyPair, SignedAnchor, Statement},
 	report::now_ms,
 };
 use provena_primitives::{
 	telemetry::{Anchor, Measurement, MetricName, Reading, TimeRange},
 	DeviceId,
 };
+use sp_core::H256;
 use subxt::utils::Static;
 
 /// Makes the scenario's transactions: whose turn it is, their nonces, the devices' sequence
@@ -26,8 +27,10 @@ pub struct Generator<'a> {
 	pub merkle_readings: u32,
 	/// Next nonce per account (device accounts first, then gateways).
 	pub nonces: Vec<u64>,
-	/// Next sequence number per device.
-	pub next_seq: &'a mut Vec<u64>,
+	/// Next sequence number per device (for the anchors built here, not ahead).
+	pub next_seq: Vec<u64>,
+	/// The Merkle scenario's anchors, built ahead on threads of their own.
+	pub prebuilt: Option<Prebuilt>,
 	pub turn: usize,
 	/// Per gateway, the next of its devices to anchor for.
 	pub fleet_turn: Vec<usize>,
@@ -46,44 +49,22 @@ pub struct Made {
 
 impl Generator<'_> {
 	fn single_anchor(&mut self, device: usize, count: u32) -> Result<SignedAnchor> {
-		let key = &self.cast.devices[device];
-		let id: DeviceId = key.public();
 		let first_seq = self.next_seq[device];
 		self.next_seq[device] += u64::from(count);
-		let stamp = now_ms();
-		let statement = if count == 1 {
-			// One reading: its leaf is the root, no tree to build.
-			let reading = bench_reading(id, first_seq, stamp);
-			Statement {
-				device: id,
-				first_seq,
-				count: 1,
-				root: reading.leaf(),
-				time: TimeRange { first_ms: stamp, last_ms: stamp },
-				payload_hash: None,
-				values: Default::default(),
-			}
-		} else {
-			let readings =
-				(0..u64::from(count)).map(|k| bench_reading(id, first_seq + k, stamp)).collect();
-			let batch = Batch::new(readings)?;
-			Statement {
-				device: id,
-				first_seq,
-				count,
-				root: batch.root(),
-				time: TimeRange { first_ms: stamp, last_ms: stamp },
-				payload_hash: None,
-				values: Default::default(),
-			}
-		};
-		let signature = key.sign(&statement.signing_hash(&self.cast.genesis));
-		Ok(Anchor { statement, signature })
+		build_anchor(&self.cast.devices[device], &self.cast.genesis, first_seq, count)
 	}
 
-	/// The next transaction of the scenario, signed against `at`.
-	pub fn next(&mut self, at: &AtBlock) -> Result<Made> {
+	/// The next transaction of the scenario, signed against `at`; `None` while the anchors
+	/// built ahead have run out.
+	pub fn next(&mut self, at: &AtBlock) -> Result<Option<Made>> {
 		let devices = self.cast.devices.len();
+		if let Some(prebuilt) = &mut self.prebuilt {
+			let Some((device, anchor)) = prebuilt.next()? else { return Ok(None) };
+			let readings = anchor.statement.count;
+			let call = api::transactions().telemetry().device_anchor(Static(anchor), None);
+			let tx = general_at(at, &call)?;
+			return Ok(Some(Made { tx, readings, per_anchor: readings, account: device }));
+		}
 		let turn = self.turn;
 		self.turn += 1;
 		let (account, tx, readings, per_anchor, general) = match self.scenario {
@@ -126,8 +107,39 @@ impl Generator<'_> {
 		if !general {
 			self.nonces[account] += 1;
 		}
-		Ok(Made { tx, readings, per_anchor, account })
+		Ok(Some(Made { tx, readings, per_anchor, account }))
 	}
+}
+
+/// The anchor of `count` readings of the device whose key is `key`, from `first_seq`, signed
+/// for the chain with `genesis`: one reading's leaf as the root, or the root of a Merkle batch.
+pub fn build_anchor(
+	key: &KeyPair,
+	genesis: &H256,
+	first_seq: u64,
+	count: u32,
+) -> Result<SignedAnchor> {
+	let id: DeviceId = key.public();
+	let stamp = now_ms();
+	let root = if count == 1 {
+		// One reading: its leaf is the root, no tree to build.
+		bench_reading(id, first_seq, stamp).leaf()
+	} else {
+		let readings =
+			(0..u64::from(count)).map(|k| bench_reading(id, first_seq + k, stamp)).collect();
+		Batch::new(readings)?.root()
+	};
+	let statement = Statement {
+		device: id,
+		first_seq,
+		count,
+		root,
+		time: TimeRange { first_ms: stamp, last_ms: stamp },
+		payload_hash: None,
+		values: Default::default(),
+	};
+	let signature = key.sign(&statement.signing_hash(genesis));
+	Ok(Anchor { statement, signature })
 }
 
 /// A bench reading: one temperature value, so its leaf commits a realistic record.

@@ -13,14 +13,16 @@ use crate::{
 	blocks::{fetch_block, memory_of, BlockSeen, Limits, Memory, Sent},
 	cast::Cast,
 	generator::{Generator, Made},
+	prebuilt::Prebuilt,
 };
 use anyhow::Result;
 use codec::Encode;
 use futures::{future::BoxFuture, stream::FuturesUnordered, StreamExt};
 use provena_client::chain::{account_of, tx::pool_refusal, AtBlock, Chain};
+use provena_primitives::DeviceId;
 use sp_core::H256;
 use std::{
-	collections::{HashMap, HashSet, VecDeque},
+	collections::{BTreeMap, HashMap, HashSet, VecDeque},
 	time::{Duration, Instant},
 };
 use subxt::{config::Header as _, utils::AccountId32};
@@ -51,6 +53,8 @@ pub struct Load {
 	pub refused_submits: u64,
 	/// The first such refusal's reason.
 	pub first_refusal: Option<String>,
+	/// Those refusals by reason.
+	pub refusals: BTreeMap<String, u64>,
 	/// Transactions the pool took that never reached a block.
 	pub dropped: u64,
 	/// The node's resident memory over time.
@@ -79,7 +83,6 @@ pub async fn run_scenario(
 	cast: &Cast,
 	args: &BenchArgs,
 	scenario: Scenario,
-	next_seq: &mut Vec<u64>,
 	limits: Limits,
 	quiet: bool,
 ) -> Result<Load> {
@@ -92,6 +95,18 @@ pub async fn run_scenario(
 		.await
 		.into_iter()
 		.collect::<Result<Vec<_>, _>>()?;
+	// Sequence numbers as the chain sees them: an earlier scenario's drops, or anchors a
+	// gateway batch had refused, left the chain behind what was sent.
+	let devices: Vec<DeviceId> = cast.devices.iter().map(|key| key.public()).collect();
+	let next_seq = chain.next_seqs(&devices).await?;
+	let prebuilt = match scenario {
+		Scenario::Merkle if args.prebuild > 0 => {
+			let prebuilt = Prebuilt::start(cast, &next_seq, args.merkle_readings, args.prebuild);
+			prebuilt.wait_for(args.prebuild, quiet)?;
+			Some(prebuilt)
+		},
+		_ => None,
+	};
 	let mut generator = Generator {
 		cast,
 		scenario,
@@ -99,6 +114,7 @@ pub async fn run_scenario(
 		merkle_readings: args.merkle_readings,
 		nonces,
 		next_seq,
+		prebuilt,
 		turn: 0,
 		fleet_turn: vec![0; cast.gateways.len()],
 		remarks: 0,
@@ -129,6 +145,7 @@ pub async fn run_scenario(
 		blocks: HashMap::new(),
 		refused_submits: 0,
 		first_refusal: None,
+		refusals: BTreeMap::new(),
 		dropped: 0,
 		memory: Vec::new(),
 		outstanding: HashMap::new(),
@@ -193,7 +210,9 @@ impl Load {
 									.push_back((Instant::now() + Duration::from_secs(1), made, hash)),
 								Some(why) => {
 									self.refused_submits += 1;
-									self.first_refusal.get_or_insert(why.to_string());
+									let why = why.to_string();
+									*self.refusals.entry(why.clone()).or_default() += 1;
+									self.first_refusal.get_or_insert(why);
 									// The nonce went unused: ask the node for it again.
 									let who = &accounts[made.account];
 									generator.nonces[made.account] = chain.next_nonce(who).await?;
@@ -257,7 +276,7 @@ impl Load {
 				},
 				Some((_, made, hash)) => (made, hash),
 				None => {
-					let made = generator.next(at)?;
+					let Some(made) = generator.next(at)? else { break };
 					let hash = made.tx.hash();
 					(made, hash)
 				},

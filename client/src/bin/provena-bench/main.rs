@@ -20,6 +20,7 @@ mod blocks;
 mod cast;
 mod generator;
 mod load;
+mod prebuilt;
 mod report;
 
 use clap::Parser;

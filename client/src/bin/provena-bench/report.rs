@@ -112,6 +112,7 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		"dropped": load.dropped,
 		"refused_at_submit": load.refused_submits,
 		"first_refusal": load.first_refusal,
+		"refusals": load.refusals,
 	})
 }
 
@@ -189,7 +190,6 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 	};
 	cast.set_up(chain, quiet).await?;
 
-	let mut next_seq = vec![0u64; cast.devices.len()];
 	let mut results = Vec::new();
 	for &scenario in &args.scenarios {
 		if !quiet {
@@ -200,8 +200,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 				args.duration
 			);
 		}
-		let load =
-			run_scenario(chain, &cast, &args, scenario, &mut next_seq, limits, quiet).await?;
+		let load = run_scenario(chain, &cast, &args, scenario, limits, quiet).await?;
 		let result = figures(&load, &cast, &args, scenario);
 		if !quiet {
 			eprintln!(
@@ -209,6 +208,15 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 				cell(&result["finalized_readings_per_s"], 1.0, 0),
 				cell(&result["submit_to_final_p99_s"], 1.0, 1)
 			);
+			if load.dropped > 0 || load.refused_submits > 0 {
+				eprintln!(
+					"  dropped {}, refused at submit {}:",
+					load.dropped, load.refused_submits
+				);
+				for (why, count) in &load.refusals {
+					eprintln!("    {count} × {why}");
+				}
+			}
 		}
 		results.push(result);
 	}
