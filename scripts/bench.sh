@@ -104,7 +104,7 @@ fi
 
 say "Benchmarking the dev node: 4 scenarios, ${warmup} s warm-up + ${duration} s measured each"
 "$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
-	--node-db "$out/dev-chain" $dev_keys \
+	--node-db "$out/dev-chain" --node-log "$out/dev-node.log" $dev_keys \
 	--warmup "$warmup" --duration "$duration" --max-in-flight 30000 --out "$out/dev.json" \
 	</dev/null | tee "$out/dev.md"
 kill "$node_pid" && wait "$node_pid" 2>/dev/null || true

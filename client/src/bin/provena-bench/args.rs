@@ -87,6 +87,10 @@ pub struct BenchArgs {
 	/// machine only).
 	#[arg(long)]
 	pub node_db: Option<PathBuf>,
+	/// The node's log file, to report how long its proposer took to build each full block
+	/// (same machine only; the node's own "Prepared block" lines).
+	#[arg(long)]
+	pub node_log: Option<PathBuf>,
 	/// The secret URI of the funded account that pays the run's accounts.
 	#[arg(long)]
 	pub funder: String,

@@ -13,10 +13,17 @@ use provena_client::{
 	report::percentile,
 };
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// A scenario's figures, from finalized blocks only (a block on a dropped fork counts for
 /// nothing).
-fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Value {
+fn figures(
+	load: &Load,
+	cast: &Cast,
+	args: &BenchArgs,
+	scenario: Scenario,
+	limits: Limits,
+) -> Value {
 	let (measure_from, measure_to) = (load.measure_from, load.measure_to);
 	let window = (measure_from, measure_to);
 	// Figures from finalized blocks only (a block on a dropped fork counts for nothing).
@@ -26,6 +33,8 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 	let (mut weight_shares, mut length_shares) = (Vec::new(), Vec::new());
 	let mut measured_found = 0u64;
 	let mut extrinsics_in_window = 0u64;
+	// Blocks of the measured window full by weight: number, weight share, our extrinsics.
+	let mut full_blocks = Vec::new();
 	for seen in load.blocks.values() {
 		let Some(final_at) = seen.finalized else { continue };
 		let mut readings = 0u64;
@@ -48,6 +57,9 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 			weight_shares.push(seen.weight_share);
 			length_shares.push(seen.length_share);
 			extrinsics_in_window += ours;
+			if seen.weight_share >= 0.95 && ours > 0 {
+				full_blocks.push((seen.number, seen.weight_share, ours));
+			}
 		}
 	}
 	let measured_sent =
@@ -79,6 +91,23 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 			}));
 		}
 	}
+	// What one of the scenario's extrinsics weighs, and how long the node's proposer took
+	// for one, in the full blocks of the measured window.
+	let weight_us: Vec<f64> = full_blocks
+		.iter()
+		.map(|(_, share, ours)| share * limits.normal_ref_time as f64 / 1e6 / *ours as f64)
+		.collect();
+	let proposer_us: Vec<f64> = match args.node_log.as_deref().map(proposal_times) {
+		Some(Ok(times)) => full_blocks
+			.iter()
+			.filter_map(|(number, _, ours)| Some(times.get(number)? * 1e3 / *ours as f64))
+			.collect(),
+		Some(Err(error)) => {
+			eprintln!("  (not reading the node's log: {error})");
+			Vec::new()
+		},
+		None => Vec::new(),
+	};
 	let readings_per_tx = match scenario {
 		Scenario::Remark | Scenario::Single => 1,
 		Scenario::Gateway => args.gateway_batch.min(cast.fleets[0].len() as u32),
@@ -98,6 +127,9 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 		"submit_to_final_p99_s": percentile(&mut to_final, 99.0),
 		"block_weight_share_mean": mean(&weight_shares),
 		"block_length_share_mean": mean(&length_shares),
+		"full_blocks": full_blocks.len(),
+		"weight_us_per_extrinsic": mean(&weight_us),
+		"proposer_us_per_extrinsic": mean(&proposer_us),
 		"node_rss_max_bytes": in_window.iter().map(|(_, m)| m.total).max(),
 		"node_rss_after_bytes": load.memory.last().map(|(_, m)| m.total),
 		"node_rss_1min_bytes": after_minute.first().map(|m| m.total),
@@ -116,6 +148,24 @@ fn figures(load: &Load, cast: &Cast, args: &BenchArgs, scenario: Scenario) -> Va
 	})
 }
 
+/// The time the node's proposer took to build each block, in ms by block number, from its
+/// log's "Prepared block for proposing at N (T ms) …" lines.
+fn proposal_times(log: &std::path::Path) -> Result<HashMap<u64, f64>> {
+	let text = std::fs::read(log).with_context(|| format!("reading {}", log.display()))?;
+	let mut times = HashMap::new();
+	for line in String::from_utf8_lossy(&text).lines() {
+		let Some((_, rest)) = line.split_once("Prepared block for proposing at ") else {
+			continue;
+		};
+		let Some((number, rest)) = rest.split_once(" (") else { continue };
+		let Some((ms, _)) = rest.split_once(" ms)") else { continue };
+		if let (Ok(number), Ok(ms)) = (number.parse::<u64>(), ms.parse::<f64>()) {
+			times.insert(number, ms);
+		}
+	}
+	Ok(times)
+}
+
 fn cell(value: &Value, scale: f64, decimals: usize) -> String {
 	value.as_f64().map(|v| format!("{:.*}", decimals, v * scale)).unwrap_or_else(|| "–".into())
 }
@@ -123,12 +173,12 @@ fn cell(value: &Value, scale: f64, decimals: usize) -> String {
 /// The results as a Markdown table, with the ratios to the baseline.
 fn table(results: &[Value]) -> String {
 	let mut out = String::from(
-		"| scenario | readings/tx | readings/s included | readings/s finalized | tx/block | submit→block p50 / p99 (s) | submit→final p50 / p99 (s) | block weight used | block length used | node RSS max (MiB) | node RSS after (MiB) | node DB after (MiB) |\n\
-		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		"| scenario | readings/tx | readings/s included | readings/s finalized | tx/block | submit→block p50 / p99 (s) | submit→final p50 / p99 (s) | block weight used | block length used | µs per tx: weight / proposer | node RSS max (MiB) | node RSS after (MiB) | node DB after (MiB) |\n\
+		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 	);
 	for r in results {
 		out += &format!(
-			"| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} % | {} % | {} | {} | {} |\n",
+			"| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} % | {} % | {} / {} | {} | {} | {} |\n",
 			r["label"].as_str().unwrap_or_default(),
 			r["readings_per_extrinsic"],
 			cell(&r["included_readings_per_s"], 1.0, 0),
@@ -140,6 +190,8 @@ fn table(results: &[Value]) -> String {
 			cell(&r["submit_to_final_p99_s"], 1.0, 1),
 			cell(&r["block_weight_share_mean"], 100.0, 0),
 			cell(&r["block_length_share_mean"], 100.0, 0),
+			cell(&r["weight_us_per_extrinsic"], 1.0, 1),
+			cell(&r["proposer_us_per_extrinsic"], 1.0, 1),
 			cell(&r["node_rss_max_bytes"], 1.0 / (1024.0 * 1024.0), 0),
 			cell(&r["node_rss_after_bytes"], 1.0 / (1024.0 * 1024.0), 0),
 			cell(&r["node_db_after_bytes"], 1.0 / (1024.0 * 1024.0), 0),
@@ -201,7 +253,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 			);
 		}
 		let load = run_scenario(chain, &cast, &args, scenario, limits, quiet).await?;
-		let result = figures(&load, &cast, &args, scenario);
+		let result = figures(&load, &cast, &args, scenario, limits);
 		if !quiet {
 			eprintln!(
 				"  finalized {} readings/s, p99 submit→final {} s",
@@ -247,4 +299,29 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 		println!("{human}");
 	}
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::proposal_times;
+
+	#[test]
+	fn proposal_times_come_from_the_node_s_prepared_block_lines() {
+		let dir = tempfile::tempdir().expect("a temporary directory");
+		let log = dir.path().join("node.log");
+		let lines = [
+			"2026-12-03 02:49:49 🎁 Prepared block for proposing at 45 (1051 ms) hash: 0xdc; \
+			 parent_hash: 0x3d; end: HitBlockWeightLimit; extrinsics_count: 6076",
+			"2026-12-03 02:49:50 💤 Idle (0 peers), best: #45 (0xdcc1…67), finalized #44",
+			"2026-12-03 02:49:55 🎁 Prepared block for proposing at 46 (7 ms) hash: 0x03; \
+			 parent_hash: 0xe9; end: NoMoreTransactions; extrinsics_count: 1",
+			"a line cut off: Prepared block for proposing at 47 (",
+		];
+		std::fs::write(&log, lines.join("\n")).expect("written");
+		let times = proposal_times(&log).expect("read");
+		assert_eq!(times.len(), 2);
+		assert_eq!(times[&45], 1051.0);
+		assert_eq!(times[&46], 7.0);
+		assert!(proposal_times(&dir.path().join("missing.log")).is_err());
+	}
 }
