@@ -84,11 +84,16 @@ fn the_nonce_fee_and_signature_checks_and_the_call_give_unused_weight_back_to_th
 		let unused = Weights::device_anchor(0, pallet_telemetry::MAX_LOG_PEAKS)
 			- Weights::device_anchor(0, 0);
 		assert!(unused.ref_time() > 0);
-		// And the base weight's check of a sender's signature, which this has not.
-		let signature =
-			<<Runtime as pallet_telemetry::Config>::AccountSignatureWeight as Get<Weight>>::get();
-		assert!(signature.ref_time() > 0);
-		assert_eq!(consumed, base + declared + bytes - given_back - unused - signature);
+		// And what the base weight spends on a sender, which this has not.
+		let sender = <<Runtime as pallet_telemetry::Config>::SenderWeight as Get<Weight>>::get();
+		assert_eq!(
+			sender,
+			provena_runtime::configs::sender_signature_check()
+				+ provena_runtime::configs::sender_extensions_compute()
+		);
+		assert!(sender.ref_time() > provena_runtime::configs::sender_signature_check().ref_time());
+		assert!(sender.ref_time() < base.ref_time(), "the base keeps what every extrinsic does");
+		assert_eq!(consumed, base + declared + bytes - given_back - unused - sender);
 	});
 }
 

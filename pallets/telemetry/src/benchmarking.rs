@@ -298,7 +298,7 @@ mod benchmarks {
 	/// One sr25519 signature checked, over a message of 64 bytes: what the extrinsic base
 	/// weight (`benchmark overhead`, on sr25519-signed remarks) spends on the sender's
 	/// signature, which a device-authorized anchor does not have (the runtime's
-	/// `AccountSignatureWeight`). The shortest message a sender signs costs the least, so the
+	/// `SenderWeight`). The shortest message a sender signs costs the least, so the
 	/// part given back is not overstated.
 	#[benchmark]
 	fn account_signature_check() {

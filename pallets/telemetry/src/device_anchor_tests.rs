@@ -604,7 +604,7 @@ mod refunds {
 					.authorize(TransactionSource::InBlock)
 					.expect("device_anchor is authorized by the pallet")
 					.expect("valid");
-				assert_eq!(unspent, AccountSignatureWeight::get());
+				assert_eq!(unspent, SenderWeight::get());
 				let origin = frame_system::RawOrigin::Authorized.into();
 				let info = Telemetry::device_anchor(origin, anchor, None).expect("anchored");
 				let actual = W::device_anchor(0, seq.count_ones());

@@ -266,12 +266,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type AnchorLongevity: Get<u64>;
 
-		/// What the runtime's extrinsic base weight includes for checking the sender's
-		/// signature (`benchmark overhead` measures the base on signed remarks). A
-		/// device-authorized anchor has no sender and no such signature: its authorization
-		/// checks the device's and pays for that, and gives this back to the block.
+		/// What the runtime's extrinsic base weight spends on a transaction's sender
+		/// (`benchmark overhead` measures the base on signed remarks): the check of the
+		/// sender's signature, and the work of the extensions that check the sender's nonce and
+		/// take its fee. A device-authorized anchor has no sender: its authorization checks the
+		/// device's signature and pays for that, and gives this back to the block.
 		#[pallet::constant]
-		type AccountSignatureWeight: Get<Weight>;
+		type SenderWeight: Get<Weight>;
 
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -863,7 +864,7 @@ pub mod pallet {
 		/// (device, `first_seq`), so two anchors for one slot never both wait, and the sequence
 		/// number after it; it requires the one it starts at unless the device is there already.
 		/// Their priority is zero: never above a fee-paying transaction. A valid anchor gives
-		/// back `AccountSignatureWeight`: the signature check of a sender it does not have.
+		/// back `SenderWeight`: what the base weight spends on a sender it does not have.
 		pub fn authorize_device_anchor(
 			source: TransactionSource,
 			anchor: &AnchorOf<T>,
@@ -885,8 +886,8 @@ pub mod pallet {
 			if statement.first_seq > checked.state.next_seq {
 				validity = validity.and_requires((device, b"next", statement.first_seq));
 			}
-			// Unspent: the sender's signature check the extrinsic base weight counts.
-			Ok((validity.build()?, T::AccountSignatureWeight::get()))
+			// Unspent: what the extrinsic base weight counts for a sender.
+			Ok((validity.build()?, T::SenderWeight::get()))
 		}
 
 		/// A refusal of a device-authorized anchor, as the transaction pool reports it.

@@ -54,7 +54,7 @@ parameter_types! {
 	pub static MaxAnchorsPerBlock: u32 = 2;
 	pub const MaxPooledAhead: u64 = 4;
 	pub const AnchorLongevity: u64 = 32;
-	pub const AccountSignatureWeight: Weight = Weight::from_parts(2_000_000, 0);
+	pub const SenderWeight: Weight = Weight::from_parts(2_000_000, 0);
 }
 
 impl pallet_telemetry::Config for Test {
@@ -74,7 +74,7 @@ impl pallet_telemetry::Config for Test {
 	type MaxAnchorsPerBlock = MaxAnchorsPerBlock;
 	type MaxPooledAhead = MaxPooledAhead;
 	type AnchorLongevity = AnchorLongevity;
-	type AccountSignatureWeight = AccountSignatureWeight;
+	type SenderWeight = SenderWeight;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Directory;
