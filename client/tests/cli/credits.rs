@@ -142,9 +142,10 @@ async fn the_pool_refuses_device_anchors_that_would_fail_and_none_is_included() 
 	// With another key's signature.
 	let stranger = KeyPair::from_uri(Scheme::Sr25519, "//a-stranger").unwrap();
 	refused(send(anchor(&key, &stranger, &genesis, 0, 1)).await, "bad signature");
-	// Further ahead of the device's log than the pool holds (16 anchors of its size on this
-	// runtime).
-	refused(send(anchor(&key, &key, &genesis, 17, 1)).await, "valid in the future");
+	// Further ahead of the device's log than the pool holds (`MaxPooledAhead` anchors of its
+	// size).
+	let ahead = chain.max_pooled_ahead().await.expect("the constant");
+	refused(send(anchor(&key, &key, &genesis, ahead + 1, 1)).await, "valid in the future");
 
 	// A good one is taken, and included.
 	send(anchor(&key, &key, &genesis, 0, 2)).await.expect("a paid anchor at the next sequence");

@@ -259,8 +259,11 @@ impl pallet_telemetry::Config for Runtime {
 	/// A device sampling every second and anchoring each reading makes six anchors a block;
 	/// sixteen leaves room to catch up, and no device takes a block for itself.
 	type MaxAnchorsPerBlock = ConstU32<16>;
-	/// The pool holds up to 16 of a device's anchors ahead of its log: a block's worth.
-	type MaxPooledAhead = ConstU64<16>;
+	/// The pool holds up to 32 of a device's anchors ahead of its log: the most a device may
+	/// have in the next block, and as many again, because the pool checks a new anchor against
+	/// the best block it has caught up with, which under load can be a block behind the one
+	/// the sender has seen included.
+	type MaxPooledAhead = ConstU64<32>;
 	/// A device-authorized anchor waits at most 64 blocks (6.4 minutes) in the pool.
 	type AnchorLongevity = ConstU64<64>;
 	type SenderWeight = SenderWeight;
