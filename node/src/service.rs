@@ -344,16 +344,7 @@ fn new_full_with<
 			network,
 			sync: Arc::new(sync_service),
 			notification_service: grandpa_notification_service,
-			// Votes trail the best block by one block, not the SDK default's two: Aura has
-			// one author per slot, so a block with a child built on it is rarely reorganized,
-			// and a reading is final a block (6 s) sooner. A vote for a block that is
-			// reorganized all the same finalizes only what the forks share: safety does not
-			// depend on this rule. The rule keeping a quarter of the unfinalized chain out of
-			// the vote stays.
-			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::new()
-				.add(sc_consensus_grandpa::BeforeBestBlockBy(1))
-				.add(sc_consensus_grandpa::ThreeQuartersOfTheUnfinalizedChain)
-				.build(),
+			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
 			prometheus_registry,
 			shared_voter_state,
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
