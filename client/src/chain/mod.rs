@@ -320,13 +320,13 @@ impl Chain {
 	/// The next sequence number of each of `devices`, all at one finalized block (0 for a
 	/// device that never anchored).
 	pub async fn next_seqs(&self, devices: &[DeviceId]) -> Result<Vec<u64>, Error> {
+		use futures::StreamExt;
 		let at = self.finalized().await?;
 		let apis = at.runtime_apis();
 		let states = devices.iter().map(|device| {
 			let apis = &apis;
 			async move { apis.call(api::runtime_apis().telemetry_api().device_state(*device)).await }
 		});
-		use futures::StreamExt;
 		futures::stream::iter(states)
 			.buffered(32)
 			.collect::<Vec<_>>()

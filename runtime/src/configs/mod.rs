@@ -278,7 +278,7 @@ parameter_types! {
 	/// sr25519-signed remarks, so it includes each remark's sender signature check and the
 	/// work of the nonce and fee extensions on the sender's account. Each is benchmarked
 	/// alone: [`sender_signature_check`], and [`sender_extensions_compute`].
-	pub SenderWeight: Weight = sender_signature_check() + sender_extensions_compute();
+	pub SenderWeight: Weight = sender_signature_check().saturating_add(sender_extensions_compute());
 }
 
 /// One sr25519 signature check (telemetry's `account_signature_check` benchmark).
@@ -299,7 +299,7 @@ pub fn sender_extensions_compute() -> Weight {
 	let fee =
 		crate::weights::pallet_transaction_payment::WeightInfo::<Runtime>::charge_transaction_payment();
 	let compute = |weight: Weight| Weight::from_parts(weight.saturating_sub(account).ref_time(), 0);
-	compute(nonce) + compute(fee)
+	compute(nonce).saturating_add(compute(fee))
 }
 
 /// Registers benchmark devices in the real device registry, funding their owner first.
