@@ -283,7 +283,8 @@ parameter_types! {
 
 /// One sr25519 signature check (telemetry's `account_signature_check` benchmark).
 pub fn sender_signature_check() -> Weight {
-	<pallet_telemetry::weights::SubstrateWeight<Runtime> as pallet_telemetry::WeightInfo>::account_signature_check()
+	use pallet_telemetry::WeightInfo as _;
+	<Runtime as pallet_telemetry::Config>::WeightInfo::account_signature_check()
 }
 
 /// The compute of the nonce and fee extensions, from their benchmarks (`check_nonce`,
@@ -295,9 +296,9 @@ pub fn sender_extensions_compute() -> Weight {
 	use frame_system::ExtensionsWeightInfo as _;
 	use pallet_transaction_payment::WeightInfo as _;
 	let account = <Runtime as frame_system::Config>::DbWeight::get().reads_writes(1, 1);
-	let nonce = crate::weights::frame_system_extensions::WeightInfo::<Runtime>::check_nonce();
+	let nonce = <Runtime as frame_system::Config>::ExtensionsWeightInfo::check_nonce();
 	let fee =
-		crate::weights::pallet_transaction_payment::WeightInfo::<Runtime>::charge_transaction_payment();
+		<Runtime as pallet_transaction_payment::Config>::WeightInfo::charge_transaction_payment();
 	let compute = |weight: Weight| Weight::from_parts(weight.saturating_sub(account).ref_time(), 0);
 	compute(nonce).saturating_add(compute(fee))
 }
