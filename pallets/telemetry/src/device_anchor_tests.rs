@@ -39,9 +39,17 @@ fn refused_at_pool(call: &TelemetryCall<Test>) -> TransactionValidityError {
 	authorize(call, TransactionSource::External).expect_err("the pool refuses it")
 }
 
+/// Authorizes `call` as a block does: among its extrinsics, after its initialization.
+fn authorize_in_block(
+	call: &TelemetryCall<Test>,
+) -> Result<ValidTransaction, TransactionValidityError> {
+	System::note_finished_initialize();
+	authorize(call, TransactionSource::InBlock)
+}
+
 /// The reason a block refuses `call`.
 fn refused_in_block(call: &TelemetryCall<Test>) -> TransactionValidityError {
-	authorize(call, TransactionSource::InBlock).expect_err("the block refuses it")
+	authorize_in_block(call).expect_err("the block refuses it")
 }
 
 /// A pallet error as the pool reports it: `Custom` with the error's index.
@@ -53,7 +61,7 @@ fn custom(error: Error<Test>) -> TransactionValidityError {
 /// Includes `call` as a block would: authorized in the block, then dispatched with the origin
 /// the authorization gives.
 fn include(call: TelemetryCall<Test>) -> sp_runtime::DispatchResult {
-	authorize(&call, TransactionSource::InBlock).map_err(|e| {
+	authorize_in_block(&call).map_err(|e| {
 		DispatchError::Other(if e == InvalidTransaction::Stale.into() {
 			"stale"
 		} else {
@@ -219,7 +227,36 @@ mod authorize {
 				refused_in_block(&call(device.anchor(1, 1), None)),
 				InvalidTransaction::Future.into()
 			);
-			assert!(authorize(&call(device.anchor(0, 1), None), TransactionSource::InBlock).is_ok());
+			assert!(authorize_in_block(&call(device.anchor(0, 1), None)).is_ok());
+		});
+	}
+
+	/// The pool checks an imported block's anchors alone against the block's parent, to
+	/// learn what they provide: there a device's later anchors in the block start ahead of
+	/// its log, by any distance, and the block's rate is the block's business.
+	#[test]
+	fn the_pool_learns_what_an_imported_blocks_anchors_provide() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			buy(&device, 1);
+			let far = MaxPooledAhead::get() + 1;
+			// Outside a block's extrinsics, as the pool's own block is initialized.
+			System::initialize(&2, &System::parent_hash(), &Default::default());
+			let learnt = authorize(&call(device.anchor(far, 1), None), TransactionSource::InBlock)
+				.expect("valid behind the anchors before it");
+			let next =
+				|seq: u64| codec::Encode::encode(&("ProvenaAnchor", (device.id(), b"next", seq)));
+			assert!(learnt.provides.contains(&next(far + 1)), "it provides the slot after it");
+			assert_eq!(learnt.requires, vec![next(far)], "it follows the block's earlier anchors");
+			// The pool itself holds it only so far ahead, and a block only at the next slot.
+			assert_eq!(
+				refused_at_pool(&call(device.anchor(far, 1), None)),
+				InvalidTransaction::Future.into()
+			);
+			assert_eq!(
+				refused_in_block(&call(device.anchor(far, 1), None)),
+				InvalidTransaction::Future.into()
+			);
 		});
 	}
 

@@ -421,6 +421,11 @@ pub mod pallet {
 		/// Entering the transaction pool: it may start up to `MaxPooledAhead` anchors of its
 		/// size after the device's next sequence number, and wait there.
 		Pool,
+		/// Part of a block the pool imports, checked alone against the block's parent so the
+		/// pool learns what it provides: the device's anchors before it in that block are not
+		/// counted yet, so it may start any distance ahead, and the block's rate is not
+		/// checked (the block itself was).
+		Imported,
 		/// Being included in a block: it must start at the device's next sequence number.
 		Block,
 		/// Being dispatched, right after its authorization in the block: as `Block`, without
@@ -839,6 +844,7 @@ pub mod pallet {
 			let ahead = statement.first_seq.saturating_sub(state.next_seq);
 			let allowed = match check {
 				Check::Pool => T::MaxPooledAhead::get().saturating_mul(statement.count.into()),
+				Check::Imported => Seq::MAX,
 				Check::Block | Check::Dispatch => 0,
 			};
 			ensure!(ahead <= allowed, Error::<T>::NotNextSequence);
@@ -846,7 +852,8 @@ pub mod pallet {
 			// device has no anchors yet; only a block counts them.
 			let block = frame_system::Pallet::<T>::block_number();
 			let in_block = if state.last_anchor_block == block { state.block_anchors } else { 0 };
-			let room = check == Check::Pool || in_block < T::MaxAnchorsPerBlock::get();
+			let room = matches!(check, Check::Pool | Check::Imported)
+				|| in_block < T::MaxAnchorsPerBlock::get();
 			ensure!(room, Error::<T>::RateLimited);
 			if check != Check::Dispatch {
 				ensure!(Self::signed_by_device(anchor, &info), Error::<T>::BadSignature);
@@ -855,7 +862,9 @@ pub mod pallet {
 		}
 
 		/// Whether a device-authorized anchor may enter the pool (`source` external or local)
-		/// or a block (`InBlock`); see [`Pallet::device_anchor`]. Refusals name the standard
+		/// or a block (`InBlock`, among the block's extrinsics); see [`Pallet::device_anchor`].
+		/// `InBlock` anywhere else is the pool learning what an imported block's anchor
+		/// provides ([`Check::Imported`]). Refusals name the standard
 		/// reasons where there is one (`Stale`, `Future`, `Payment`, `ExhaustsResources`,
 		/// `BadProof`), else `Custom` with the index of this pallet's error, as the chain's
 		/// metadata lists them.
@@ -870,8 +879,17 @@ pub mod pallet {
 			anchor: &AnchorOf<T>,
 			payload: &Option<PayloadOf<T>>,
 		) -> TransactionValidityWithRefund {
-			let check =
-				if source == TransactionSource::InBlock { Check::Block } else { Check::Pool };
+			// The pool also says `InBlock` when it checks an imported block's transactions
+			// against the block's parent; only a block's extrinsics are checked in their place.
+			let applying = matches!(
+				frame_system::Pallet::<T>::execution_phase(),
+				Some(frame_system::Phase::ApplyExtrinsic(_))
+			);
+			let check = match source {
+				TransactionSource::InBlock if applying => Check::Block,
+				TransactionSource::InBlock => Check::Imported,
+				TransactionSource::External | TransactionSource::Local => Check::Pool,
+			};
 			let payload = payload.as_deref().map(|p| p.as_slice());
 			let checked = Self::check_device_anchor(anchor, payload, check)
 				.map_err(Self::invalid_transaction)?;
