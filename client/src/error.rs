@@ -253,21 +253,52 @@ pub enum CryptoError {
 	/// A sealed data key that holds something else than 32 bytes.
 	#[error("a sealed data key must hold 32 bytes")]
 	BadKeyLength,
-	/// The payload was encrypted under another data key.
+	/// The payload names another data key than the one derived for its epoch: another
+	/// owner's (the device changed hands), or a key sealed by mistake.
 	#[error(
-		"the payload was encrypted with data key {payload_key}, this key is {this_key} (the \
-		 device's key was rotated since; ask its owner for a grant with the older key)"
+		"the payload was encrypted with data key {payload_key} of epoch {epoch}, and the key this \
+		 account has for that epoch is another data key, {this_key} (the device changed owner, or \
+		 the sealed key is wrong)"
 	)]
 	OtherKey {
+		/// The payload's epoch.
+		epoch: u32,
 		/// The id of the key the payload names, hex.
 		payload_key: String,
 		/// The id of the key given, hex.
 		this_key: String,
 	},
+	/// The payload is of a later epoch than the key given.
+	#[error(
+		"this key is of epoch {have} and cannot give the key of epoch {need}: a reader is given \
+		 each new epoch's key by the device's owner (`provena rotate --resume`), and never after \
+		 losing READ"
+	)]
+	LaterEpoch {
+		/// The epoch of the key given.
+		have: u32,
+		/// The epoch needed.
+		need: u32,
+	},
+	/// The device has used every epoch its keys have.
+	#[error(
+		"the device's data key is at epoch {epoch}, past the last one ({}): register a new \
+		 device key to encrypt again", provena_primitives::DATA_KEY_EPOCHS - 1
+	)]
+	EpochsExhausted {
+		/// The epoch asked for.
+		epoch: u32,
+	},
+	/// The recipient's encryption key is of small order.
+	#[error(
+		"the encryption key is a point of small order (all zeros among them): anything sealed \
+		 to it could be opened by anyone, so nothing is"
+	)]
+	WeakRecipient,
 	/// Authentication failed.
 	#[error("the payload does not decrypt: altered, or made for another anchor")]
 	Altered,
 	/// Bytes that are not a Provena payload.
-	#[error("not a Provena encrypted payload (no PV1 header)")]
+	#[error("not a Provena encrypted payload (no PV2 header)")]
 	NotAPayload,
 }

@@ -64,6 +64,13 @@ fn check_metric(name: &str) -> Result<(), String> {
 	Ok(())
 }
 
+/// A metric name as the chain takes it, checked (`--public temperature`).
+pub fn metric_name(name: &str) -> Result<provena_primitives::telemetry::MetricName, Error> {
+	let name = name.trim();
+	check_metric(name).map_err(Error::input)?;
+	Ok(provena_primitives::telemetry::MetricName::truncate_from(name.as_bytes().to_vec()))
+}
+
 fn checked_values(values: BTreeMap<String, f64>) -> Result<BTreeMap<String, i64>, String> {
 	if values.is_empty() {
 		return Err("a reading needs at least one value".into());

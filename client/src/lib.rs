@@ -8,7 +8,10 @@
 //!
 //! - [`readings`]: consecutive readings into Merkle batches and device-signed anchors.
 //! - [`keys`]: key files (0600) for devices and accounts, and accounts' encryption keys.
-//! - [`crypto`]: device data keys sealed to grantees, and encrypted payloads.
+//! - [`crypto`]: device data keys in epochs, derived from the owner's secret, sealed to
+//!   readers, and encrypted payloads.
+//! - [`access`]: READ against the chain: which key encrypts now, which opens a payload, and
+//!   giving the epoch in force to every reader.
 //! - [`input`]: readings from JSON Lines, CSV and the command line.
 //! - [`store`]: the gateway's SQLite store of readings, proofs and anchors.
 //! - [`chain`]: the typed chain API (subxt), the one transaction pipeline, typed events.
@@ -19,6 +22,7 @@
 //! - [`process`]: logging, the async runtime and exit codes for the binaries.
 //! - [`Error`]: what can go wrong, with its causes kept.
 
+pub mod access;
 pub mod bundle;
 pub mod chain;
 pub mod crypto;

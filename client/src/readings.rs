@@ -14,7 +14,7 @@ use provena_primitives::{
 };
 use sp_core::{crypto::SecretStringError, ed25519, hexdisplay::HexDisplay, sr25519, Pair, H256};
 use sp_runtime::{BoundedVec, MultiSignature};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An anchor as the Provena runtime accepts it.
 pub type SignedAnchor = Anchor<MaxPublicValues>;
@@ -116,13 +116,15 @@ impl Batch {
 		batch_proof(&self.leaves, index)
 	}
 
-	/// The values made public for alert rules: every value of a single reading; for a batch,
-	/// the lowest and highest value of each metric with the reading it came from (what any
-	/// bound would catch first). At most [`MAX_PUBLIC_VALUES`], metrics in name order.
-	pub fn public_values(&self) -> Vec<PublicValue> {
+	/// The values made public, for the metrics in `public` only (those with an alert rule,
+	/// and those the user chose to publish; the chain sees nothing of the others): every such
+	/// value of a single reading; for a batch, the lowest and highest value of each such metric
+	/// with the reading it came from (what any bound would catch first). At most
+	/// [`MAX_PUBLIC_VALUES`], metrics in name order.
+	pub fn public_values(&self, public: &BTreeSet<MetricName>) -> Vec<PublicValue> {
 		let mut extremes: BTreeMap<MetricName, (PublicValue, PublicValue)> = BTreeMap::new();
 		for reading in &self.readings {
-			for measurement in &reading.values {
+			for measurement in reading.values.iter().filter(|m| public.contains(&m.metric)) {
 				let value = PublicValue {
 					seq: reading.seq,
 					metric: measurement.metric.clone(),
@@ -154,8 +156,12 @@ impl Batch {
 	}
 
 	/// What the device states about this batch, with the hash of the payload that travels with
-	/// it (if one does).
-	pub fn statement(&self, payload_hash: Option<H256>) -> Statement {
+	/// it (if one does) and the values of the `public` metrics.
+	pub fn statement(
+		&self,
+		payload_hash: Option<H256>,
+		public: &BTreeSet<MetricName>,
+	) -> Statement {
 		let times = self.readings.iter().map(|reading| reading.timestamp_ms);
 		AnchorStatement {
 			device: self.device(),
@@ -167,20 +173,22 @@ impl Batch {
 				last_ms: times.max().unwrap_or_default(),
 			},
 			payload_hash,
-			values: BoundedVec::truncate_from(self.public_values()),
+			values: BoundedVec::truncate_from(self.public_values(public)),
 		}
 	}
 
 	/// The batch's anchor, signed by `signer` for the chain with `genesis_hash`, committing the
-	/// `payload` that will travel with it (the chain refuses any other).
+	/// `payload` that will travel with it (the chain refuses any other) and publishing the
+	/// values of the `public` metrics.
 	pub fn sign(
 		&self,
 		signer: &KeyPair,
 		genesis_hash: &H256,
 		payload: Option<&[u8]>,
+		public: &BTreeSet<MetricName>,
 	) -> SignedAnchor {
 		let payload_hash = payload.map(|p| H256(sp_crypto_hashing::blake2_256(p)));
-		let statement = self.statement(payload_hash);
+		let statement = self.statement(payload_hash, public);
 		let signature = signer.sign(&statement.signing_hash(genesis_hash));
 		Anchor { statement, signature }
 	}
@@ -332,18 +340,22 @@ mod tests {
 	}
 
 	#[test]
-	fn a_batch_publishes_each_metrics_extremes() {
+	fn a_batch_publishes_each_public_metrics_extremes_and_nothing_else() {
 		let temps = [4_000, 9_000, 3_000, 5_000];
 		let batch = Batch::new(
 			temps.iter().enumerate().map(|(seq, t)| reading(1, seq as u64, *t)).collect(),
 		)
 		.unwrap();
+		let t: BTreeSet<MetricName> = [MetricName::truncate_from(b"t".to_vec())].into();
 		let values: Vec<(Seq, i64)> =
-			batch.public_values().iter().map(|v| (v.seq, v.value)).collect();
+			batch.public_values(&t).iter().map(|v| (v.seq, v.value)).collect();
 		assert_eq!(values, vec![(2, 3_000), (1, 9_000)]);
+		assert!(batch.public_values(&BTreeSet::new()).is_empty());
+		let other: BTreeSet<MetricName> = [MetricName::truncate_from(b"rh".to_vec())].into();
+		assert!(batch.public_values(&other).is_empty());
 
 		let single = Batch::new(vec![reading(1, 0, 4_000)]).unwrap();
-		assert_eq!(single.public_values().len(), 1);
+		assert_eq!(single.public_values(&t).len(), 1);
 		assert_eq!(single.root(), single.leaves()[0]);
 	}
 
@@ -353,7 +365,7 @@ mod tests {
 		let signer = KeyPair::from_uri(Scheme::Sr25519, "//device").unwrap();
 		let other = KeyPair::from_uri(Scheme::Sr25519, "//other").unwrap();
 		let genesis = H256::repeat_byte(1);
-		let anchor = batch.sign(&signer, &genesis, None);
+		let anchor = batch.sign(&signer, &genesis, None, &BTreeSet::new());
 		let hash = anchor.statement.signing_hash(&genesis);
 		assert!(signer.key().verify(&hash, &anchor.signature));
 		assert!(!other.key().verify(&hash, &anchor.signature));

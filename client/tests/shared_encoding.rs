@@ -53,7 +53,9 @@ fn build() -> Fixture {
 	// ed25519 signatures are deterministic, so the whole fixture is reproducible.
 	let signer = KeyPair::from_uri(Scheme::Ed25519, "//Alice//device//2").unwrap();
 	let batch = Batch::new(readings()).unwrap();
-	let anchor = batch.sign(&signer, &genesis(), None);
+	// The demo's heart-rate rule makes the metric public.
+	let public = [MetricName::truncate_from(b"heart_rate_bpm".to_vec())].into();
+	let anchor = batch.sign(&signer, &genesis(), None, &public);
 	let proofs = (40..48).map(|seq| batch.proof(seq).unwrap()).collect();
 	(genesis(), signer.key(), readings(), anchor, proofs)
 }

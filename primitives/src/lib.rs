@@ -202,6 +202,49 @@ pub enum GrantPath {
 	Group(u32),
 }
 
+/// How many data-key epochs a device has under one owner. An owner's data keys form a
+/// backward hash chain: the key of epoch `e` is the device's seed hashed
+/// `DATA_KEY_EPOCHS - 1 - e` times, so a key derives every earlier epoch's key and no later
+/// one. An epoch at or past this bound has no key: the client refuses to encrypt under it.
+pub const DATA_KEY_EPOCHS: u32 = 1 << 16;
+
+/// A 32-byte little-endian value: `first`, thirty `fill` bytes, then `last`.
+const fn bytes(first: u8, fill: u8, last: u8) -> [u8; 32] {
+	let mut value = [fill; 32];
+	value[0] = first;
+	value[31] = last;
+	value
+}
+
+/// Every 255-bit encoding of an x25519 point of small order (p = 2²⁵⁵ − 19): 0, 1, the two
+/// u-coordinates of order 8, p − 1, p and p + 1, little-endian.
+pub const SMALL_ORDER_X25519: [[u8; 32]; 7] = [
+	bytes(0, 0, 0),
+	bytes(1, 0, 0),
+	[
+		0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4,
+		0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49,
+		0xb8, 0x00,
+	],
+	[
+		0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef,
+		0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f,
+		0x11, 0x57,
+	],
+	bytes(0xec, 0xff, 0x7f),
+	bytes(0xed, 0xff, 0x7f),
+	bytes(0xee, 0xff, 0x7f),
+];
+
+/// Whether an x25519 public key is a point of small order (all-zero among them). A data key
+/// sealed to such a key is sealed to a shared secret anyone can compute, so neither the chain
+/// nor the client accepts one. X25519 ignores the top bit, so it is ignored here too.
+pub fn is_weak_encryption_key(key: &[u8; 32]) -> bool {
+	let mut u = *key;
+	u[31] &= 0x7f;
+	SMALL_ORDER_X25519.contains(&u)
+}
+
 /// The permission bits of an access-control grant: the pallet's `Permissions` holds them, and
 /// the client builds and names them from here.
 pub mod permission {

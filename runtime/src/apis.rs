@@ -230,6 +230,10 @@ impl_runtime_apis! {
 		) -> pallet_access_control::GrantsPage<AccountId, pallet_access_control::GrantOf<Runtime>> {
 			AccessControl::grants_on(&device, after, limit)
 		}
+
+		fn key_epoch(device: provena_primitives::DeviceId) -> Option<u32> {
+			AccessControl::key_epoch(&device)
+		}
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

@@ -58,7 +58,9 @@ pub use tx::{Finalized, Signed};
 pub mod api {}
 
 pub use api::runtime_types::{
-	pallet_access_control::types::{Grant, Permissions, Scope},
+	pallet_access_control::types::{
+		EpochKey as ChainEpochKey, Grant, Permissions, Scope, SealedKey,
+	},
 	pallet_device_registry::types::Device as ChainDevice,
 	pallet_telemetry::types::{AlertRule, DeviceTelemetry, RuleRecord, VerifyError},
 };
@@ -72,6 +74,9 @@ pub type DeviceRecord = ChainDevice<AccountId32, u128, u32>;
 
 /// A grant on a device: its scope, the grantee and what it holds.
 pub type DeviceGrant = (Scope, AccountId32, Grant<AccountId32, u32, u128>);
+
+/// A reader's sealed data key for a device, as the chain stores it.
+pub type StoredSealedKey = SealedKey<AccountId32, u128>;
 
 /// A bounded vector of the generated API (the chain checks the bound).
 pub use api::runtime_types::bounded_collections::bounded_vec::BoundedVec as Bounded;
@@ -480,32 +485,91 @@ impl Chain {
 		}
 	}
 
-	/// The encrypted payload that travelled with `device`'s anchor starting at `first_seq`,
-	/// read from the extrinsics of block `block` (payloads are never kept in state).
+	/// The data-key epoch in force for `device` at the finalized head (`None` for a device
+	/// never registered): payloads are encrypted under its key.
+	pub async fn key_epoch(&self, device: DeviceId) -> Result<Option<u32>, Error> {
+		let at = self.finalized().await?;
+		let call = api::runtime_apis().access_control_api().key_epoch(device);
+		at.runtime_apis().call(call).await.map_err(|e| self.lost(e))
+	}
+
+	/// `reader`'s sealed data key for `device` at the finalized head, if it has one.
+	pub async fn sealed_key(
+		&self,
+		device: DeviceId,
+		reader: AccountId32,
+	) -> Result<Option<StoredSealedKey>, Error> {
+		let at = self.finalized().await?;
+		let value = at
+			.storage()
+			.try_fetch(api::storage().access_control().sealed_keys(), (device, reader))
+			.await
+			.map_err(|e| self.lost(e))?;
+		value.map(|v| v.decode().map_err(|e| Error::metadata("a sealed key", e))).transpose()
+	}
+
+	/// The owner and devices of group `group` at the finalized head, if it exists.
+	pub async fn group(&self, group: u32) -> Result<Option<(AccountId32, Vec<DeviceId>)>, Error> {
+		let at = self.finalized().await?;
+		let value = at
+			.storage()
+			.try_fetch(api::storage().access_control().groups(), (group,))
+			.await
+			.map_err(|e| self.lost(e))?;
+		let record =
+			value.map(|v| v.decode().map_err(|e| Error::metadata("a group", e))).transpose()?;
+		Ok(record.map(|g| (g.owner, g.members.0)))
+	}
+
+	/// Every anchor the extrinsics of block `block` carry, with the payload each carried: in
+	/// `anchor`, `device_anchor` and `anchor_batch` calls, whether they succeeded or not (the
+	/// block's events say which did). Payloads are never kept in state: this is where they
+	/// are.
+	pub async fn anchors_in_block(
+		&self,
+		block: u32,
+	) -> Result<Vec<(crate::readings::SignedAnchor, Option<Vec<u8>>)>, Error> {
+		let at = self.client.at_block(u64::from(block)).await.map_err(|e| self.lost(e))?;
+		let extrinsics = at.extrinsics().fetch().await.map_err(|e| self.lost(e))?;
+		let mut anchors = Vec::new();
+		for call in extrinsics.find::<api::telemetry::calls::Anchor>() {
+			let call = call.map_err(|e| Error::metadata("a Telemetry.anchor call", e))?;
+			anchors.push((call.anchor.0, call.payload.map(|p| p.0)));
+		}
+		for call in extrinsics.find::<api::telemetry::calls::DeviceAnchor>() {
+			let call = call.map_err(|e| Error::metadata("a Telemetry.device_anchor call", e))?;
+			anchors.push((call.anchor.0, call.payload.map(|p| p.0)));
+		}
+		for call in extrinsics.find::<api::telemetry::calls::AnchorBatch>() {
+			let call = call.map_err(|e| Error::metadata("a Telemetry.anchor_batch call", e))?;
+			anchors.extend(
+				call.items.0.into_iter().map(|item| (item.anchor.0, item.payload.map(|p| p.0))),
+			);
+		}
+		Ok(anchors)
+	}
+
+	/// The encrypted payload that travelled with `device`'s anchor starting at `first_seq` in
+	/// block `block`: the one whose blake2-256 hash is `payload_hash`, what the device signed
+	/// and the chain's log keeps. Every anchor call of the block naming the same anchor is a
+	/// candidate (any account can put a copy with another payload in the same block, which
+	/// fails there), so none of them can hide the real one.
 	pub async fn anchor_payload(
 		&self,
 		device: DeviceId,
 		first_seq: u64,
 		block: u32,
+		payload_hash: H256,
 	) -> Result<Option<Vec<u8>>, Error> {
-		let at = self.client.at_block(u64::from(block)).await.map_err(|e| self.lost(e))?;
-		let extrinsics = at.extrinsics().fetch().await.map_err(|e| self.lost(e))?;
-		let ours = |anchor: &crate::readings::SignedAnchor| {
-			anchor.statement.device == device && anchor.statement.first_seq == first_seq
-		};
-		for call in extrinsics.find::<api::telemetry::calls::Anchor>() {
-			let call = call.map_err(|e| Error::metadata("a Telemetry.anchor call", e))?;
-			if ours(&call.anchor.0) {
-				return Ok(call.payload.map(|p| p.0));
-			}
-		}
-		for call in extrinsics.find::<api::telemetry::calls::AnchorBatch>() {
-			let call = call.map_err(|e| Error::metadata("a Telemetry.anchor_batch call", e))?;
-			if let Some(item) = call.items.0.into_iter().find(|item| ours(&item.anchor.0)) {
-				return Ok(item.payload.map(|p| p.0));
-			}
-		}
-		Ok(None)
+		Ok(self
+			.anchors_in_block(block)
+			.await?
+			.into_iter()
+			.filter(|(anchor, _)| {
+				anchor.statement.device == device && anchor.statement.first_seq == first_seq
+			})
+			.filter_map(|(_, payload)| payload)
+			.find(|payload| H256(sp_crypto_hashing::blake2_256(payload)) == payload_hash))
 	}
 }
 

@@ -16,7 +16,7 @@ pub use deliver::{deliver, deliver_into};
 
 use crate::{
 	chain::{account_of, api, Chain},
-	crypto::DataKey,
+	crypto::EpochKey,
 	input::ReadingInput,
 	keys::{ss58, AccountKey, KeyPair},
 	readings::Batch,
@@ -25,8 +25,12 @@ use crate::{
 	Error,
 };
 use codec::Encode;
-use provena_primitives::{permission, telemetry::Reading, DeviceId};
-use std::time::Duration;
+use provena_primitives::{
+	permission,
+	telemetry::{MetricName, Reading},
+	DeviceId,
+};
+use std::{collections::BTreeSet, time::Duration};
 use subxt::utils::H256;
 
 /// How a delivery went.
@@ -102,18 +106,43 @@ pub async fn import(
 	store.import(&device, inputs, chain_next)
 }
 
-/// Turns `device`'s unanchored readings into signed anchors of at most `batch_size` readings
-/// each (a gap in sequence numbers also ends a batch), encrypting each anchor's readings under
-/// `data_key` when given. Returns how many anchors were made.
+/// How [`seal`] makes anchors.
+#[derive(Clone, Debug)]
+pub struct SealOptions<'a> {
+	/// Readings per anchor, at most (a gap in sequence numbers also ends a batch).
+	pub batch_size: usize,
+	/// The key each anchor's readings are encrypted under into its payload, if any.
+	pub data_key: Option<&'a EpochKey>,
+	/// The metrics whose values are published in the anchor (for alert rules); no other
+	/// value reaches the chain in the clear.
+	pub public: &'a BTreeSet<MetricName>,
+	/// The chain's payload limit, in bytes.
+	pub max_payload: usize,
+}
+
+/// The metrics a device's anchors publish: those with an alert rule on the chain (the chain
+/// can only check what it sees), and those in `chosen`.
+pub async fn public_metrics(
+	chain: &Chain,
+	device: DeviceId,
+	chosen: &[MetricName],
+) -> Result<BTreeSet<MetricName>, Error> {
+	let rules = chain.alert_rules(device).await?;
+	let mut public: BTreeSet<MetricName> = chosen.iter().cloned().collect();
+	public.extend(rules.into_iter().map(|stored| MetricName::truncate_from(stored.rule.metric.0)));
+	Ok(public)
+}
+
+/// Turns `device`'s unanchored readings into signed anchors as `options` say. Returns how many
+/// anchors were made.
 pub fn seal(
 	store: &mut Store,
 	device: DeviceId,
 	device_key: &KeyPair,
 	genesis: H256,
-	batch_size: usize,
-	data_key: Option<&DataKey>,
-	max_payload: usize,
+	options: &SealOptions<'_>,
 ) -> Result<u64, Error> {
+	let SealOptions { batch_size, data_key, public, max_payload } = *options;
 	let readings = store.unanchored(&device)?;
 	let mut runs: Vec<Vec<Reading>> = Vec::new();
 	for reading in readings {
@@ -148,7 +177,7 @@ pub fn seal(
 				)));
 			}
 		}
-		let anchor = batch.sign(device_key, &genesis, payload.as_deref());
+		let anchor = batch.sign(device_key, &genesis, payload.as_deref(), public);
 		store.add_anchor(&batch, &anchor, payload.as_deref())?;
 		made += 1;
 	}

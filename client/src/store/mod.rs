@@ -10,7 +10,9 @@
 //! anchored twice and no sequence number is skipped.
 //!
 //! A store belongs to one chain: it records the genesis hash and refuses another. It holds the
-//! device data keys an owner made, so the file is kept readable by its owner only (0600).
+//! readings in the clear (whatever the chain sees of them), so the file is kept readable by its
+//! owner only (0600). It holds no data key: those are derived from the owner's secret when
+//! needed (see [`crate::crypto`]).
 
 use crate::{
 	readings::{Record, SignedAnchor},
@@ -25,7 +27,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sp_core::H256;
 use std::path::Path;
 
-mod data_keys;
+mod kept_keys;
 mod types;
 
 pub use types::{Status, StoredAnchor, StoredReading, Tally};
@@ -64,12 +66,12 @@ CREATE TABLE IF NOT EXISTS anchors (
 	UNIQUE (device, first_seq)
 );
 CREATE INDEX IF NOT EXISTS anchors_by_status ON anchors (status);
-CREATE TABLE IF NOT EXISTS data_keys (
+CREATE TABLE IF NOT EXISTS kept_keys (
 	device BLOB NOT NULL,
-	key_id BLOB NOT NULL,
-	key BLOB NOT NULL,
-	current INTEGER NOT NULL,
-	PRIMARY KEY (device, key_id)
+	reader BLOB NOT NULL,
+	epoch INTEGER NOT NULL,
+	sealed BLOB NOT NULL,
+	PRIMARY KEY (device, reader, sealed)
 );
 ";
 
@@ -108,7 +110,7 @@ impl Store {
 		}
 		let db = Connection::open(path)
 			.map_err(|e| Error::store(format!("cannot open the store {}", path.display()), e))?;
-		// The store holds device data keys: owner-only, like a key file (SQLite gives its
+		// The store holds readings in the clear: owner-only, like a key file (SQLite gives its
 		// journal files the database's mode).
 		std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
 			.map_err(|e| Error::store(format!("cannot restrict {}", path.display()), e))?;

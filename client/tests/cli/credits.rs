@@ -103,7 +103,7 @@ fn anchor(key: &KeyPair, signer: &KeyPair, genesis: &H256, first: u64, count: u6
 			payload_hash: None,
 		})
 		.collect();
-	Batch::new(readings).unwrap().sign(signer, genesis, None)
+	Batch::new(readings).unwrap().sign(signer, genesis, None, &Default::default())
 }
 
 #[tokio::test(flavor = "multi_thread")]

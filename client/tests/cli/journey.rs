@@ -1,5 +1,5 @@
 //! An owner, a gateway and readers: registration, grants, encrypted submits, proofs,
-//! history, decryption and a revocation that rotates the data key.
+//! history, decryption and a revocation that moves the data key to a new epoch.
 
 use super::*;
 use provena_test_utils::Node;
@@ -60,7 +60,8 @@ fn owner_gateway_and_reader_journey() {
 	let grants =
 		json(provena(&url, owner_home.path()).args(["grant", "list", "--device", &device]));
 	assert_eq!(grants["grants"][0]["permissions"], "SUBMIT|READ");
-	assert_eq!(grants["grants"][0]["sealed_key"], true);
+	assert_eq!(grants["grants"][0]["key_epoch"], 0, "{grants}");
+	assert_eq!(grants["key_epoch"], 0, "{grants}");
 
 	// A single reading through the gateway, encrypted with the key Bob's grant holds.
 	let single = json(&mut bob(&[
@@ -206,7 +207,7 @@ fn owner_gateway_and_reader_journey() {
 	assert_eq!(first_seqs(&anchored), vec![0, 5, 13, 21]);
 	assert_eq!(anchored["log_size"], 6, "{anchored}");
 
-	// A reader with a fresh store decrypts with the key sealed in his grant.
+	// A reader with a fresh store decrypts with the key sealed to him.
 	let reader_home = tempfile::tempdir().unwrap();
 	let opened = json(
 		provena(&url, reader_home.path())
@@ -226,10 +227,10 @@ fn owner_gateway_and_reader_journey() {
 		"--suri",
 		"//Charlie",
 	]));
-	assert!(err.contains("no READ grant"), "{err}");
+	assert!(err.contains("no data key") && err.contains("--read"), "{err}");
 
-	// Charlie becomes a reader too. Revoking Bob rotates the device's data key and re-seals
-	// the new one for Charlie only.
+	// Charlie becomes a reader too. Revoking Bob moves the device's data key to a new epoch,
+	// whose key is sealed to Charlie only.
 	let charlie = |args: &[&str]| {
 		let mut c = provena(&url, reader_home.path());
 		c.args(args).args(["--suri", "//Charlie"]);
@@ -242,8 +243,8 @@ fn owner_gateway_and_reader_journey() {
 	let (_, err) = fails(&mut bob_submits(&["--value", "temperature=4"]));
 	assert!(err.contains("may not submit"), "{err}");
 
-	// The owner's next payload uses the new key: Charlie opens it, Bob cannot, and Charlie's
-	// new key does not open the payloads from before the rotation.
+	// The owner's next payload uses the new epoch's key: Charlie opens it, Bob cannot, and
+	// Charlie's new key also opens the payloads from before the new epoch.
 	let after = json(&mut alice(&[
 		"submit",
 		"--device",
@@ -257,14 +258,20 @@ fn owner_gateway_and_reader_journey() {
 	assert_eq!(after["anchored"], 1, "{after}");
 	let opened = json(&mut charlie(&["decrypt", "--device", &device, "--seq", "45"]));
 	assert_eq!(opened["readings"][0]["values"]["temperature"], 5.5);
-	let (_, err) = fails(&mut charlie(&["decrypt", "--device", &device, "--seq", "18"]));
-	assert!(err.contains("rotated"), "{err}");
+	let old = json(&mut charlie(&["decrypt", "--device", &device, "--seq", "18"]));
+	assert_eq!(old["readings"][5]["values"]["temperature"], 9.5, "{old}");
 	let fresh = tempfile::tempdir().unwrap();
 	let (_, err) = fails(
 		provena(&url, fresh.path())
 			.args(["decrypt", "--device", &device, "--seq", "45", "--suri", "//Bob"]),
 	);
-	assert!(err.contains("no READ grant"), "{err}");
+	assert!(err.contains("epoch 0") && err.contains("epoch 1"), "{err}");
+	// Bob still opens what he could read before.
+	let before = json(
+		provena(&url, fresh.path())
+			.args(["decrypt", "--device", &device, "--seq", "18", "--suri", "//Bob"]),
+	);
+	assert_eq!(before["readings"][5]["seq"], 18, "{before}");
 
 	// Bob withdraws his encryption key (its deposit goes back): nothing can be sealed to him.
 	ok(&mut bob(&["encryption-key", "withdraw"]));

@@ -56,7 +56,12 @@ fn every_reading_verifies_at_its_own_position_only_through_the_runtime_api() {
 		let items = batches
 			.iter()
 			.map(|batch| api::runtime_types::pallet_telemetry::types::BatchItem {
-				anchor: Static(batch.sign(&device_key, &chain.genesis_hash(), None)),
+				anchor: Static(batch.sign(
+					&device_key,
+					&chain.genesis_hash(),
+					None,
+					&Default::default(),
+				)),
 				payload: None,
 			})
 			.collect();

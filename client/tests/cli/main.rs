@@ -12,6 +12,7 @@ mod journey;
 mod lifecycle;
 mod log;
 mod lying_node;
+mod privacy;
 
 use provena_test_utils::free_port;
 use serde_json::Value;

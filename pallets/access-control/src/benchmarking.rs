@@ -7,7 +7,7 @@
 #![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used)]
 
 use super::*;
-use crate::pallet::{DeviceGroups, Grants, Groups};
+use crate::pallet::{DeviceGroups, Grants, Groups, KeyEpochs, SealedKeys};
 use alloc::vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -100,9 +100,49 @@ fn submitting_gateway<T: Config>(groups: u32) -> (T::AccountId, DeviceInfo<T::Ac
 	(gateway, T::Devices::device(&device(0)).expect("registered"))
 }
 
-/// The largest sealed key.
-fn sealed_key<T: Config>() -> SealedKeyOf<T> {
-	BoundedVec::try_from(vec![0x5e; T::MaxSealedKeyLen::get() as usize]).expect("the bound")
+/// The largest sealed key, for `epoch`.
+fn sealed_key<T: Config>(epoch: u32) -> EpochKeyOf<T> {
+	let sealed =
+		BoundedVec::try_from(vec![0x5e; T::MaxSealedKeyLen::get() as usize]).expect("the bound");
+	EpochKey { epoch, sealed }
+}
+
+/// Gives `reader` READ on device 0 through the last of its groups (the longest search for it)
+/// and has `owner` seal the device's current key to it.
+fn reader_through_last_group<T: Config>(owner: &T::AccountId, reader: &T::AccountId) {
+	let last = DeviceGroups::<T>::get(device(0)).last().expect("in groups").group;
+	Pallet::<T>::grant(
+		RawOrigin::Signed(owner.clone()).into(),
+		Scope::Group(last),
+		reader.clone(),
+		Permissions(Permissions::READ),
+		None,
+		None,
+	)
+	.expect("the owner grants");
+	let epoch = Pallet::<T>::key_epoch(&device(0)).expect("registered");
+	Pallet::<T>::seal_key(
+		RawOrigin::Signed(owner.clone()).into(),
+		device(0),
+		reader.clone(),
+		sealed_key::<T>(epoch),
+	)
+	.expect("the owner seals");
+}
+
+/// A group of `owner` with `m` registered members and `reader` holding READ on it.
+fn read_group<T: Config>(owner: &T::AccountId, reader: &T::AccountId, m: u32) -> Scope {
+	let scope = Scope::Group(group_of::<T>(owner, m, 0));
+	Pallet::<T>::grant(
+		RawOrigin::Signed(owner.clone()).into(),
+		scope,
+		reader.clone(),
+		Permissions(Permissions::READ),
+		None,
+		None,
+	)
+	.expect("the owner grants");
+	scope
 }
 
 fn assert_last_event<T: Config>(event: Event<T>) {
@@ -180,12 +220,14 @@ mod benchmarks {
 		assert_eq!(DeviceGroups::<T>::get(device(0)).len(), 1);
 	}
 
-	/// Removes the last member of a full group from a device in the most groups.
+	/// Removes the last member of a full group with a grant (so the device's key moves to a
+	/// new epoch) from a device in the most groups.
 	#[benchmark]
 	fn remove_from_group() {
 		let owner = funded::<T>("owner", 0);
+		let reader = funded::<T>("reader", 0);
 		let size = T::MaxGroupSize::get();
-		let group = group_of::<T>(&owner, size, 0);
+		let Scope::Group(group) = read_group::<T>(&owner, &reader, size) else { unreachable!() };
 		let last = device(size.saturating_sub(1));
 
 		#[extrinsic_call]
@@ -206,8 +248,9 @@ mod benchmarks {
 		assert!(!Groups::<T>::contains_key(group));
 	}
 
-	/// A manager (through the device's last group) replaces a grant with MANAGE and the
-	/// largest sealed key.
+	/// A manager (through the device's last group) replaces a READ grant on a device with one
+	/// that also carries MANAGE and ends sooner (so the key's epoch ends sooner), with the
+	/// largest sealed key, replacing the grantee's key sealed by the owner.
 	#[benchmark]
 	fn grant() {
 		let owner = funded::<T>("owner", 0);
@@ -221,26 +264,49 @@ mod benchmarks {
 			grantee.clone(),
 			Permissions(Permissions::READ),
 			None,
-			Some(sealed_key::<T>()),
+			Some(sealed_key::<T>(0)),
 		)
 		.unwrap();
 		let permissions =
 			Permissions(Permissions::MANAGE | Permissions::READ | Permissions::SUBMIT);
+		let ends = frame_system::Pallet::<T>::block_number().saturating_add(1_000u32.into());
 
 		#[extrinsic_call]
 		_(
-			RawOrigin::Signed(manager),
+			RawOrigin::Signed(manager.clone()),
 			scope,
 			grantee.clone(),
 			permissions,
-			None,
-			Some(sealed_key::<T>()),
+			Some(ends),
+			Some(sealed_key::<T>(0)),
 		);
 
-		assert_eq!(Grants::<T>::get(scope, grantee).map(|g| g.permissions), Some(permissions));
+		assert_eq!(
+			Grants::<T>::get(scope, grantee.clone()).map(|g| g.permissions),
+			Some(permissions)
+		);
+		assert_eq!(KeyEpochs::<T>::get(device(0)).ends, Some(ends));
+		assert_eq!(SealedKeys::<T>::get(device(0), grantee).map(|k| k.sealed_by), Some(manager));
 	}
 
-	/// A manager (through the device's last group) revokes a grant.
+	/// The owner takes READ out of a grant on a group of `m` devices: each starts a new epoch.
+	#[benchmark]
+	fn grant_group(m: Linear<0, { T::MaxGroupSize::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let reader = funded::<T>("reader", 0);
+		let scope = read_group::<T>(&owner, &reader, m);
+		let submit = Permissions(Permissions::SUBMIT);
+
+		#[extrinsic_call]
+		grant(RawOrigin::Signed(owner), scope, reader, submit, None, None);
+
+		if m > 0 {
+			assert_eq!(KeyEpochs::<T>::get(device(m - 1)).epoch, 1);
+		}
+	}
+
+	/// A manager (through the device's last group) revokes a READ grant on the device: the
+	/// device's key starts a new epoch.
 	#[benchmark]
 	fn revoke() {
 		let owner = funded::<T>("owner", 0);
@@ -252,9 +318,9 @@ mod benchmarks {
 			RawOrigin::Signed(owner).into(),
 			scope,
 			grantee.clone(),
-			Permissions(Permissions::MANAGE),
+			Permissions(Permissions::READ),
 			None,
-			Some(sealed_key::<T>()),
+			Some(sealed_key::<T>(0)),
 		)
 		.unwrap();
 
@@ -262,6 +328,98 @@ mod benchmarks {
 		_(RawOrigin::Signed(manager), scope, grantee.clone());
 
 		assert!(!Grants::<T>::contains_key(scope, grantee));
+		assert_eq!(Pallet::<T>::key_epoch(&device(0)), Some(1));
+	}
+
+	/// The owner revokes a READ grant on a group of `m` devices: each starts a new epoch.
+	#[benchmark]
+	fn revoke_group(m: Linear<0, { T::MaxGroupSize::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let reader = funded::<T>("reader", 0);
+		let scope = read_group::<T>(&owner, &reader, m);
+
+		#[extrinsic_call]
+		revoke(RawOrigin::Signed(owner), scope, reader.clone());
+
+		assert!(!Grants::<T>::contains_key(scope, reader));
+		if m > 0 {
+			assert_eq!(KeyEpochs::<T>::get(device(m - 1)).epoch, 1);
+		}
+	}
+
+	/// A manager (through the device's last group) seals a key of a new epoch (the old one
+	/// ended with a reader's READ) to a reader who reads through the device's last group,
+	/// replacing the key the owner sealed to it.
+	#[benchmark]
+	fn seal_key() {
+		let owner = funded::<T>("owner", 0);
+		let manager = funded::<T>("manager", 0);
+		let reader = funded::<T>("reader", 0);
+		let leaving = funded::<T>("leaving", 0);
+		managed_device::<T>(&owner, &manager);
+		reader_through_last_group::<T>(&owner, &reader);
+		let now = frame_system::Pallet::<T>::block_number();
+		Pallet::<T>::grant(
+			RawOrigin::Signed(owner.clone()).into(),
+			Scope::Device(device(0)),
+			leaving.clone(),
+			Permissions(Permissions::READ),
+			Some(now.saturating_add(1u32.into())),
+			Some(sealed_key::<T>(0)),
+		)
+		.unwrap();
+		frame_system::Pallet::<T>::set_block_number(now.saturating_add(1u32.into()));
+		assert_eq!(Pallet::<T>::key_epoch(&device(0)), Some(1));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager.clone()), device(0), reader.clone(), sealed_key::<T>(1));
+
+		assert_eq!(KeyEpochs::<T>::get(device(0)).epoch, 1);
+		assert_eq!(SealedKeys::<T>::get(device(0), reader).map(|k| k.sealed_by), Some(manager));
+	}
+
+	/// A manager (through the device's last group) starts a new epoch.
+	#[benchmark]
+	fn rotate_data_key() {
+		let owner = funded::<T>("owner", 0);
+		let manager = funded::<T>("manager", 0);
+		managed_device::<T>(&owner, &manager);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(manager), device(0));
+
+		assert_eq!(Pallet::<T>::key_epoch(&device(0)), Some(1));
+	}
+
+	/// Removes the key of a former reader who still holds grants without READ on the device
+	/// and on each of its groups: the search for READ looks everywhere.
+	#[benchmark]
+	fn remove_sealed_key() {
+		let owner = funded::<T>("owner", 0);
+		let manager = funded::<T>("manager", 0);
+		let reader = funded::<T>("reader", 0);
+		let caller = funded::<T>("caller", 0);
+		managed_device::<T>(&owner, &manager);
+		reader_through_last_group::<T>(&owner, &reader);
+		let submit = Permissions(Permissions::SUBMIT);
+		let mut scopes = vec![Scope::Device(device(0))];
+		scopes.extend(DeviceGroups::<T>::get(device(0)).iter().map(|m| Scope::Group(m.group)));
+		for scope in scopes {
+			Pallet::<T>::grant(
+				RawOrigin::Signed(owner.clone()).into(),
+				scope,
+				reader.clone(),
+				submit,
+				None,
+				None,
+			)
+			.unwrap();
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), device(0), reader.clone());
+
+		assert!(!SealedKeys::<T>::contains_key(device(0), reader));
 	}
 
 	/// Removes a grant that has not expired but is stale because its device changed owner:
@@ -280,7 +438,7 @@ mod benchmarks {
 			grantee.clone(),
 			Permissions(Permissions::SUBMIT),
 			None,
-			Some(sealed_key::<T>()),
+			None,
 		)
 		.unwrap();
 		T::BenchmarkHelper::transfer_device(device(0), &buyer);

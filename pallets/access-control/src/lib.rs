@@ -59,8 +59,15 @@ pub use pallet::*;
 pub use provena_primitives::{
 	DeviceId, DeviceInfo, DevicePermissions, DeviceStatus, GrantPath, InspectDevice,
 };
-pub use types::{Grant, GrantsPage, Group, GroupId, Membership, Permissions, PublishedKey, Scope};
+pub use types::{
+	EpochKey, Grant, GrantsPage, Group, GroupId, KeyEpoch, Membership, Permissions, PublishedKey,
+	Scope, SealedKey,
+};
 pub use weights::WeightInfo;
+
+/// The bytes a sealed key's entry takes besides the sealed key itself (its epoch, sealer,
+/// deposit and storage key), which its deposit counts too.
+pub const SEALED_KEY_ENTRY_BYTES: u32 = 128;
 
 /// The most grants one call of the `grants` runtime API looks at.
 pub const MAX_GRANTS_PAGE: u32 = 256;
@@ -105,12 +112,21 @@ pub mod pallet {
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 	/// A grant as this runtime stores it.
-	pub type GrantOf<T> = Grant<
+	pub type GrantOf<T> =
+		Grant<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, BalanceOf<T>>;
+
+	/// A sealed data key of one epoch, as a call carries it.
+	pub type EpochKeyOf<T> = EpochKey<<T as Config>::MaxSealedKeyLen>;
+
+	/// A reader's sealed data key as this runtime stores it.
+	pub type SealedKeyOf<T> = SealedKey<
 		<T as frame_system::Config>::AccountId,
-		BlockNumberFor<T>,
 		BalanceOf<T>,
 		<T as Config>::MaxSealedKeyLen,
 	>;
+
+	/// Where a device's data key stands, as this runtime stores it.
+	pub type KeyEpochOf<T> = KeyEpoch<BlockNumberFor<T>>;
 
 	/// A group as this runtime stores it.
 	pub type GroupOf<T> = Group<
@@ -120,9 +136,6 @@ pub mod pallet {
 		<T as Config>::MaxGroupSize,
 	>;
 
-	/// A sealed data key as a call carries it.
-	pub type SealedKeyOf<T> = BoundedVec<u8, <T as Config>::MaxSealedKeyLen>;
-
 	/// An x25519 public key.
 	pub type EncryptionKey = [u8; 32];
 
@@ -130,9 +143,10 @@ pub mod pallet {
 	pub type PublishedKeyOf<T> = PublishedKey<BalanceOf<T>>;
 
 	/// Version 1 added ownership epochs to grants and group memberships; version 2 added a
-	/// deposit to published encryption keys. Development chains restart from genesis, so there
-	/// is no migration.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// deposit to published encryption keys; version 3 moved sealed keys out of grants into
+	/// per-device, per-reader entries with data-key epochs. Development chains restart from
+	/// genesis, so there is no migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -233,6 +247,24 @@ pub mod pallet {
 	pub type EncryptionKeys<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, PublishedKeyOf<T>>;
 
+	/// Where each device's data key stands: its epoch as last written, and when that epoch
+	/// ends by itself (see [`Pallet::key_epoch`] for the epoch in force).
+	#[pallet::storage]
+	pub type KeyEpochs<T: Config> =
+		StorageMap<_, Blake2_128Concat, DeviceId, KeyEpochOf<T>, ValueQuery>;
+
+	/// Each reader's newest sealed data key for each device. The key of an epoch also opens
+	/// every earlier epoch's payloads, so one entry per reader is enough.
+	#[pallet::storage]
+	pub type SealedKeys<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		DeviceId,
+		Blake2_128Concat,
+		T::AccountId,
+		SealedKeyOf<T>,
+	>;
+
 	/// What access control reports: the access log.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -261,8 +293,17 @@ pub mod pallet {
 		/// `who` published the x25519 key data keys are sealed to.
 		EncryptionKeyPublished { who: T::AccountId, key: EncryptionKey },
 		/// `who` withdrew its encryption key; its deposit went back. Keys already sealed to it
-		/// stay in their grants.
+		/// stay where they are.
 		EncryptionKeyWithdrawn { who: T::AccountId },
+		/// `by` sealed `device`'s data key of `epoch` to `reader`.
+		KeySealed { device: DeviceId, reader: T::AccountId, epoch: u32, by: T::AccountId },
+		/// `device`'s data key moved to `epoch`: someone lost READ on it, or its owner rotated
+		/// the key. Payloads are encrypted under the new epoch's key from now on, and its
+		/// remaining readers need it sealed to them (`provena rotate --resume`).
+		KeyEpochStarted { device: DeviceId, epoch: u32 },
+		/// `reader`'s sealed key for `device` was removed by `by` (the reader can no longer
+		/// read the device); its deposit went back.
+		SealedKeyRemoved { device: DeviceId, reader: T::AccountId, by: T::AccountId },
 	}
 
 	/// Why an access-control call failed.
@@ -307,6 +348,22 @@ pub mod pallet {
 		InsufficientBalance,
 		/// The account has no published encryption key.
 		NoEncryptionKey,
+		/// The encryption key is a point of small order (all zeros among them): anything
+		/// sealed to it could be opened by anyone.
+		WeakEncryptionKey,
+		/// A sealed key goes with a READ grant on one device; a group's readers get each
+		/// device's key with `seal_key`.
+		KeyNeedsDeviceRead,
+		/// The sealed key is for another epoch than the device's current one; seal the
+		/// current epoch's key.
+		StaleKeyEpoch,
+		/// The reader holds no live READ on the device.
+		NotAReader,
+		/// The reader has no sealed key for this device.
+		SealedKeyNotFound,
+		/// The reader can still read the device; only its owner or a manager may remove its
+		/// key.
+		StillAReader,
 	}
 
 	#[pallet::hooks]
@@ -333,6 +390,8 @@ pub mod pallet {
 				("dissolve_group", T::WeightInfo::dissolve_group(T::MaxGroupSize::get())),
 				("add_to_group", T::WeightInfo::add_to_group()),
 				("grant", T::WeightInfo::grant()),
+				("grant_group", T::WeightInfo::grant_group(T::MaxGroupSize::get())),
+				("revoke_group", T::WeightInfo::revoke_group(T::MaxGroupSize::get())),
 			] {
 				assert!(weight.all_lte(limit), "{call} weighs {weight:?}, more than {limit:?}");
 			}
@@ -429,7 +488,11 @@ pub mod pallet {
 		///
 		/// - `origin`: signed by the group's owner.
 		///
-		/// Releases the member's deposit. Emits `DeviceRemovedFromGroup`.
+		/// When the group has grants, the device's data key starts a new epoch: its readers
+		/// through the group get no key to what is encrypted from now on.
+		///
+		/// Releases the member's deposit. Emits `DeviceRemovedFromGroup`, and `KeyEpochStarted`
+		/// when the group has grants.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::remove_from_group())]
 		pub fn remove_from_group(
@@ -450,6 +513,10 @@ pub mod pallet {
 			Self::leave(&device, group);
 
 			Self::deposit_event(Event::DeviceRemovedFromGroup { group, device });
+			// The group's readers may have read the device through it: they lose READ.
+			if GrantCount::<T>::get(Scope::Group(group)) > 0 {
+				Self::start_key_epoch(&device, &who);
+			}
 			Ok(())
 		}
 
@@ -484,27 +551,40 @@ pub mod pallet {
 		/// - `permissions`: SUBMIT (1), READ (2), MANAGE (4), DELEGATE (8), combined; DELEGATE only
 		///   with MANAGE.
 		/// - `expires`: the first block at which the grant no longer counts; `None` for no end.
-		/// - `sealed_key`: for READ, the scope's data key sealed to the grantee's published
-		///   x25519 key.
+		/// - `sealed_key`: with READ on a device only, the device's data key of its current
+		///   epoch sealed to the grantee's published x25519 key (stored as by `seal_key`).
+		///   A group's readers get each device's key with `seal_key`.
 		///
-		/// Holds `GrantDeposit + DepositPerByte × sealed key bytes` from the caller, and
-		/// releases a replaced grant's deposit to whoever paid it. Emits `Granted`.
+		/// Replacing a READ grant with one that cannot read starts a new data-key epoch on the
+		/// scope's devices (`KeyEpochStarted`); replacing it with one that ends sooner makes the
+		/// current epoch end no later.
+		///
+		/// Holds `GrantDeposit` (and `DepositPerByte × sealed key bytes`) from the caller, and
+		/// releases a replaced grant's deposit to whoever paid it. Emits `Granted`, and
+		/// `KeySealed` with a sealed key.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::grant())]
+		#[pallet::weight(Pallet::<T>::grant_weight(*scope, None))]
 		pub fn grant(
 			origin: OriginFor<T>,
 			scope: Scope,
 			grantee: T::AccountId,
 			permissions: Permissions,
 			expires: Option<BlockNumberFor<T>>,
-			sealed_key: Option<SealedKeyOf<T>>,
-		) -> DispatchResult {
+			sealed_key: Option<EpochKeyOf<T>>,
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(permissions.is_valid(), Error::<T>::InvalidPermissions);
 			let now = frame_system::Pallet::<T>::block_number();
 			if let Some(end) = expires {
 				ensure!(end > now, Error::<T>::AlreadyExpired);
 			}
+			let sealed_for = match (&scope, &sealed_key) {
+				(_, None) => None,
+				(Scope::Device(device), Some(_)) if permissions.has(Permissions::READ) => {
+					Some(*device)
+				},
+				_ => return Err(Error::<T>::KeyNeedsDeviceRead.into()),
+			};
 			let Authority { owner, epoch, managers } = Self::authority(&who, &scope)?;
 			let replaced = Grants::<T>::get(scope, &grantee);
 			if let Some(managers) = &managers {
@@ -513,7 +593,7 @@ pub mod pallet {
 					Self::ensure_within(managers, old.permissions, old.expires)?;
 				}
 			}
-			let deposit = Self::grant_deposit(sealed_key.as_ref());
+			let deposit = T::GrantDeposit::get();
 
 			Self::hold(&who, deposit)?;
 			match &replaced {
@@ -523,19 +603,26 @@ pub mod pallet {
 			Grants::<T>::insert(
 				scope,
 				&grantee,
-				Grant {
-					permissions,
-					expires,
-					sealed_key,
-					owner,
-					epoch,
-					granted_by: who.clone(),
-					deposit,
-				},
+				Grant { permissions, expires, owner, epoch, granted_by: who.clone(), deposit },
 			);
-
-			Self::deposit_event(Event::Granted { scope, grantee, permissions, expires, by: who });
-			Ok(())
+			let touched = match &replaced {
+				Some(old) if old.permissions.has(Permissions::READ) => {
+					Self::narrow_read(&scope, &old.owner, old.expires, permissions, expires)
+				},
+				_ => 0,
+			};
+			Self::deposit_event(Event::Granted {
+				scope,
+				grantee: grantee.clone(),
+				permissions,
+				expires,
+				by: who.clone(),
+			});
+			if let (Some(device), Some(key)) = (sealed_for, sealed_key) {
+				let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+				Self::seal(&who, &device, &info, &grantee, key)?;
+			}
+			Ok(Some(Self::grant_weight(scope, Some(touched))).into())
 		}
 
 		/// Takes `grantee`'s grant on `scope` away.
@@ -543,10 +630,18 @@ pub mod pallet {
 		/// - `origin`: signed by the scope's owner, or by a holder of MANAGE on it who could
 		///   have given that grant.
 		///
+		/// Revoking a READ grant starts a new data-key epoch on the scope's devices
+		/// (`KeyEpochStarted` for each): what is encrypted from now on needs a key the
+		/// grantee is never given.
+		///
 		/// Releases the grant's deposit to whoever paid it. Emits `Revoked`.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::revoke())]
-		pub fn revoke(origin: OriginFor<T>, scope: Scope, grantee: T::AccountId) -> DispatchResult {
+		#[pallet::weight(Pallet::<T>::revoke_weight(*scope, None))]
+		pub fn revoke(
+			origin: OriginFor<T>,
+			scope: Scope,
+			grantee: T::AccountId,
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let grant = Grants::<T>::get(scope, &grantee).ok_or(Error::<T>::GrantNotFound)?;
 			if let Some(managers) = &Self::authority(&who, &scope)?.managers {
@@ -554,9 +649,19 @@ pub mod pallet {
 			}
 
 			Self::remove_grant(&scope, &grantee, &grant)?;
+			let touched = match grant.permissions.has(Permissions::READ) {
+				true => Self::narrow_read(
+					&scope,
+					&grant.owner,
+					grant.expires,
+					Permissions::none(),
+					None,
+				),
+				false => 0,
+			};
 
 			Self::deposit_event(Event::Revoked { scope, grantee, by: who });
-			Ok(())
+			Ok(Some(Self::revoke_weight(scope, Some(touched))).into())
 		}
 
 		/// Removes a stale grant: one that can never count again because it has expired, its
@@ -588,7 +693,7 @@ pub mod pallet {
 		/// to.
 		///
 		/// - `origin`: signed; pays the deposit.
-		/// - `key`: a 32-byte x25519 public key.
+		/// - `key`: a 32-byte x25519 public key, not of small order (all zeros is one).
 		///
 		/// Holds `KeyDeposit` (a replacement holds the difference if the deposit changed since).
 		/// Emits `EncryptionKeyPublished`.
@@ -596,6 +701,10 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::publish_encryption_key())]
 		pub fn publish_encryption_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			ensure!(
+				!provena_primitives::is_weak_encryption_key(&key),
+				Error::<T>::WeakEncryptionKey
+			);
 			let deposit = T::KeyDeposit::get();
 			let held = EncryptionKeys::<T>::get(&who).map_or_else(Zero::zero, |old| old.deposit);
 			if deposit > held {
@@ -611,7 +720,7 @@ pub mod pallet {
 		}
 
 		/// Withdraws the caller's encryption key and returns its deposit. Owners can no longer
-		/// seal data keys to it; grants that already carry a key sealed to it keep it.
+		/// seal data keys to it; keys already sealed to it stay.
 		///
 		/// - `origin`: signed by an account with a published key.
 		///
@@ -626,6 +735,79 @@ pub mod pallet {
 			EncryptionKeys::<T>::remove(&who);
 
 			Self::deposit_event(Event::EncryptionKeyWithdrawn { who });
+			Ok(())
+		}
+
+		/// Gives a reader of a device the device's data key of its current epoch, sealed to
+		/// the reader's published encryption key, replacing the reader's older key. This is
+		/// how a group's readers get each device's key, and how readers get the new key after
+		/// the epoch moved on (`provena rotate --resume`).
+		///
+		/// - `origin`: signed by the device's owner, or a holder of MANAGE on it.
+		/// - `device`: a device that is not decommissioned.
+		/// - `reader`: holds a live READ grant on the device, directly or through a group.
+		/// - `key`: the key of the device's current epoch ([`Pallet::key_epoch`]), sealed.
+		///
+		/// The current epoch ends no later than the reader's READ does. Holds
+		/// `DepositPerByte × sealed key bytes` from the caller and releases the replaced key's
+		/// deposit to whoever paid it. Emits `KeySealed`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::seal_key())]
+		pub fn seal_key(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			reader: T::AccountId,
+			key: EpochKeyOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::authority(&who, &Scope::Device(device))?;
+			let info = T::Devices::device(&device).ok_or(Error::<T>::NotFound)?;
+			Self::seal(&who, &device, &info, &reader, key)
+		}
+
+		/// Starts a new data-key epoch for a device now, as losing a reader does: for a key
+		/// the owner believes exposed. Its readers then need the new key
+		/// (`provena rotate --resume` seals it to them).
+		///
+		/// - `origin`: signed by the device's owner, or a holder of MANAGE on it.
+		/// - `device`: a device that is not decommissioned.
+		///
+		/// Emits `KeyEpochStarted`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::rotate_data_key())]
+		pub fn rotate_data_key(origin: OriginFor<T>, device: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let Authority { owner, .. } = Self::authority(&who, &Scope::Device(device))?;
+			Self::start_key_epoch(&device, &owner);
+			Ok(())
+		}
+
+		/// Removes the sealed key of an account that can no longer read the device (its READ
+		/// revoked or expired, the device transferred or decommissioned). Anyone may call it;
+		/// the deposit goes back to whoever sealed the key.
+		///
+		/// - `origin`: signed by anyone.
+		/// - `device`, `reader`: a sealed key whose reader holds no live READ on the device.
+		///
+		/// Emits `SealedKeyRemoved`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::remove_sealed_key())]
+		pub fn remove_sealed_key(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			reader: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let key = SealedKeys::<T>::get(device, &reader).ok_or(Error::<T>::SealedKeyNotFound)?;
+			let reads = T::Devices::device(&device)
+				.filter(|info| info.status != DeviceStatus::Decommissioned)
+				.is_some_and(|info| Self::read_end(&reader, &device, &info).is_some());
+			ensure!(!reads, Error::<T>::StillAReader);
+
+			Self::release(&key.sealed_by, key.deposit)?;
+			SealedKeys::<T>::remove(device, &reader);
+
+			Self::deposit_event(Event::SealedKeyRemoved { device, reader, by: who });
 			Ok(())
 		}
 	}
@@ -840,6 +1022,170 @@ pub mod pallet {
 			page
 		}
 
+		/// The data-key epoch in force for `device` now: payloads are encrypted under its key,
+		/// and readers are given that key. `None` for a device never registered.
+		pub fn key_epoch(device: &DeviceId) -> Option<u32> {
+			let info = T::Devices::device(device)?;
+			Some(Self::epoch_in_force(&KeyEpochs::<T>::get(device), &info))
+		}
+
+		/// The epoch in force given the stored state: one past it once the device changed
+		/// owner or the epoch's end was reached.
+		fn epoch_in_force(stored: &KeyEpochOf<T>, info: &DeviceInfo<T::AccountId>) -> u32 {
+			let now = frame_system::Pallet::<T>::block_number();
+			let ended =
+				stored.owner_epoch != info.epoch || stored.ends.is_some_and(|end| now >= end);
+			if ended {
+				stored.epoch.saturating_add(1)
+			} else {
+				stored.epoch
+			}
+		}
+
+		/// Starts the epoch after the stored one for `device`, if `owner` owns it (a device
+		/// that changed owner is left to its new owner, and one never registered has no
+		/// key). If the stored epoch had already ended by itself, the new one is the epoch
+		/// that was in force: no key of it was ever sealed.
+		fn start_key_epoch(device: &DeviceId, owner: &T::AccountId) {
+			let Some(info) = T::Devices::device(device).filter(|info| info.owner == *owner) else {
+				return;
+			};
+			let epoch = KeyEpochs::<T>::mutate(device, |stored| {
+				*stored = KeyEpoch {
+					epoch: stored.epoch.saturating_add(1),
+					owner_epoch: info.epoch,
+					ends: None,
+				};
+				stored.epoch
+			});
+			Self::deposit_event(Event::KeyEpochStarted { device: *device, epoch });
+		}
+
+		/// A READ grant of `owner`'s on `scope` that ended `old_expires` now gives
+		/// `permissions` until `expires`: without READ, each of the scope's devices starts a
+		/// new epoch; with an earlier end, each one's current epoch ends no later. Devices
+		/// `owner` no longer owns are left alone. Returns how many devices it looked at.
+		fn narrow_read(
+			scope: &Scope,
+			owner: &T::AccountId,
+			old_expires: Option<BlockNumberFor<T>>,
+			permissions: Permissions,
+			expires: Option<BlockNumberFor<T>>,
+		) -> u32 {
+			let devices: Vec<DeviceId> = match scope {
+				Scope::Device(device) => alloc::vec![*device],
+				Scope::Group(group) => {
+					Groups::<T>::get(group).map(|g| g.members.into_inner()).unwrap_or_default()
+				},
+			};
+			let sooner = match (old_expires, expires) {
+				(_, None) => None,
+				(None, Some(end)) => Some(end),
+				(Some(old), Some(end)) => (end < old).then_some(end),
+			};
+			for device in &devices {
+				if !permissions.has(Permissions::READ) {
+					Self::start_key_epoch(device, owner);
+				} else if let Some(end) = sooner {
+					let owned = T::Devices::device(device).is_some_and(|i| i.owner == *owner);
+					if owned {
+						KeyEpochs::<T>::mutate(device, |stored| {
+							stored.ends = Some(stored.ends.map_or(end, |ends| ends.min(end)));
+						});
+					}
+				}
+			}
+			devices.len() as u32
+		}
+
+		/// Until when `reader` may read `device` (as `info` describes it): `None` if it holds
+		/// no live READ grant, `Some(None)` if one of them has no end, else the latest end.
+		fn read_end(
+			reader: &T::AccountId,
+			device: &DeviceId,
+			info: &DeviceInfo<T::AccountId>,
+		) -> Option<Option<BlockNumberFor<T>>> {
+			Self::live_grants(reader, device, info)
+				.filter(|(_, grant)| grant.permissions.has(Permissions::READ))
+				.map(|(_, grant)| grant.expires)
+				.reduce(|a, b| match (a, b) {
+					(Some(a), Some(b)) => Some(a.max(b)),
+					_ => None,
+				})
+		}
+
+		/// Stores `key` as `reader`'s sealed key for `device`, sealed by `by`: checks that it
+		/// is of the epoch in force and that the reader can read, makes that epoch the stored
+		/// one, and ends it no later than the reader's READ.
+		fn seal(
+			by: &T::AccountId,
+			device: &DeviceId,
+			info: &DeviceInfo<T::AccountId>,
+			reader: &T::AccountId,
+			key: EpochKeyOf<T>,
+		) -> DispatchResult {
+			let stored = KeyEpochs::<T>::get(device);
+			let current = Self::epoch_in_force(&stored, info);
+			ensure!(key.epoch == current, Error::<T>::StaleKeyEpoch);
+			let reader_end = Self::read_end(reader, device, info).ok_or(Error::<T>::NotAReader)?;
+			let mut next = match current == stored.epoch {
+				true => stored,
+				false => KeyEpoch { epoch: current, owner_epoch: info.epoch, ends: None },
+			};
+			if let Some(end) = reader_end {
+				next.ends = Some(next.ends.map_or(end, |ends| ends.min(end)));
+			}
+			let deposit = Self::sealed_key_deposit(&key);
+			let replaced = SealedKeys::<T>::get(device, reader);
+
+			Self::hold(by, deposit)?;
+			if let Some(old) = replaced {
+				Self::release(&old.sealed_by, old.deposit)?;
+			}
+			KeyEpochs::<T>::insert(device, next);
+			SealedKeys::<T>::insert(
+				device,
+				reader,
+				SealedKey { key, sealed_by: by.clone(), deposit },
+			);
+
+			Self::deposit_event(Event::KeySealed {
+				device: *device,
+				reader: reader.clone(),
+				epoch: current,
+				by: by.clone(),
+			});
+			Ok(())
+		}
+
+		/// The deposit a sealed key costs: `DepositPerByte` for each of its bytes and for the
+		/// [`SEALED_KEY_ENTRY_BYTES`] its entry takes besides.
+		pub fn sealed_key_deposit(key: &EpochKeyOf<T>) -> BalanceOf<T> {
+			let bytes = (key.sealed.len() as u32).saturating_add(SEALED_KEY_ENTRY_BYTES);
+			T::DepositPerByte::get().saturating_mul(bytes.into())
+		}
+
+		/// The weight of `grant` on `scope`: on a group, with `touched` of its devices looked
+		/// at (`None`: as many as a group may hold).
+		pub(crate) fn grant_weight(scope: Scope, touched: Option<u32>) -> Weight {
+			match scope {
+				Scope::Device(_) => T::WeightInfo::grant(),
+				Scope::Group(_) => {
+					T::WeightInfo::grant_group(touched.unwrap_or_else(|| T::MaxGroupSize::get()))
+				},
+			}
+		}
+
+		/// The weight of `revoke` on `scope`, as [`Self::grant_weight`] counts it.
+		pub(crate) fn revoke_weight(scope: Scope, touched: Option<u32>) -> Weight {
+			match scope {
+				Scope::Device(_) => T::WeightInfo::revoke(),
+				Scope::Group(_) => {
+					T::WeightInfo::revoke_group(touched.unwrap_or_else(|| T::MaxGroupSize::get()))
+				},
+			}
+		}
+
 		fn remove_grant(
 			scope: &Scope,
 			grantee: &T::AccountId,
@@ -869,17 +1215,6 @@ pub mod pallet {
 			let record = Groups::<T>::get(group).ok_or(Error::<T>::GroupNotFound)?;
 			ensure!(record.owner == *who, Error::<T>::NotOwner);
 			Ok(record)
-		}
-
-		/// The deposit a grant costs: `GrantDeposit`, plus `DepositPerByte` for each byte of
-		/// its sealed key.
-		pub fn grant_deposit(
-			sealed_key: Option<&BoundedVec<u8, T::MaxSealedKeyLen>>,
-		) -> BalanceOf<T> {
-			let bytes = sealed_key.map_or(0, |key| key.len() as u32);
-			T::DepositPerByte::get()
-				.saturating_mul(bytes.into())
-				.saturating_add(T::GrantDeposit::get())
 		}
 
 		/// The deposit one group member costs: 32 bytes.
@@ -916,8 +1251,8 @@ pub mod pallet {
 				let count = counts.entry(scope).or_default();
 				*count = count.saturating_add(1);
 				ensure!(
-					grant.deposit == Self::grant_deposit(grant.sealed_key.as_ref()),
-					"a grant's deposit does not match its sealed key's length"
+					grant.deposit == T::GrantDeposit::get(),
+					"a grant's deposit is not GrantDeposit"
 				);
 				let total = held.entry(grant.granted_by.clone()).or_insert_with(Zero::zero);
 				*total = total.saturating_add(grant.deposit);
@@ -940,6 +1275,18 @@ pub mod pallet {
 				}
 				let total = held.entry(record.owner.clone()).or_insert_with(Zero::zero);
 				*total = total.saturating_add(record.deposit);
+			}
+			for (device, _, sealed) in SealedKeys::<T>::iter() {
+				ensure!(
+					sealed.deposit == Self::sealed_key_deposit(&sealed.key),
+					"a sealed key's deposit does not match its length"
+				);
+				ensure!(
+					sealed.key.epoch <= KeyEpochs::<T>::get(device).epoch,
+					"a key is sealed for an epoch that never began"
+				);
+				let total = held.entry(sealed.sealed_by.clone()).or_insert_with(Zero::zero);
+				*total = total.saturating_add(sealed.deposit);
 			}
 			for (who, published) in EncryptionKeys::<T>::iter() {
 				ensure!(

@@ -600,7 +600,7 @@ fn release_everything() -> Result<(), TestCaseError> {
 				Scope::Device(id) => <Directory as InspectDevice<u64>>::device(&id).unwrap().owner,
 				Scope::Group(group) => Groups::<Test>::get(group).unwrap().owner,
 			};
-			AccessControl::revoke(origin(owner), scope, grantee)
+			AccessControl::revoke(origin(owner), scope, grantee).map(|_| ()).map_err(|e| e.error)
 		};
 		prop_assert!(
 			removed.is_ok(),

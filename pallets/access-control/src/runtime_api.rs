@@ -6,8 +6,8 @@ use codec::Codec;
 sp_api::decl_runtime_apis! {
 	/// Who may do what with a device, now.
 	///
-	/// Version 2: `grants` answers a page at a time.
-	#[api_version(2)]
+	/// Version 2: `grants` answers a page at a time. Version 3: `key_epoch`.
+	#[api_version(3)]
 	pub trait AccessControlApi<AccountId, Grant>
 	where
 		AccountId: Codec,
@@ -26,5 +26,10 @@ sp_api::decl_runtime_apis! {
 			after: Option<(Scope, AccountId)>,
 			limit: u32,
 		) -> GrantsPage<AccountId, Grant>;
+
+		/// The data-key epoch in force for `device` at this block: payloads are encrypted
+		/// under its key, and readers are given that key. `None` for a device never
+		/// registered.
+		fn key_epoch(device: DeviceId) -> Option<u32>;
 	}
 }

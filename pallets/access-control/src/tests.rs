@@ -1,6 +1,7 @@
 //! Access control's behaviour: groups, grants, delegation, expiry, deposits, sealed keys.
 
 use crate::{mock::*, *};
+use frame_support::dispatch::DispatchResultWithPostInfo;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{InspectHold, Mutate},
@@ -27,10 +28,17 @@ fn grant(
 	expires: Option<u64>,
 ) -> DispatchResult {
 	AccessControl::grant(RuntimeOrigin::signed(by), scope, grantee, permissions, expires, None)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
-fn revoke(by: u64, scope: Scope, grantee: u64) -> DispatchResult {
+fn revoke(by: u64, scope: Scope, grantee: u64) -> DispatchResultWithPostInfo {
 	AccessControl::revoke(RuntimeOrigin::signed(by), scope, grantee)
+}
+
+/// A sealed key of `len` bytes for `epoch` (what is inside does not matter to the chain).
+fn epoch_key(epoch: u32, len: usize) -> EpochKeyOf<Test> {
+	EpochKey { epoch, sealed: BoundedVec::truncate_from(vec![0x5a; len]) }
 }
 
 fn on(n: u8) -> Scope {
@@ -354,18 +362,18 @@ mod grants {
 			assert_ok!(grant(MANAGER, on(1), READER, READ, None));
 			assert_eq!(held(MANAGER), GrantDeposit::get());
 
-			let sealed = BoundedVec::truncate_from(vec![7u8; 80]);
 			assert_ok!(AccessControl::grant(
 				RuntimeOrigin::signed(OWNER),
 				on(1),
 				READER,
 				Permissions(Permissions::READ | Permissions::SUBMIT),
 				None,
-				Some(sealed),
+				Some(epoch_key(0, 80)),
 			));
-			// The manager's deposit went back; the owner pays for the new, larger grant.
+			// The manager's deposit went back; the owner pays for the new grant and the key.
 			assert_eq!(held(MANAGER), 0);
-			assert_eq!(held(OWNER), 2 * GrantDeposit::get() + 80);
+			let key = 80 + SEALED_KEY_ENTRY_BYTES as u64;
+			assert_eq!(held(OWNER), 2 * GrantDeposit::get() + key);
 			assert_eq!(GrantCount::<Test>::get(on(1)), 2);
 		});
 	}
@@ -676,7 +684,7 @@ mod delegation {
 			let group = create_group(OWNER);
 			assert_ok!(add(OWNER, group, 1));
 			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
-			let deposit = AccessControl::grant_deposit(None);
+			let deposit = GrantDeposit::get();
 			assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::hold(
 				&HoldReason::AccessDeposit.into(),
 				&OWNER,
@@ -688,7 +696,6 @@ mod delegation {
 				Grant {
 					permissions: Permissions(Permissions::DELEGATE | Permissions::SUBMIT),
 					expires: None,
-					sealed_key: None,
 					owner: OWNER,
 					epoch: 0,
 					granted_by: OWNER,
@@ -1026,22 +1033,370 @@ mod encryption {
 			let data_key = [0x5a; 32];
 			let on_chain = PublicKey::from(EncryptionKeys::<Test>::get(READER).unwrap().key);
 			let sealed = on_chain.seal(&mut OsRng, &data_key).unwrap();
+			let key = EpochKey { epoch: 0, sealed: BoundedVec::try_from(sealed.clone()).unwrap() };
 			assert_ok!(AccessControl::grant(
 				RuntimeOrigin::signed(OWNER),
 				on(1),
 				READER,
 				READ,
 				None,
-				Some(BoundedVec::try_from(sealed.clone()).unwrap()),
+				Some(key),
 			));
-			assert_eq!(held(OWNER), GrantDeposit::get() + sealed.len() as u64);
+			let key_deposit = sealed.len() as u64 + SEALED_KEY_ENTRY_BYTES as u64;
+			assert_eq!(held(OWNER), GrantDeposit::get() + key_deposit);
+			System::assert_last_event(
+				Event::KeySealed { device: device(1), reader: READER, epoch: 0, by: OWNER }.into(),
+			);
 
-			// The reader opens the sealed key stored in its grant.
-			let stored = Grants::<Test>::get(on(1), READER).unwrap().sealed_key.unwrap();
+			// The reader opens the sealed key stored for it and the device.
+			let stored = SealedKeys::<Test>::get(device(1), READER).unwrap();
+			assert_eq!((stored.key.epoch, stored.sealed_by), (0, OWNER));
+			let stored = stored.key.sealed;
 			assert_eq!(reader_secret.unseal(&stored).unwrap(), data_key.to_vec());
 			// Nobody else can.
 			let other = SecretKey::from([0x43; 32]);
 			assert!(other.unseal(&stored).is_err());
+		});
+	}
+}
+
+mod key_epochs {
+	//! Data-key epochs: every loss of READ makes the next payload need a key the lost reader
+	//! is never given.
+	use super::*;
+
+	fn epoch(n: u8) -> u32 {
+		AccessControl::key_epoch(&device(n)).expect("a registered device")
+	}
+
+	fn seal(by: u64, n: u8, reader: u64, epoch: u32) -> DispatchResult {
+		AccessControl::seal_key(RuntimeOrigin::signed(by), device(n), reader, epoch_key(epoch, 80))
+	}
+
+	fn rotate(by: u64, n: u8) -> DispatchResult {
+		AccessControl::rotate_data_key(RuntimeOrigin::signed(by), device(n))
+	}
+
+	fn remove_key(by: u64, n: u8, reader: u64) -> DispatchResult {
+		AccessControl::remove_sealed_key(RuntimeOrigin::signed(by), device(n), reader)
+	}
+
+	fn ends(n: u8) -> Option<u64> {
+		KeyEpochs::<Test>::get(device(n)).ends
+	}
+
+	fn key_deposit() -> u64 {
+		80 + SEALED_KEY_ENTRY_BYTES as u64
+	}
+
+	#[test]
+	fn a_device_starts_in_epoch_zero_and_an_unknown_one_has_none() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_eq!(epoch(1), 0);
+			assert_eq!(AccessControl::key_epoch(&device(77)), None);
+		});
+	}
+
+	#[test]
+	fn revoking_a_reader_starts_a_new_epoch_and_revoking_a_gateway_does_not() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+
+			assert_ok!(revoke(OWNER, on(1), GATEWAY));
+			assert_eq!(epoch(1), 0);
+
+			assert_ok!(revoke(OWNER, on(1), READER));
+			System::assert_last_event(
+				Event::Revoked { scope: on(1), grantee: READER, by: OWNER }.into(),
+			);
+			System::assert_has_event(Event::KeyEpochStarted { device: device(1), epoch: 1 }.into());
+			assert_eq!(epoch(1), 1);
+			// The other device keeps its epoch.
+			assert_eq!(epoch(2), 0);
+		});
+	}
+
+	#[test]
+	fn a_managers_revoke_starts_a_new_epoch_too() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert_ok!(grant(MANAGER, on(1), READER, READ, None));
+			assert_ok!(seal(MANAGER, 1, READER, 0));
+			assert_ok!(revoke(MANAGER, on(1), READER));
+			assert_eq!(epoch(1), 1);
+		});
+	}
+
+	#[test]
+	fn revoking_a_group_reader_starts_a_new_epoch_on_each_member_its_owner_still_owns() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(add(OWNER, group, 2));
+			assert_ok!(grant(OWNER, Scope::Group(group), READER, READ, None));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			// Device 2 is sold: the group's owner no longer decides its keys.
+			Directory::transfer(device(2), OTHER_OWNER);
+			assert_eq!(epoch(2), 1, "a transfer starts a new epoch by itself");
+
+			assert_ok!(revoke(OWNER, Scope::Group(group), READER));
+			assert_eq!(epoch(1), 1);
+			assert_eq!(epoch(2), 1, "the sold device is left alone");
+			assert_eq!(KeyEpochs::<Test>::get(device(2)).epoch, 0);
+		});
+	}
+
+	#[test]
+	fn a_read_grant_ending_ends_the_epoch_sealed_under_it() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, Some(10)));
+			assert_ok!(grant(OWNER, on(1), MANAGER, READ, None));
+			assert_ok!(seal(OWNER, 1, MANAGER, 0));
+			assert_eq!(ends(1), None, "a reader without an end ends nothing");
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			assert_eq!(ends(1), Some(10));
+
+			System::set_block_number(9);
+			assert_eq!(epoch(1), 0);
+			System::set_block_number(10);
+			assert_eq!(epoch(1), 1);
+			// A key of the ended epoch is refused; the new epoch's key starts it for good.
+			assert_noop!(seal(OWNER, 1, MANAGER, 0), Error::<Test>::StaleKeyEpoch);
+			assert_ok!(seal(OWNER, 1, MANAGER, 1));
+			assert_eq!(
+				KeyEpochs::<Test>::get(device(1)),
+				KeyEpoch { epoch: 1, owner_epoch: 0, ends: None }
+			);
+			assert_eq!(epoch(1), 1);
+		});
+	}
+
+	#[test]
+	fn a_reader_through_a_group_and_directly_ends_when_its_last_read_does() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			assert_ok!(add(OWNER, group, 1));
+			assert_ok!(grant(OWNER, on(1), READER, READ, Some(10)));
+			assert_ok!(grant(OWNER, Scope::Group(group), READER, READ, Some(30)));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			assert_eq!(ends(1), Some(30));
+		});
+	}
+
+	#[test]
+	fn narrowing_a_read_grant_ends_or_moves_the_epoch() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			// A later end, then an earlier one: the epoch ends with the earlier.
+			assert_ok!(grant(OWNER, on(1), READER, READ, Some(40)));
+			assert_eq!(ends(1), Some(40));
+			assert_ok!(grant(OWNER, on(1), READER, READ, Some(50)));
+			assert_eq!(ends(1), Some(40));
+			assert_ok!(grant(OWNER, on(1), READER, READ, Some(20)));
+			assert_eq!(ends(1), Some(20));
+			assert_eq!(epoch(1), 0);
+			// READ taken out of the grant: a new epoch at once.
+			assert_ok!(grant(OWNER, on(1), READER, SUBMIT, None));
+			assert_eq!(epoch(1), 1);
+		});
+	}
+
+	#[test]
+	fn a_transfer_starts_a_new_epoch_for_the_new_owner() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			Directory::transfer(device(1), OTHER_OWNER);
+			assert_eq!(epoch(1), 1);
+			// The old owner can no longer seal; the new owner seals epoch 1 to its reader.
+			assert_noop!(seal(OWNER, 1, READER, 1), Error::<Test>::NotAuthorized);
+			assert_ok!(grant(OTHER_OWNER, on(1), MANAGER, READ, None));
+			assert_ok!(seal(OTHER_OWNER, 1, MANAGER, 1));
+			assert_eq!(
+				KeyEpochs::<Test>::get(device(1)),
+				KeyEpoch { epoch: 1, owner_epoch: 1, ends: None }
+			);
+			assert_eq!(epoch(1), 1);
+		});
+	}
+
+	#[test]
+	fn leaving_a_group_with_grants_starts_a_new_epoch() {
+		ExtBuilder::new().build_and_execute(|| {
+			let with_grants = create_group(OWNER);
+			let without = create_group(OWNER);
+			for group in [with_grants, without] {
+				assert_ok!(add(OWNER, group, 1));
+			}
+			assert_ok!(grant(OWNER, Scope::Group(with_grants), READER, READ, None));
+			let leave = |group| {
+				AccessControl::remove_from_group(RuntimeOrigin::signed(OWNER), group, device(1))
+			};
+			assert_ok!(leave(without));
+			assert_eq!(epoch(1), 0);
+			assert_ok!(leave(with_grants));
+			System::assert_last_event(
+				Event::KeyEpochStarted { device: device(1), epoch: 1 }.into(),
+			);
+			assert_eq!(epoch(1), 1);
+		});
+	}
+
+	#[test]
+	fn an_owner_or_manager_rotates_a_key_and_nobody_else() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(rotate(OWNER, 1));
+			System::assert_last_event(
+				Event::KeyEpochStarted { device: device(1), epoch: 1 }.into(),
+			);
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert_ok!(rotate(MANAGER, 1));
+			assert_eq!(epoch(1), 2);
+
+			assert_noop!(rotate(READER, 1), Error::<Test>::NotAuthorized);
+			assert_noop!(rotate(OWNER, 77), Error::<Test>::NotFound);
+			assert_noop!(
+				AccessControl::rotate_data_key(RuntimeOrigin::none(), device(1)),
+				DispatchError::BadOrigin
+			);
+			Directory::set_status(device(1), DeviceStatus::Decommissioned);
+			assert_noop!(rotate(OWNER, 1), Error::<Test>::Decommissioned);
+		});
+	}
+
+	#[test]
+	fn a_new_key_replaces_the_readers_older_one_and_its_deposit() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), MANAGER, MANAGE, None));
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(seal(MANAGER, 1, READER, 0));
+			assert_eq!(held(MANAGER), key_deposit());
+			assert_ok!(rotate(OWNER, 1));
+			assert_ok!(seal(OWNER, 1, READER, 1));
+			assert_eq!(held(MANAGER), 0);
+			assert_eq!(held(OWNER), 2 * GrantDeposit::get() + key_deposit());
+			let stored = SealedKeys::<Test>::get(device(1), READER).unwrap();
+			assert_eq!((stored.key.epoch, stored.sealed_by), (1, OWNER));
+		});
+	}
+
+	#[test]
+	fn seal_key_fails_for_whoever_may_not_and_for_wrong_keys() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(grant(OWNER, on(1), GATEWAY, SUBMIT, None));
+			assert_noop!(
+				AccessControl::seal_key(RuntimeOrigin::none(), device(1), READER, epoch_key(0, 80)),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(seal(OWNER, 77, READER, 0), Error::<Test>::NotFound);
+			// Neither a reader nor a gateway manages the device.
+			assert_noop!(seal(READER, 1, READER, 0), Error::<Test>::NotAuthorized);
+			assert_noop!(seal(GATEWAY, 1, READER, 0), Error::<Test>::NotAuthorized);
+			assert_noop!(seal(OWNER, 1, READER, 1), Error::<Test>::StaleKeyEpoch);
+			assert_noop!(seal(OWNER, 1, GATEWAY, 0), Error::<Test>::NotAReader);
+			assert_noop!(seal(OWNER, 1, OTHER_OWNER, 0), Error::<Test>::NotAReader);
+			// A manager who cannot pay the deposit.
+			assert_ok!(grant(OWNER, on(1), POOR, MANAGE, None));
+			assert_noop!(seal(POOR, 1, READER, 0), Error::<Test>::InsufficientBalance);
+			Directory::set_status(device(1), DeviceStatus::Decommissioned);
+			assert_noop!(seal(OWNER, 1, READER, 0), Error::<Test>::Decommissioned);
+		});
+	}
+
+	#[test]
+	fn a_grant_carries_a_key_only_with_read_on_one_device_of_the_current_epoch() {
+		ExtBuilder::new().build_and_execute(|| {
+			let group = create_group(OWNER);
+			let with_key = |scope, permissions, key| {
+				AccessControl::grant(
+					RuntimeOrigin::signed(OWNER),
+					scope,
+					READER,
+					permissions,
+					None,
+					Some(key),
+				)
+			};
+			assert_noop!(
+				with_key(Scope::Group(group), READ, epoch_key(0, 80)),
+				Error::<Test>::KeyNeedsDeviceRead
+			);
+			assert_noop!(
+				with_key(on(1), SUBMIT, epoch_key(0, 80)),
+				Error::<Test>::KeyNeedsDeviceRead
+			);
+			assert_noop!(with_key(on(1), READ, epoch_key(3, 80)), Error::<Test>::StaleKeyEpoch);
+			assert_ok!(with_key(on(1), READ, epoch_key(0, 80)));
+		});
+	}
+
+	#[test]
+	fn a_former_readers_key_is_removed_by_anyone_and_a_readers_by_nobody() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, Some(10)));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			assert_noop!(remove_key(GATEWAY, 1, MANAGER), Error::<Test>::SealedKeyNotFound);
+			assert_noop!(remove_key(GATEWAY, 1, READER), Error::<Test>::StillAReader);
+			assert_noop!(
+				AccessControl::remove_sealed_key(RuntimeOrigin::none(), device(1), READER),
+				DispatchError::BadOrigin
+			);
+
+			System::set_block_number(10);
+			assert_ok!(remove_key(GATEWAY, 1, READER));
+			System::assert_last_event(
+				Event::SealedKeyRemoved { device: device(1), reader: READER, by: GATEWAY }.into(),
+			);
+			assert!(!SealedKeys::<Test>::contains_key(device(1), READER));
+			// Only the (expired) grant's deposit is still held.
+			assert_eq!(held(OWNER), GrantDeposit::get());
+		});
+	}
+
+	#[test]
+	fn a_decommissioned_devices_keys_can_be_removed() {
+		ExtBuilder::new().build_and_execute(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			Directory::set_status(device(1), DeviceStatus::Decommissioned);
+			assert_ok!(remove_key(GATEWAY, 1, READER));
+		});
+	}
+
+	#[test]
+	fn small_order_encryption_keys_are_refused() {
+		ExtBuilder::new().build_and_execute(|| {
+			let p_minus_1 = {
+				let mut k = [0xff; 32];
+				k[0] = 0xec;
+				k[31] = 0x7f;
+				k
+			};
+			let mut order_1 = [0; 32];
+			order_1[0] = 1;
+			let mut high_bit_zero = [0; 32];
+			high_bit_zero[31] = 0x80;
+			for weak in [[0; 32], order_1, p_minus_1, high_bit_zero] {
+				assert_noop!(
+					AccessControl::publish_encryption_key(RuntimeOrigin::signed(READER), weak),
+					Error::<Test>::WeakEncryptionKey
+				);
+			}
+		});
+	}
+
+	#[test]
+	fn try_state_catches_a_sealed_key_whose_deposit_is_wrong() {
+		ExtBuilder::new().build().execute_with(|| {
+			assert_ok!(grant(OWNER, on(1), READER, READ, None));
+			assert_ok!(seal(OWNER, 1, READER, 0));
+			assert!(AccessControl::do_try_state().is_ok());
+			SealedKeys::<Test>::mutate(device(1), READER, |k| k.as_mut().unwrap().deposit = 1);
+			assert!(AccessControl::do_try_state().is_err());
 		});
 	}
 }
@@ -1094,7 +1449,6 @@ mod listing {
 				let grant = Grant {
 					permissions: SUBMIT,
 					expires: None,
-					sealed_key: None,
 					owner: OWNER,
 					epoch: 0,
 					granted_by: OWNER,

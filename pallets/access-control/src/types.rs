@@ -86,24 +86,14 @@ impl Permissions {
 	}
 }
 
-/// A grant: what a grantee may do within a scope, until when, and the data key sealed for it.
-#[derive(
-	CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound,
-)]
-#[scale_info(skip_type_params(MaxSealedKeyLen))]
-pub struct Grant<AccountId, BlockNumber, Balance, MaxSealedKeyLen>
-where
-	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
-	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
-	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
-	MaxSealedKeyLen: Get<u32>,
-{
+/// A grant: what a grantee may do within a scope, and until when. A READ grantee's data keys
+/// are kept apart, per device, in [`SealedKey`]s.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct Grant<AccountId, BlockNumber, Balance> {
 	/// What the grantee may do.
 	pub permissions: Permissions,
 	/// The first block at which the grant no longer counts; `None` for no end.
 	pub expires: Option<BlockNumber>,
-	/// The scope's data key, sealed to the grantee's published encryption key (READ grants).
-	pub sealed_key: Option<BoundedVec<u8, MaxSealedKeyLen>>,
 	/// The scope's owner when it was granted: it counts only while they still own the scope.
 	pub owner: AccountId,
 	/// For a device scope, the device's ownership epoch when it was granted: it counts only in
@@ -186,4 +176,72 @@ pub struct GrantsPage<AccountId, Grant> {
 	pub grants: Vec<(Scope, AccountId, Grant)>,
 	/// Where the next page starts (pass it as `after`), or `None` if this page is the last.
 	pub next: Option<(Scope, AccountId)>,
+}
+
+/// A device's data key of one epoch, sealed (an x25519 sealed box) to a reader's published
+/// encryption key: what a call carries to give a reader the key.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxLen))]
+pub struct EpochKey<MaxLen: Get<u32>> {
+	/// The device's data-key epoch the sealed key belongs to. Within one owner's keys, the key
+	/// of an epoch derives the keys of every earlier epoch and of no later one.
+	pub epoch: u32,
+	/// The sealed key.
+	pub sealed: BoundedVec<u8, MaxLen>,
+}
+
+/// A reader's sealed data key for a device, as stored, with the deposit held for it.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxLen))]
+pub struct SealedKey<AccountId, Balance, MaxLen>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxLen: Get<u32>,
+{
+	/// The epoch and the sealed key.
+	pub key: EpochKey<MaxLen>,
+	/// Who sealed it (the owner, or a manager), and holds its deposit.
+	pub sealed_by: AccountId,
+	/// The deposit held from `sealed_by`: `DepositPerByte` per sealed byte.
+	pub deposit: Balance,
+}
+
+/// Where a device's data key stands: its current epoch, as last written. The epoch in force
+/// at a block is one later than `epoch` once the device has changed owner since
+/// (`owner_epoch` differs from the device's ownership epoch) or `ends` has been reached:
+/// see [`crate::Pallet::key_epoch`].
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct KeyEpoch<BlockNumber> {
+	/// The epoch.
+	pub epoch: u32,
+	/// The device's ownership epoch when `epoch` began.
+	pub owner_epoch: u32,
+	/// The first block at which a reader holding this epoch's key loses READ (the earliest
+	/// end of the READ grants of the readers it was sealed to); `None` while none will.
+	pub ends: Option<BlockNumber>,
 }

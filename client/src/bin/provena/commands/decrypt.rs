@@ -8,17 +8,8 @@ use crate::{
 };
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use provena_client::{
-	chain::{account_of, Chain},
-	crypto::{payload_key_id, DataKey},
-	keys::{encryption_secret, ss58, KeyPair},
-	show_device,
-};
-use provena_primitives::{
-	permission,
-	telemetry::{batch_root, Reading},
-	DeviceId,
-};
+use provena_client::{access, crypto::PayloadHeader, show_device};
+use provena_primitives::telemetry::{batch_root, Reading};
 use serde_json::{json, Value};
 use sp_core::H256;
 
@@ -27,7 +18,8 @@ use sp_core::H256;
 pub struct Decrypt {
 	#[command(flatten)]
 	reading: ReadingRef,
-	/// The reader's account (its grant holds the sealed data key).
+	/// The reader's account: the device's owner (it derives the key), or a reader (the key
+	/// sealed to it opens its epoch and every earlier one).
 	#[command(flatten)]
 	account: Account,
 }
@@ -41,24 +33,26 @@ pub async fn run(ctx: &Context, args: Decrypt) -> Result<()> {
 		anyhow!("no anchor of device {} covers reading {seq}", show_device(&device))
 	})?;
 	let record = &found.record;
-	let payload = chain.anchor_payload(device, record.first_seq, record.block).await?;
-	let payload = payload.ok_or_else(|| {
-		anyhow!(
+	// The device signed the payload's hash, and the chain's log keeps it: only a payload with
+	// that hash is the anchor's, whatever else the block holds.
+	let Some(payload_hash) = record.payload_hash else {
+		bail!(
 			"the anchor of reading {seq} (block #{}) carries no payload: it was sent without --encrypt",
 			record.block
-		)
-	})?;
-	// The device signed the payload's hash, and the chain's log keeps it.
-	if record.payload_hash != Some(H256(sp_crypto_hashing::blake2_256(&payload))) {
-		bail!("the payload in block #{} is not the one the device signed", record.block);
-	}
-	let key_id = payload_key_id(&payload)?;
-	// The store's key (an owner's), else the one sealed in the reader's grant.
-	let stored = ctx.store(&chain).ok().and_then(|s| s.data_key(&device, key_id).ok().flatten());
-	let key = match stored {
-		Some(key) => key,
-		None => granted_key(&chain, device, &account).await?,
+		);
 	};
+	let payload = chain
+		.anchor_payload(device, record.first_seq, record.block, H256(payload_hash.0))
+		.await?
+		.ok_or_else(|| {
+			anyhow!(
+				"block #{} holds no payload with the hash the device signed for reading {seq}'s anchor",
+				record.block
+			)
+		})?;
+	let header = PayloadHeader::read(&payload)?;
+	let mut store = ctx.store(&chain)?;
+	let key = access::payload_key(&chain, &mut store, device, &account, header).await?;
 	let plain = key.decrypt(&device, record.first_seq, record.count, &payload)?;
 	let readings: Vec<Reading> = codec::Decode::decode(&mut &plain[..])
 		.map_err(|e| anyhow!("the payload holds no readings: {e}"))?;
@@ -80,23 +74,4 @@ pub async fn run(ctx: &Context, args: Decrypt) -> Result<()> {
 		),
 	);
 	Ok(())
-}
-
-/// The data key sealed in `account`'s READ grant on `device`.
-async fn granted_key(chain: &Chain, device: DeviceId, account: &KeyPair) -> Result<DataKey> {
-	let who = account_of(account);
-	let sealed = chain
-		.grants(device)
-		.await?
-		.into_iter()
-		.filter(|(_, grantee, g)| *grantee == who && g.permissions.0 & permission::READ != 0)
-		.find_map(|(_, _, g)| g.sealed_key)
-		.ok_or_else(|| {
-			anyhow!(
-				"{} holds no READ grant with a sealed key for device {}",
-				ss58(who.0),
-				show_device(&device)
-			)
-		})?;
-	Ok(DataKey::open(&sealed.0, &encryption_secret(account))?)
 }

@@ -1,9 +1,10 @@
 //! `provena encryption-key`: the x25519 key owners seal data keys to.
 
 use crate::{args::Account, context::Context};
-use anyhow::Result;
+use anyhow::{anyhow, bail, Result};
 use clap::Subcommand;
 use provena_client::{chain::api, keys::encryption_public};
+use provena_primitives::is_weak_encryption_key;
 use serde_json::json;
 
 /// Publish or withdraw this account's encryption key, which owners seal data keys to.
@@ -12,6 +13,11 @@ pub enum Command {
 	/// Publish the signing account's x25519 key (derived from its secret), holding the chain's
 	/// key deposit; publishing again replaces it.
 	Publish {
+		/// Publish this x25519 public key (`0x` + 64 hex digits) instead: one kept elsewhere,
+		/// e.g. on a hardware token. Keys of small order (all zeros among them) are refused:
+		/// anyone could open what is sealed to them.
+		#[arg(long, value_name = "HEX")]
+		key: Option<String>,
 		#[command(flatten)]
 		account: Account,
 	},
@@ -28,9 +34,26 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 	let chain = ctx.connect().await?;
 	let calls = api::transactions().access_control();
 	match command {
-		Command::Publish { account } => {
+		Command::Publish { key, account } => {
+			let key = match key {
+				Some(text) => {
+					let bytes = hex::decode(text.trim_start_matches("0x"))
+						.ok()
+						.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+						.ok_or_else(|| {
+							anyhow!("--key {text}: give 32 bytes as 0x + 64 hex digits")
+						})?;
+					if is_weak_encryption_key(&bytes) {
+						bail!(
+							"--key {text} is a point of small order: anything sealed to it could be \
+							 opened by anyone, so it is not published"
+						);
+					}
+					bytes
+				},
+				None => encryption_public(&account.load()?),
+			};
 			let signer = account.load()?;
-			let key = encryption_public(&signer);
 			let f = chain.submit(&calls.publish_encryption_key(key), &signer).await?;
 			let shown = format!("0x{}", hex::encode(key));
 			let what = format!("Published encryption key {shown}");

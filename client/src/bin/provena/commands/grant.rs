@@ -1,20 +1,22 @@
-//! `provena grant`: give, list and revoke access. READ is enforced by encryption: a READ grant
-//! carries the device's data key sealed to the grantee, and revoking a reader rotates the key.
+//! `provena grant` and `provena rotate`: give, list and revoke access. READ is enforced by
+//! encryption: a reader is given the device's data key of the epoch in force, sealed to its
+//! published encryption key; when anyone loses READ the chain moves the epoch on, and the
+//! remaining readers are given the new key (see `provena_client::access`).
 
 use crate::{
-	args::{account_id, bounded, Account, Device, ScopeArgs},
+	args::{account_id, Account, Device, ScopeArgs},
 	context::Context,
 	output::permission_names,
 };
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use provena_client::{
+	access::{self, ResealStep, Resealed},
 	chain::{
 		api::{self, runtime_types::pallet_access_control::types::Permissions},
-		Chain, DeviceGrant, Scope,
+		Bounded, Chain, ChainEpochKey, Scope,
 	},
-	crypto::DataKey,
-	keys::ss58,
+	keys::{ss58, KeyPair},
 	show_device,
 };
 use provena_primitives::{permission, DeviceId};
@@ -31,7 +33,8 @@ pub enum Command {
 		#[command(flatten)]
 		device: Device,
 	},
-	/// Take a grant back (and rotate the device's data key when it could read).
+	/// Take a grant back. Taking READ away moves the device's data key to a new epoch; the
+	/// remaining readers are then given the new key.
 	Revoke(Revoke),
 }
 
@@ -46,7 +49,8 @@ pub struct Add {
 	/// May anchor readings.
 	#[arg(long)]
 	submit: bool,
-	/// May read payloads (the data key is sealed to the grantee's published key).
+	/// May read payloads: the data key of the epoch in force is sealed to the grantee's
+	/// published encryption key (on a group, for each of its devices).
 	#[arg(long)]
 	read: bool,
 	/// May manage grants and alert rules.
@@ -70,10 +74,19 @@ pub struct Revoke {
 	/// The grantee (SS58 or 0x-hex).
 	#[arg(long, value_parser = account_id)]
 	to: AccountId32,
-	/// Keep the data key even if the grant could read (default: rotate it and re-seal it for
-	/// the remaining readers).
+	#[command(flatten)]
+	account: Account,
+}
+
+/// `provena rotate`.
+#[derive(Args, Debug)]
+pub struct Rotate {
+	#[command(flatten)]
+	device: Device,
+	/// Only finish giving the key of the epoch in force to the readers still missing it
+	/// (after a revoke, an expiry, a group change, or an interrupted run); start no new epoch.
 	#[arg(long)]
-	no_rotate: bool,
+	resume: bool,
 	#[command(flatten)]
 	account: Account,
 }
@@ -100,144 +113,199 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 	}
 	let chain = ctx.connect().await?;
 	let signer = args.account.load()?;
-	let sealed = if args.read {
-		let device =
-			args.scope.device.ok_or_else(|| {
-				anyhow!("READ is granted per device (its data key is sealed to the reader); use --device")
-			})?;
-		let Some(reader_key) = chain.encryption_key(args.to).await? else {
+	let scope = args.scope.scope()?;
+	let reader_key = if args.read {
+		let Some(key) = chain.encryption_key(args.to.clone()).await? else {
 			bail!(
 				"{} has not published an encryption key; it runs `provena encryption-key publish` first",
 				ss58(args.to.0)
 			);
 		};
-		let mut store = ctx.store(&chain)?;
-		let key = match store.current_data_key(&device)? {
-			Some(key) => key,
-			None => {
-				let key = DataKey::generate();
-				store.put_data_key(&device, &key, true)?;
-				key
-			},
-		};
-		Some(bounded(key.seal_to(&reader_key)))
+		Some(key)
 	} else {
 		None
 	};
+	// On one device, the key travels with the grant: one transaction.
+	let sealed = match (&scope, reader_key) {
+		(Scope::Device(device), Some(public)) => {
+			let key = access::current_key(&chain, *device, &signer).await?;
+			Some(ChainEpochKey { epoch: key.epoch, sealed: Bounded(key.seal_to(&public)?) })
+		},
+		_ => None,
+	};
 	let call = api::transactions().access_control().grant(
-		args.scope.scope()?,
-		args.to,
+		scope.clone(),
+		args.to.clone(),
 		Permissions(bits),
 		args.expires,
 		sealed,
 	);
 	let f = chain.submit(&call, &signer).await?;
 	let what = format!("Granted {} to {}", permission_names(bits), ss58(args.to.0));
-	ctx.out.finalized(&what, &f, json!({ "permissions": bits }));
+	// On a group, each device's key is sealed to the reader in turn.
+	let mut keyed = Vec::new();
+	if let (Scope::Group(group), true) = (&scope, args.read) {
+		let (_, members) =
+			chain.group(*group).await?.ok_or_else(|| anyhow!("no group {group} on chain"))?;
+		for device in members {
+			let done = reseal_noting(ctx, &chain, device, &signer).await?;
+			keyed.push(json!({ "device": show_device(&device), "epoch": done.epoch }));
+		}
+	}
+	ctx.out.finalized(&what, &f, json!({ "permissions": bits, "keyed_devices": keyed }));
 	Ok(())
 }
 
 async fn list(ctx: &Context, device: DeviceId) -> Result<()> {
 	let chain = ctx.connect().await?;
 	let grants = chain.grants(device).await?;
-	let rows: Vec<Value> = grants
-		.iter()
-		.map(|(scope, who, grant)| {
-			json!({
-				"scope": match scope {
-					Scope::Device(d) => format!("device {}", show_device(d)),
-					Scope::Group(g) => format!("group {g}"),
-				},
-				"grantee": ss58(who.0),
-				"permissions": permission_names(grant.permissions.0),
-				"expires": grant.expires,
-				"sealed_key": grant.sealed_key.is_some(),
-			})
-		})
-		.collect();
+	let epoch = access::epoch_in_force(&chain, device).await?;
+	let mut rows: Vec<Value> = Vec::new();
+	for (scope, who, grant) in &grants {
+		let key_epoch = match grant.permissions.0 & permission::READ {
+			0 => None,
+			_ => chain.sealed_key(device, who.clone()).await?.map(|k| k.key.epoch),
+		};
+		rows.push(json!({
+			"scope": match scope {
+				Scope::Device(d) => format!("device {}", show_device(d)),
+				Scope::Group(g) => format!("group {g}"),
+			},
+			"grantee": ss58(who.0),
+			"permissions": permission_names(grant.permissions.0),
+			"expires": grant.expires,
+			"key_epoch": key_epoch,
+		}));
+	}
 	let human = if rows.is_empty() {
 		"no grants".to_string()
 	} else {
 		let line = |r: &Value| {
 			let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
-			let expires = r["expires"].to_string();
+			let key = match r["key_epoch"].as_u64() {
+				Some(e) if e >= u64::from(epoch) => "  holds the current key".to_string(),
+				Some(e) => format!("  holds the key of epoch {e} only"),
+				None => String::new(),
+			};
 			format!(
-				"{}  {}  {}  expires {expires}",
+				"{}  {}  {}  expires {}{key}",
 				field("grantee"),
 				field("permissions"),
-				field("scope")
+				field("scope"),
+				r["expires"]
 			)
 		};
 		rows.iter().map(line).collect::<Vec<_>>().join("\n")
 	};
-	ctx.out.print(json!({ "device": show_device(&device), "grants": rows }), human);
+	let value = json!({ "device": show_device(&device), "key_epoch": epoch, "grants": rows });
+	ctx.out.print(value, format!("data key epoch {epoch}\n{human}"));
 	Ok(())
 }
 
-/// Revokes a grant. When the grantee could read a device, the device's data key is rotated and
-/// the new one sealed for each remaining reader, so what is encrypted from now on is closed to
-/// the revoked account.
+/// Revokes a grant. When the grantee could read, the chain has moved the data key of the
+/// scope's devices to a new epoch, and the remaining readers are given its key, if the signer
+/// can (the owner always can; a manager only if it can read the device).
 pub async fn revoke(ctx: &Context, args: Revoke) -> Result<()> {
 	let chain = ctx.connect().await?;
 	let signer = args.account.load()?;
 	let grantee = args.to;
-	let device = args.scope.device;
-	// Who could read before: the revoked grantee decides whether to rotate, the others get
-	// the new key.
-	let grants = match device {
-		Some(device) => chain.grants(device).await?,
-		None => Vec::new(),
-	};
-	let can_read = |(_, _, g): &DeviceGrant| g.permissions.0 & permission::READ != 0;
-	let could_read = grants.iter().any(|g| g.1 == grantee && can_read(g));
-	let readers: Vec<DeviceGrant> = grants
-		.into_iter()
-		.filter(|g| matches!(g.0, Scope::Device(_)) && g.1 != grantee && can_read(g))
-		.collect();
-	let call = api::transactions().access_control().revoke(args.scope.scope()?, grantee);
+	let scope = args.scope.scope()?;
+	let call = api::transactions().access_control().revoke(scope.clone(), grantee.clone());
 	let f = chain.submit(&call, &signer).await?;
-	let rotate = could_read && !args.no_rotate;
-	let rotated = match device {
-		Some(device) if rotate => rotate_key(ctx, &chain, device, readers, &signer).await?,
-		_ => 0,
-	};
+	// The devices whose key moved to a new epoch.
+	let started: Vec<DeviceId> = f
+		.events
+		.find::<api::access_control::events::KeyEpochStarted>()
+		.filter_map(|event| event.ok().map(|e| e.device))
+		.collect();
+	ctx.out.note(format!(
+		"Revoked the grant of {} (finalized in block #{}); the data key of {} devices moved to a new epoch",
+		ss58(grantee.0),
+		f.block_number,
+		started.len()
+	));
+	let mut resealed = Vec::new();
+	let mut left = Vec::new();
+	for device in &started {
+		match reseal_noting(ctx, &chain, *device, &signer).await {
+			Ok(done) => resealed.push(done),
+			Err(e) => {
+				ctx.out.warn(format!(
+					"device {}: the new key could not be given to its readers: {e:#}; its owner runs `provena rotate --resume --device {}`",
+					show_device(device),
+					show_device(device)
+				));
+				left.push(show_device(device));
+			},
+		}
+	}
+	let rotated_for: usize = resealed.iter().map(|r| r.sealed.len() + r.had_it.len()).sum();
 	let what = format!(
 		"Revoked the grant of {}{}",
 		ss58(grantee.0),
-		if rotate {
-			format!("; data key rotated and re-sealed for {rotated} remaining readers")
-		} else {
+		if started.is_empty() {
 			String::new()
+		} else {
+			format!("; new data-key epoch given to {rotated_for} remaining readers")
 		}
 	);
-	ctx.out.finalized(&what, &f, json!({ "rotated_for": rotated }));
+	ctx.out.finalized(
+		&what,
+		&f,
+		json!({ "rotated_for": rotated_for, "devices": resealed, "not_resealed": left }),
+	);
 	Ok(())
 }
 
-/// Makes `device` a new data key and seals it for each of `readers`; returns how many got it.
-async fn rotate_key(
+/// Runs `provena rotate`: starts a new data-key epoch for a device (unless `--resume`), then
+/// gives its key to every reader still missing it.
+pub async fn rotate(ctx: &Context, args: Rotate) -> Result<()> {
+	let chain = ctx.connect().await?;
+	let signer = args.account.load()?;
+	let device = args.device.device;
+	if !args.resume {
+		let call = api::transactions().access_control().rotate_data_key(device);
+		let f = chain.submit(&call, &signer).await?;
+		ctx.out.note(format!(
+			"Device {} moved to a new data-key epoch (finalized in block #{})",
+			show_device(&device),
+			f.block_number
+		));
+	}
+	let done = reseal_noting(ctx, &chain, device, &signer).await?;
+	let human = format!(
+		"Device {}: data key epoch {}; given now to {}, already held by {}{}",
+		show_device(&device),
+		done.epoch,
+		done.sealed.len(),
+		done.had_it.len(),
+		if done.no_encryption_key.is_empty() {
+			String::new()
+		} else {
+			format!(
+				"; {} readers have no published encryption key: {}",
+				done.no_encryption_key.len(),
+				done.no_encryption_key.join(", ")
+			)
+		}
+	);
+	ctx.out.print(serde_json::to_value(&done)?, human);
+	Ok(())
+}
+
+/// [`access::reseal`] with a note per reader, so a long run shows where it is.
+pub(crate) async fn reseal_noting(
 	ctx: &Context,
 	chain: &Chain,
 	device: DeviceId,
-	readers: Vec<DeviceGrant>,
-	signer: &provena_client::keys::KeyPair,
-) -> Result<u64> {
-	let mut store = ctx.store(chain)?;
-	let key = DataKey::generate();
-	store.put_data_key(&device, &key, true)?;
-	let mut rotated = 0;
-	for (scope, who, grant) in readers {
-		let Some(reader_key) = chain.encryption_key(who).await? else { continue };
-		let sealed = Some(bounded(key.seal_to(&reader_key)));
-		let call = api::transactions().access_control().grant(
-			scope,
-			who,
-			grant.permissions,
-			grant.expires,
-			sealed,
-		);
-		chain.submit(&call, signer).await?;
-		rotated += 1;
-	}
-	Ok(rotated)
+	signer: &KeyPair,
+) -> Result<Resealed> {
+	let shown = show_device(&device);
+	let noting = |step: ResealStep<'_>| match step {
+		ResealStep::Sealing { reader, n, of } => ctx.out.note(format!(
+			"device {shown}: sealing the data key to {} ({n} of {of})",
+			ss58(reader.0)
+		)),
+	};
+	Ok(access::reseal(chain, device, signer, noting).await?)
 }

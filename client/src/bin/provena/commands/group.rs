@@ -19,7 +19,8 @@ pub enum Command {
 		#[command(flatten)]
 		account: Account,
 	},
-	/// Put one of your devices in a group.
+	/// Put one of your devices in a group; the group's readers are given the device's data
+	/// key.
 	Add {
 		/// The group id.
 		#[arg(long)]
@@ -29,7 +30,8 @@ pub enum Command {
 		#[command(flatten)]
 		account: Account,
 	},
-	/// Take a device out of a group.
+	/// Take a device out of a group. If the group has grants, the device's data key moves to
+	/// a new epoch, which its remaining readers are given.
 	Remove {
 		/// The group id.
 		#[arg(long)]
@@ -65,16 +67,44 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			ctx.out.finalized(&what, &f, json!({ "group": created.group }));
 		},
 		Command::Add { group, device, account } => {
-			let f =
-				chain.submit(&access.add_to_group(group, device.device), &account.load()?).await?;
-			let what = format!("Device {} joined group {group}", show_device(&device.device));
-			ctx.out.finalized(&what, &f, json!({}));
+			let signer = account.load()?;
+			let f = chain.submit(&access.add_to_group(group, device.device), &signer).await?;
+			let done = super::grant::reseal_noting(ctx, &chain, device.device, &signer).await?;
+			let what = format!(
+				"Device {} joined group {group}; {} readers were given its data key",
+				show_device(&device.device),
+				done.sealed.len()
+			);
+			ctx.out.finalized(&what, &f, json!({ "keys": done }));
 		},
 		Command::Remove { group, device, account } => {
+			let signer = account.load()?;
 			let call = access.remove_from_group(group, device.device);
-			let f = chain.submit(&call, &account.load()?).await?;
-			let what = format!("Device {} left group {group}", show_device(&device.device));
-			ctx.out.finalized(&what, &f, json!({}));
+			let f = chain.submit(&call, &signer).await?;
+			let moved = f
+				.events
+				.find_first::<api::access_control::events::KeyEpochStarted>()
+				.map(|event| event.is_ok())
+				.unwrap_or(false);
+			let done = match moved {
+				true => {
+					Some(super::grant::reseal_noting(ctx, &chain, device.device, &signer).await?)
+				},
+				false => None,
+			};
+			let what = format!(
+				"Device {} left group {group}{}",
+				show_device(&device.device),
+				match &done {
+					Some(done) => format!(
+						"; its data key moved to epoch {}, given to its {} remaining readers",
+						done.epoch,
+						done.sealed.len() + done.had_it.len()
+					),
+					None => String::new(),
+				}
+			);
+			ctx.out.finalized(&what, &f, json!({ "keys": done }));
 		},
 		Command::Dissolve { group, account } => {
 			let f = chain.submit(&access.dissolve_group(group), &account.load()?).await?;

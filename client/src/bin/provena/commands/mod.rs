@@ -67,6 +67,9 @@ pub enum Command {
 	Grant(grant::Command),
 	/// Take a grant back: the same as `provena grant revoke`.
 	Revoke(grant::Revoke),
+	/// Move a device's data key to a new epoch and give it to every reader (`--resume`: only
+	/// give the epoch in force to readers still missing it).
+	Rotate(grant::Rotate),
 	/// Publish this account's encryption key, so owners can seal data keys to it.
 	#[command(subcommand, name = "encryption-key")]
 	EncryptionKey(encryption_key::Command),
@@ -111,6 +114,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 		Command::Group(command) => group::run(&ctx, command).await.map(done),
 		Command::Grant(command) => grant::run(&ctx, command).await.map(done),
 		Command::Revoke(args) => grant::revoke(&ctx, args).await.map(done),
+		Command::Rotate(args) => grant::rotate(&ctx, args).await.map(done),
 		Command::EncryptionKey(command) => encryption_key::run(&ctx, command).await.map(done),
 		Command::Rule(command) => rule::run(&ctx, command).await.map(done),
 		Command::Credits(command) => credits::run(&ctx, command).await.map(done),

@@ -13,8 +13,11 @@ use serde_json::{json, Value};
 /// Alert bounds for a device's metrics.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-	/// Set bounds for a metric; a public value outside them raises an alert. Holds the
-	/// chain's rule deposit from the signer until the rule is cleared or replaced.
+	/// Set bounds for a metric; a public value outside them raises an alert. The chain can
+	/// only check what it sees: from now on every anchor of the device publishes this
+	/// metric's values (for a batch, its lowest and highest) in the clear, even with
+	/// `--encrypt`. Holds the chain's rule deposit from the signer until the rule is cleared
+	/// or replaced.
 	Set {
 		#[command(flatten)]
 		device: Device,
@@ -59,7 +62,12 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 			let name = bounded(metric.as_bytes().to_vec());
 			let call = telemetry.set_alert_rule(device.device, name, min, max);
 			let f = chain.submit(&call, &account.load()?).await?;
-			let what = format!("Alert rule set: {metric} in [{}, {}]", bound(min), bound(max));
+			let what = format!(
+				"Alert rule set: {metric} in [{}, {}]. Anchors of this device now publish \
+				 {metric} in the clear, so the chain can check it",
+				bound(min),
+				bound(max)
+			);
 			ctx.out.finalized(&what, &f, json!({}));
 		},
 		Command::Clear { device, metric, account } => {

@@ -26,10 +26,10 @@ use provena_client::{
 	report::{now_ms, percentile},
 	store::Store,
 };
-use provena_primitives::telemetry::VALUE_SCALE;
+use provena_primitives::telemetry::{MetricName, VALUE_SCALE};
 use serde_json::json;
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, BTreeSet},
 	process::ExitCode,
 	time::{Duration, Instant},
 };
@@ -85,12 +85,25 @@ struct SimDevice {
 }
 
 impl SimDevice {
-	fn reading(&mut self, noise: &mut Noise, now_ms: u64) -> ReadingInput {
-		let (names, steps): ([&str; 2], [f64; 2]) = match self.kind {
+	/// The metrics this kind of device reports, and how far each walks per reading.
+	fn metrics(&self) -> ([&'static str; 2], [f64; 2]) {
+		match self.kind {
 			0 => (["temperature", "humidity"], [0.4, 1.0]),
 			1 => (["heart_rate", "spo2"], [2.0, 0.3]),
 			_ => (["latitude", "longitude"], [0.001, 0.001]),
-		};
+		}
+	}
+
+	/// What its anchors publish: the readings are made up, so all of them, for anyone
+	/// browsing the chain to see (real devices publish only what has an alert rule or was
+	/// chosen with `provena submit --public`).
+	fn public(&self) -> BTreeSet<MetricName> {
+		let names = self.metrics().0;
+		names.iter().map(|name| MetricName::truncate_from(name.as_bytes().to_vec())).collect()
+	}
+
+	fn reading(&mut self, noise: &mut Noise, now_ms: u64) -> ReadingInput {
+		let (names, steps) = self.metrics();
 		let mut values = BTreeMap::new();
 		for i in 0..2 {
 			self.state[i] += noise.next() * steps[i];
@@ -200,7 +213,14 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 		for index in sealing {
 			let device = &devices[index];
 			let (id, key) = (device.id, &device.key);
-			gateway::seal(&mut store, id, key, genesis, args.batch_size, None, usize::MAX)?;
+			let public = device.public();
+			let options = gateway::SealOptions {
+				batch_size: args.batch_size,
+				data_key: None,
+				public: &public,
+				max_payload: usize::MAX,
+			};
+			gateway::seal(&mut store, id, key, genesis, &options)?;
 		}
 		let delivery = gateway::deliver(chain, &mut store, &gateway, options, |_| {}).await?;
 		anchored += delivery.anchored;

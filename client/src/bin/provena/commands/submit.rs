@@ -5,16 +5,15 @@ use crate::{
 	context::Context,
 	output::bound,
 };
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Args;
 use provena_client::{
-	chain::{account_of, Chain},
-	crypto::DataKey,
+	access,
+	chain::Chain,
 	gateway::{self, ChainEvent, DeliverOptions, Delivery, Pay},
 	input::{self, decimal},
-	keys::{encryption_secret, ss58, KeyPair},
+	keys::KeyPair,
 	report::now_ms,
-	show_device,
 	store::Store,
 	Error,
 };
@@ -55,9 +54,16 @@ pub struct Submit {
 	/// Transactions in flight at once.
 	#[arg(long, default_value_t = 64)]
 	max_in_flight: usize,
-	/// Encrypt each anchor's readings into its payload for the device's READ grantees.
+	/// Encrypt each anchor's readings into its payload for the device's readers, under the
+	/// data key of the epoch in force on chain (the owner derives it; a gateway uses the key
+	/// sealed to it by its READ grant).
 	#[arg(long)]
 	encrypt: bool,
+	/// Publish this metric's values in the clear in each anchor (repeatable). Metrics with an
+	/// alert rule are always published: the chain can only check what it sees. No other
+	/// value reaches the chain unencrypted.
+	#[arg(long = "public", value_name = "METRIC")]
+	public: Vec<String>,
 	/// Only send what the store still has pending; read no new readings.
 	#[arg(long, conflicts_with_all = ["file", "values"])]
 	resume: bool,
@@ -95,20 +101,23 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 	let mut store = ctx.store(&chain)?;
 	let (stored, skipped) = gateway::import(&chain, &mut store, device, &inputs).await?;
 	let data_key = match args.encrypt {
-		true => Some(data_key_for(&chain, &store, device, &account).await?),
+		true => Some(access::current_key(&chain, device, &account).await?),
 		false => None,
 	};
-	let max_payload = chain.max_payload_len().await?;
+	let chosen = args
+		.public
+		.iter()
+		.map(|name| input::metric_name(name))
+		.collect::<Result<Vec<_>, Error>>()?;
+	let public = gateway::public_metrics(&chain, device, &chosen).await?;
+	let options = gateway::SealOptions {
+		batch_size: args.batch_size,
+		data_key: data_key.as_ref(),
+		public: &public,
+		max_payload: chain.max_payload_len().await?,
+	};
 	let genesis = chain.genesis_hash();
-	let sealed = gateway::seal(
-		&mut store,
-		device,
-		&device_key,
-		genesis,
-		args.batch_size,
-		data_key.as_ref(),
-		max_payload,
-	)?;
+	let sealed = gateway::seal(&mut store, device, &device_key, genesis, &options)?;
 	ctx.out.note(format!(
 		"{stored} new readings stored ({skipped} already stored), {sealed} anchors signed"
 	));
@@ -256,34 +265,6 @@ fn report(
 	}
 	ctx.out.print(value, human);
 	Ok(())
-}
-
-/// The data key to encrypt `device`'s payloads with: the store's own (owners), or the one
-/// sealed in the signing account's grant (gateways with READ).
-async fn data_key_for(
-	chain: &Chain,
-	store: &Store,
-	device: DeviceId,
-	account: &KeyPair,
-) -> Result<DataKey> {
-	if let Some(key) = store.current_data_key(&device)? {
-		return Ok(key);
-	}
-	let who = account_of(account);
-	let grants = chain.grants(device).await?;
-	let sealed = grants
-		.into_iter()
-		.filter(|(_, grantee, _)| *grantee == who)
-		.find_map(|(_, _, grant)| grant.sealed_key)
-		.ok_or_else(|| {
-			anyhow!(
-				"no data key for device {}: its owner grants it with `provena grant add --device {} --to {} --read`",
-				show_device(&device),
-				show_device(&device),
-				ss58(who.0)
-			)
-		})?;
-	Ok(DataKey::open(&sealed.0, &encryption_secret(account))?)
 }
 
 /// Runs `provena status`: the store's anchors by where they stand.
