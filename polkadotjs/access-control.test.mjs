@@ -26,7 +26,7 @@ test('every AccessControl call, storage item, constant, event and error is docum
   const calls = Object.entries(api.tx.accessControl);
   assert.deepEqual(calls.map(([name]) => name).sort(), [
     'addToGroup', 'createGroup', 'dissolveGroup', 'grant', 'publishEncryptionKey', 'removeFromGroup',
-    'removeStale', 'revoke', 'withdrawEncryptionKey',
+    'removeSealedKey', 'removeStale', 'revoke', 'rotateDataKey', 'sealKey', 'withdrawEncryptionKey',
   ]);
   for (const [name, call] of calls) assert.ok(call.meta.docs.length > 0, `call ${name} has docs`);
   for (const [name, item] of Object.entries(api.query.accessControl)) {
@@ -39,7 +39,7 @@ test('every AccessControl call, storage item, constant, event and error is docum
   }
 });
 
-test('a grant given in Polkadot.js shows in AccessControlApi until revoked', async () => {
+test('a grant given in Polkadot.js shows in AccessControlApi until revoked, which moves the key epoch', async () => {
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
   const gateway = keyring.addFromUri('//Dave');
@@ -48,6 +48,7 @@ test('a grant given in Polkadot.js shows in AccessControlApi until revoked', asy
 
   const before = await api.call.accessControlApi.permissions(gateway.address, device);
   assert.equal(before.toNumber(), 0);
+  const epochBefore = (await api.call.accessControlApi.keyEpoch(device)).unwrap().toNumber();
 
   const submitAndRead = 1 | 2;
   const { events } = await sendAndFinalize(api,
@@ -64,9 +65,14 @@ test('a grant given in Polkadot.js shows in AccessControlApi until revoked', asy
   assert.equal(grantee.toString(), gateway.address);
   assert.equal(grant.grantedBy.toString(), alice.address);
 
-  await sendAndFinalize(api, api.tx.accessControl.revoke(scope, gateway.address), alice);
+  // Revoking READ moves the device's data key to a new epoch.
+  const revoked = await sendAndFinalize(api, api.tx.accessControl.revoke(scope, gateway.address), alice);
+  assert.ok(revoked.events.some(({ event }) => api.events.accessControl.KeyEpochStarted.is(event)));
   const after = await api.call.accessControlApi.permissions(gateway.address, device);
   assert.equal(after.toNumber(), 0);
+  const epochAfter = (await api.call.accessControlApi.keyEpoch(device)).unwrap().toNumber();
+  assert.equal(epochAfter, epochBefore + 1);
+  assert.ok((await api.call.accessControlApi.keyEpoch(blake2AsHex('never registered', 256))).isNone);
 
   // A stranger cannot grant on Alice's device: the pallet's named error comes back.
   await assert.rejects(
@@ -85,6 +91,10 @@ test('a published encryption key holds its deposit in Balances until it is withd
   };
   const reservedBefore = (await api.query.system.account(eve.address)).data.reserved.toBigInt();
 
+  // A key of small order is refused with the pallet's named error.
+  await assert.rejects(
+    sendAndFinalize(api, api.tx.accessControl.publishEncryptionKey(new Uint8Array(32)), eve),
+    /accessControl\.WeakEncryptionKey/);
   const key = new Uint8Array(32).fill(0x2e);
   await sendAndFinalize(api, api.tx.accessControl.publishEncryptionKey(key), eve);
   const published = (await api.query.accessControl.encryptionKeys(eve.address)).unwrap();

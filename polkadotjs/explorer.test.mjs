@@ -47,7 +47,8 @@ before(async () => {
         possessionProof(api, monitor, dev2, who.Alice)),
       api.tx.accessControl.createGroup('ward 3'),
       api.tx.accessControl.addToGroup(group, dev2),
-      api.tx.accessControl.grant({ Device: dev1 }, who.Bob.address, 1 | 2, null, u8aToHex(new Uint8Array(80).fill(1))),
+      api.tx.accessControl.grant({ Device: dev1 }, who.Bob.address, 1 | 2, null,
+        { epoch: 0, sealed: u8aToHex(new Uint8Array(80).fill(1)) }),
       api.tx.accessControl.grant({ Group: group }, who.Charlie.address, 2, 1_000_000, null),
       api.tx.telemetry.setAlertRule(dev1, 'temp_c', 2_000, 8_000),
       api.tx.telemetry.buyCredits(dev1, 2),
@@ -242,7 +243,10 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
   assert.equal(published.deposit.toBigInt(), api.consts.accessControl.keyDeposit.toBigInt());
   const grant = (await at.query.accessControl.grants({ Device: dev1 }, who.Bob.address)).unwrap();
   assert.equal(grant.permissions.toNumber(), 3);
-  assert.equal(grant.sealedKey.unwrap().length, 80);
+  const sealedKey = (await at.query.accessControl.sealedKeys(dev1, who.Bob.address)).unwrap();
+  assert.deepEqual([sealedKey.key.epoch.toNumber(), sealedKey.key.sealed.length], [0, 80]);
+  assert.equal(sealedKey.sealedBy.toString(), who.Alice.address);
+  assert.equal((await at.query.accessControl.keyEpochs(dev1)).epoch.toNumber(), 0);
   assert.equal((await at.query.accessControl.groups(group)).unwrap().members.map((m) => m.toHex())[0], dev2);
   const offer = (await at.query.deviceRegistry.pendingTransfers(dev2)).unwrap();
   assert.equal(offer.to.toString(), who.Charlie.address);

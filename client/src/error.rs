@@ -282,8 +282,9 @@ pub enum CryptoError {
 	},
 	/// The device has used every epoch its keys have.
 	#[error(
-		"the device's data key is at epoch {epoch}, past the last one ({}): register a new \
-		 device key to encrypt again", provena_primitives::DATA_KEY_EPOCHS - 1
+		"the device's data key is at epoch {epoch}, past the last one this owner's keys have \
+		 ({}): its payloads can no longer be encrypted (a device registered under a new id \
+		 can)", provena_primitives::DATA_KEY_EPOCHS - 1
 	)]
 	EpochsExhausted {
 		/// The epoch asked for.

@@ -250,7 +250,7 @@ pub fn is_weak_encryption_key(key: &[u8; 32]) -> bool {
 pub mod permission {
 	/// Anchor readings for the device (a gateway's right).
 	pub const SUBMIT: u8 = 0b0001;
-	/// Read the device's data: the grant carries the data key, sealed to the grantee.
+	/// Read the device's data: the reader is given the device's data key, sealed to it.
 	pub const READ: u8 = 0b0010;
 	/// Manage the scope on the owner's behalf: alert rules, SUBMIT and READ grants.
 	pub const MANAGE: u8 = 0b0100;

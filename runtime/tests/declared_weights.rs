@@ -123,3 +123,50 @@ fn a_device_anchor_pays_at_least_its_authorization_and_dispatch_benchmarks() {
 		}
 	});
 }
+
+/// A READ grant on a group, revoked or narrowed, moves each member's data key to a new epoch:
+/// the call declares a full group's weight and reports the benchmarked weight of the members
+/// it walked, never less.
+#[test]
+fn a_group_grant_losing_read_pays_for_each_member_it_walked() {
+	dev_chain().execute_with(|| {
+		let owner = RuntimeOrigin::signed(alice());
+		let reader = AccountId32::new([0x4e; 32]);
+		let group = NextGroupId::<Runtime>::get();
+		assert_ok!(AccessControl::create_group(owner.clone(), BoundedVec::new()));
+		assert_ok!(AccessControl::add_to_group(owner.clone(), group, thermometer_id()));
+		let scope = Scope::Group(group);
+		let read = Permissions(Permissions::READ);
+		let full = <Runtime as pallet_access_control::Config>::MaxGroupSize::get();
+		let epoch = || AccessControl::key_epoch(&thermometer_id()).expect("registered");
+
+		// Narrowed: READ replaced by SUBMIT.
+		assert_ok!(AccessControl::grant(owner.clone(), scope, reader.clone(), read, None, None));
+		let narrow = pallet_access_control::Call::<Runtime>::grant {
+			scope,
+			grantee: reader.clone(),
+			permissions: Permissions(Permissions::SUBMIT),
+			expires: None,
+			sealed_key: None,
+		};
+		let declared = RuntimeCall::AccessControl(narrow.clone()).get_dispatch_info().call_weight;
+		assert!(declared.all_gte(AccessWeights::grant_group(full)));
+		let before = epoch();
+		let post = narrow.dispatch_bypass_filter(owner.clone()).expect("granted");
+		let reported = post.actual_weight.expect("a group grant reports what it used");
+		assert!(reported.all_gte(AccessWeights::grant_group(1)), "{reported:?}");
+		assert!(reported.all_lte(declared));
+		assert_eq!(epoch(), before + 1);
+
+		// Revoked.
+		assert_ok!(AccessControl::grant(owner.clone(), scope, reader.clone(), read, None, None));
+		let revoke = pallet_access_control::Call::<Runtime>::revoke { scope, grantee: reader };
+		let declared = RuntimeCall::AccessControl(revoke.clone()).get_dispatch_info().call_weight;
+		assert!(declared.all_gte(AccessWeights::revoke_group(full)));
+		let post = revoke.dispatch_bypass_filter(owner).expect("revoked");
+		let reported = post.actual_weight.expect("a group revoke reports what it used");
+		assert!(reported.all_gte(AccessWeights::revoke_group(1)), "{reported:?}");
+		assert!(reported.all_lte(declared));
+		assert_eq!(epoch(), before + 2);
+	});
+}

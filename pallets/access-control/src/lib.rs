@@ -11,8 +11,24 @@
 //! [`DevicePermissions`], whether an account may anchor for a device or manage its rules, so a
 //! SUBMIT grant really lets a gateway anchor and revoking it (or its expiry) really stops it.
 //!
-//! READ is enforced by encryption: accounts publish an x25519 public key, and a READ grant
-//! carries the device's data key sealed to that key. Only the grantee can open it.
+//! READ is enforced by encryption: accounts publish an x25519 public key, and each reader of a
+//! device is given the device's data key sealed to that key ([`SealedKeys`]). Only the reader
+//! can open it.
+//!
+//! ## Data-key epochs
+//!
+//! A device's data key changes **epoch** whenever someone loses READ on it, so that what is
+//! encrypted afterwards needs a key the lost reader is never given. [`KeyEpochs`] stores the
+//! epoch; [`Pallet::key_epoch`] (and the `key_epoch` runtime API) answers the one in force:
+//! - revoking a READ grant, replacing one with a grant without READ, and taking a device out
+//!   of a group with grants start the next epoch at once (`KeyEpochStarted`);
+//! - an epoch ends by itself at the earliest end of the READ grants of the readers its key was
+//!   sealed to (a narrowed grant brings that end forward), and when the device changes owner;
+//! - `seal_key` gives a live reader the key of the epoch in force and nothing else, and
+//!   `rotate_data_key` starts a new epoch on purpose.
+//!
+//! The keys themselves never touch the chain in the clear: the client derives them from the
+//! owner's secret, so that a key opens its epoch and every earlier one, and no later one.
 //!
 //! Every grant, revocation, cleanup and group change is an event: the access history is itself
 //! on-chain and immutable.
@@ -41,8 +57,8 @@
 //!
 //! - **Scope**: a device, or a group of devices ([`Scope`]).
 //! - **Grant**: permissions on a scope for one grantee ([`Grant`]).
-//! - **Deposit**: held with [`HoldReason::AccessDeposit`] for every grant (base + per byte of
-//!   sealed key), every group (base + per member) and every published encryption key, released
+//! - **Deposit**: held with [`HoldReason::AccessDeposit`] for every grant, every sealed key
+//!   (per byte), every group (base + per member) and every published encryption key, released
 //!   on revoke, cleanup, removal, dissolution or withdrawal.
 
 #![cfg_attr(not(feature = "std"), no_std)]
