@@ -57,7 +57,7 @@ pub async fn key_of_epoch(
 		return EpochKey::derive(account, &device, epoch);
 	}
 	let shown = show_device(&device);
-	let sealed = chain.sealed_key(device, who.clone()).await?.ok_or_else(|| {
+	let sealed = chain.sealed_key(device, who).await?.ok_or_else(|| {
 		Error::NotAuthorized(format!(
 			"no data key of device {shown} is sealed to {}: it needs a READ grant from the \
 			 device's owner (`provena grant add --device {shown} --to {} --read`)",
@@ -102,7 +102,7 @@ pub async fn payload_key(
 	let secret = encryption_secret(account);
 	// The chain's key first: its error is the one worth showing if nothing opens.
 	let from_chain = key_of_epoch(chain, device, account, header.epoch).await;
-	if let Some(sealed) = chain.sealed_key(device, who.clone()).await? {
+	if let Some(sealed) = chain.sealed_key(device, who).await? {
 		if let Ok(key) = EpochKey::open(sealed.key.epoch, &sealed.key.sealed.0, &secret) {
 			store.keep_sealed_key(&device, &who.0, key.epoch, &sealed.key.sealed.0)?;
 		}
@@ -144,7 +144,7 @@ pub async fn readers(chain: &Chain, device: DeviceId) -> Result<Vec<AccountId32>
 	let mut readers = Vec::new();
 	for who in grantees {
 		// The runtime says whether the grant still counts (not expired, this owner's).
-		if chain.permissions(who.clone(), device).await? & permission::READ != 0 {
+		if chain.permissions(who, device).await? & permission::READ != 0 {
 			readers.push(who);
 		}
 	}
@@ -192,12 +192,12 @@ pub async fn reseal(
 	let mut done = Resealed { epoch, ..Default::default() };
 	let mut missing = Vec::new();
 	for reader in readers(chain, device).await? {
-		let held = chain.sealed_key(device, reader.clone()).await?;
+		let held = chain.sealed_key(device, reader).await?;
 		if held.is_some_and(|k| k.key.epoch >= epoch) {
 			done.had_it.push(ss58(reader.0));
 			continue;
 		}
-		match chain.encryption_key(reader.clone()).await? {
+		match chain.encryption_key(reader).await? {
 			Some(public) => missing.push((reader, public)),
 			None => done.no_encryption_key.push(ss58(reader.0)),
 		}
@@ -210,7 +210,7 @@ pub async fn reseal(
 	for (n, (reader, public)) in missing.into_iter().enumerate() {
 		progress(ResealStep::Sealing { reader: &reader, n: n + 1, of });
 		let sealed = ChainEpochKey { epoch, sealed: Bounded(key.seal_to(&public)?) };
-		let call = api::transactions().access_control().seal_key(device, reader.clone(), sealed);
+		let call = api::transactions().access_control().seal_key(device, reader, sealed);
 		chain.submit(&call, signer).await?;
 		done.sealed.push(ss58(reader.0));
 	}

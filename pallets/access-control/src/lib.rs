@@ -1187,7 +1187,7 @@ pub mod pallet {
 			match scope {
 				Scope::Device(_) => T::WeightInfo::grant(),
 				Scope::Group(_) => {
-					T::WeightInfo::grant_group(touched.unwrap_or_else(|| T::MaxGroupSize::get()))
+					T::WeightInfo::grant_group(touched.unwrap_or_else(T::MaxGroupSize::get))
 				},
 			}
 		}
@@ -1197,7 +1197,7 @@ pub mod pallet {
 			match scope {
 				Scope::Device(_) => T::WeightInfo::revoke(),
 				Scope::Group(_) => {
-					T::WeightInfo::revoke_group(touched.unwrap_or_else(|| T::MaxGroupSize::get()))
+					T::WeightInfo::revoke_group(touched.unwrap_or_else(T::MaxGroupSize::get))
 				},
 			}
 		}

@@ -115,7 +115,7 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 	let signer = args.account.load()?;
 	let scope = args.scope.scope()?;
 	let reader_key = if args.read {
-		let Some(key) = chain.encryption_key(args.to.clone()).await? else {
+		let Some(key) = chain.encryption_key(args.to).await? else {
 			bail!(
 				"{} has not published an encryption key; it runs `provena encryption-key publish` first",
 				ss58(args.to.0)
@@ -135,7 +135,7 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 	};
 	let call = api::transactions().access_control().grant(
 		scope.clone(),
-		args.to.clone(),
+		args.to,
 		Permissions(bits),
 		args.expires,
 		sealed,
@@ -164,7 +164,7 @@ async fn list(ctx: &Context, device: DeviceId) -> Result<()> {
 	for (scope, who, grant) in &grants {
 		let key_epoch = match grant.permissions.0 & permission::READ {
 			0 => None,
-			_ => chain.sealed_key(device, who.clone()).await?.map(|k| k.key.epoch),
+			_ => chain.sealed_key(device, *who).await?.map(|k| k.key.epoch),
 		};
 		rows.push(json!({
 			"scope": match scope {
@@ -210,7 +210,7 @@ pub async fn revoke(ctx: &Context, args: Revoke) -> Result<()> {
 	let signer = args.account.load()?;
 	let grantee = args.to;
 	let scope = args.scope.scope()?;
-	let call = api::transactions().access_control().revoke(scope.clone(), grantee.clone());
+	let call = api::transactions().access_control().revoke(scope.clone(), grantee);
 	let f = chain.submit(&call, &signer).await?;
 	// The devices whose key moved to a new epoch.
 	let started: Vec<DeviceId> = f
