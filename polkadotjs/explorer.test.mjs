@@ -219,8 +219,8 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
   for (const [name, count] of Object.entries(counts)) assert.ok(count > 0, `${name} has entries`);
   assert.deepEqual(Object.keys(counts).sort(), [
     'accessControl.deviceGroups', 'accessControl.encryptionKeys', 'accessControl.grantCount',
-    'accessControl.grants', 'accessControl.groups', 'accessControl.nextGroupId',
-    'deviceRegistry.devices', 'deviceRegistry.devicesByOwner', 'deviceRegistry.pendingTransfers',
+    'accessControl.grants', 'accessControl.groups', 'accessControl.keyEpochs',
+    'accessControl.nextGroupId', 'accessControl.sealedKeys', 'deviceRegistry.devices', 'deviceRegistry.devicesByOwner', 'deviceRegistry.pendingTransfers',
     'telemetry.alertRules', 'telemetry.deviceStates',
   ]);
 
