@@ -7,10 +7,14 @@
 //!   outlives or exceeds the MANAGE grant it came from, and nothing the rules allow is refused);
 //! - the stored grants and group memberships are the model's;
 //! - every account's permissions on every device are the model's;
+//! - nobody who cannot read a device (in service) holds its data key of the epoch in force:
+//!   every loss of READ — a revoke, a narrowed grant, an expiry, a group change, a transfer —
+//!   moved the epoch on past any key sealed to the lost reader (the steps include the owner
+//!   sealing the key in force to a random account);
 //! - `try_state` holds.
 //!
 //! At the end every deposit can be released: each grant is revoked by its scope's owner or
-//! removed as stale, each group dissolved, and nothing stays held.
+//! removed as stale, each sealed key removed, each group dissolved, and nothing stays held.
 
 use crate::{mock::*, *};
 use frame_support::traits::fungible::InspectHold;
@@ -47,6 +51,7 @@ enum Step {
 	Wait { blocks: u64 },
 	Transfer { device: u8, to: u64 },
 	Decommission { device: u8 },
+	Seal { device: u8, reader: u64 },
 }
 
 /// A step as generated: numbers that [`Model::resolve`] turns into a [`Step`] against the
@@ -64,6 +69,7 @@ enum Draw {
 	Wait { blocks: u64 },
 	Transfer { device: u8, to: u8 },
 	Decommission { device: u8 },
+	Seal { device: u8, reader: u8 },
 }
 
 fn draw() -> impl Strategy<Value = Draw> {
@@ -94,6 +100,7 @@ fn draw() -> impl Strategy<Value = Draw> {
 		1 => (n(), n()).prop_map(|(actor, pick)| Draw::DissolveGroup { actor, pick }),
 		3 => (1u64..12).prop_map(|blocks| Draw::Wait { blocks }),
 		2 => (n(), n()).prop_map(|(device, to)| Draw::Transfer { device, to }),
+		4 => (n(), n()).prop_map(|(device, reader)| Draw::Seal { device, reader }),
 		1 => (any::<bool>(), n()).prop_map(|(rare, device)| if rare {
 			Draw::Decommission { device }
 		} else {
@@ -356,6 +363,9 @@ impl Model {
 				Step::Transfer { device: any_device(device), to: any_account(to) }
 			},
 			Draw::Decommission { device } => Step::Decommission { device: any_device(device) },
+			Draw::Seal { device, reader } => {
+				Step::Seal { device: any_device(device), reader: any_account(reader) }
+			},
 		}
 	}
 
@@ -467,6 +477,10 @@ impl Model {
 				dev.retired = true;
 				done
 			},
+			// The owner seals the key in force to an account: only to a reader.
+			Step::Seal { device: n, reader } => {
+				self.permissions(reader, n) & Permissions::READ != 0
+			},
 		}
 	}
 
@@ -536,6 +550,12 @@ fn run(step: &Step) -> bool {
 			Directory::set_status(device(n), DeviceStatus::Decommissioned);
 			true
 		},
+		Step::Seal { device: n, reader } => {
+			let owner = <Directory as InspectDevice<u64>>::device(&device(n)).unwrap().owner;
+			let epoch = AccessControl::key_epoch(&device(n)).unwrap();
+			let key = EpochKey { epoch, sealed: vec![0x5a; 80].try_into().unwrap() };
+			AccessControl::seal_key(origin(owner), device(n), reader, key).is_ok()
+		},
 	}
 }
 
@@ -584,6 +604,25 @@ fn check(model: &Model, step: usize) -> Result<(), TestCaseError> {
 			);
 		}
 	}
+	// Nobody who cannot read a device in service holds its key of the epoch in force.
+	for (device_id, reader, sealed) in SealedKeys::<Test>::iter() {
+		let n = device_id[0];
+		if model.devices[&n].retired {
+			continue;
+		}
+		let in_force = AccessControl::key_epoch(&device_id).unwrap();
+		prop_assert!(sealed.key.epoch <= in_force, "a key of a future epoch after step {}", step);
+		if sealed.key.epoch == in_force {
+			prop_assert!(
+				model.permissions(reader, n) & Permissions::READ != 0,
+				"{} holds device {}'s key of epoch {} in force but cannot read it, after step {}",
+				reader,
+				n,
+				in_force,
+				step
+			);
+		}
+	}
 	AccessControl::do_try_state()
 		.map_err(|e| TestCaseError::fail(format!("try_state after step {step}: {e:?}")))?;
 	Ok(())
@@ -609,6 +648,11 @@ fn release_everything() -> Result<(), TestCaseError> {
 			grantee,
 			removed
 		);
+	}
+	// With no grant left nobody reads, so anyone may remove every sealed key.
+	for (device_id, reader, _) in SealedKeys::<Test>::iter().collect::<Vec<_>>() {
+		let removed = AccessControl::remove_sealed_key(origin(READER), device_id, reader);
+		prop_assert!(removed.is_ok(), "{}'s key could not be removed: {:?}", reader, removed);
 	}
 	for (group, record) in Groups::<Test>::iter().collect::<Vec<_>>() {
 		let dissolved = AccessControl::dissolve_group(origin(record.owner), group);
