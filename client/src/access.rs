@@ -13,7 +13,7 @@
 //! finished by running it again.
 
 use crate::{
-	chain::{account_of, api, Bounded, Chain, ChainEpochKey},
+	chain::{account_of, api, Bounded, Chain, ChainEpochKey, Finalized},
 	crypto::{EpochKey, PayloadHeader},
 	error::CryptoError,
 	keys::{encryption_secret, ss58, KeyPair},
@@ -205,14 +205,42 @@ pub async fn reseal(
 	if missing.is_empty() {
 		return Ok(done);
 	}
-	let key = key_of_epoch(chain, device, signer, epoch).await?;
 	let of = missing.len();
 	for (n, (reader, public)) in missing.into_iter().enumerate() {
 		progress(ResealStep::Sealing { reader: &reader, n: n + 1, of });
-		let sealed = ChainEpochKey { epoch, sealed: Bounded(key.seal_to(&public)?) };
-		let call = api::transactions().access_control().seal_key(device, reader, sealed);
-		chain.submit(&call, signer).await?;
+		let make = |key: &EpochKey| {
+			let sealed = ChainEpochKey { epoch: key.epoch, sealed: Bounded(key.seal_to(&public)?) };
+			Ok(api::transactions().access_control().seal_key(device, reader, sealed))
+		};
+		done.epoch = seal_in_force(chain, device, signer, make).await?.0;
 		done.sealed.push(ss58(reader.0));
 	}
 	Ok(done)
+}
+
+/// How many times a transaction carrying a sealed key is built again when the epoch moved on
+/// between reading it and the transaction's block (an expiry can end it in any block).
+const STALE_EPOCH_TRIES: usize = 3;
+
+/// Builds a transaction carrying `device`'s key of the epoch in force (with `make`), sends it
+/// signed by `signer` and waits for it to be finalized; if the chain refuses it because the
+/// epoch moved on meanwhile (`StaleKeyEpoch`), reads the epoch again and retries. Returns the
+/// epoch of the key it sent, and the finalized transaction.
+pub async fn seal_in_force<Call: subxt::tx::Payload>(
+	chain: &Chain,
+	device: DeviceId,
+	signer: &KeyPair,
+	make: impl Fn(&EpochKey) -> Result<Call, Error>,
+) -> Result<(u32, Finalized), Error> {
+	let mut tries = 0;
+	loop {
+		tries += 1;
+		let key = current_key(chain, device, signer).await?;
+		match chain.submit(&make(&key)?, signer).await {
+			Ok(finalized) => return Ok((key.epoch, finalized)),
+			Err(e)
+				if e.is_dispatch("AccessControl", "StaleKeyEpoch") && tries < STALE_EPOCH_TRIES => {},
+			Err(error) => return Err(error),
+		}
+	}
 }

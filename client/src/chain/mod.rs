@@ -485,21 +485,24 @@ impl Chain {
 		}
 	}
 
-	/// The data-key epoch in force for `device` at the finalized head (`None` for a device
-	/// never registered): payloads are encrypted under its key.
+	/// The data-key epoch in force for `device` at the newest block a transaction would be
+	/// built on (see [`Chain::signing_block`]; `None` for a device never registered):
+	/// payloads are encrypted under its key. Not the finalized head: a reader who lost READ in
+	/// a block not yet final must not be given what follows.
 	pub async fn key_epoch(&self, device: DeviceId) -> Result<Option<u32>, Error> {
-		let at = self.finalized().await?;
+		let at = self.signing_block().await?;
 		let call = api::runtime_apis().access_control_api().key_epoch(device);
 		at.runtime_apis().call(call).await.map_err(|e| self.lost(e))
 	}
 
-	/// `reader`'s sealed data key for `device` at the finalized head, if it has one.
+	/// `reader`'s sealed data key for `device` at the block [`Chain::key_epoch`] reads, if it
+	/// has one.
 	pub async fn sealed_key(
 		&self,
 		device: DeviceId,
 		reader: AccountId32,
 	) -> Result<Option<StoredSealedKey>, Error> {
-		let at = self.finalized().await?;
+		let at = self.signing_block().await?;
 		let value = at
 			.storage()
 			.try_fetch(api::storage().access_control().sealed_keys(), (device, reader))

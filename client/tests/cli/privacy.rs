@@ -242,8 +242,9 @@ fn an_expired_reader_and_a_killed_reseal_leave_the_next_payload_closed_to_whoeve
 	};
 	let read = |who: &str, seq: u64| decrypt_as(&url, home.path(), who, &device, seq);
 
-	// Bob reads until a block a few blocks ahead; Charlie for good.
-	let ends = node.finalized_number().expect("a finalized block") + 8;
+	// Bob reads until a block a few blocks ahead; Charlie for good; Dave is a gateway that
+	// submits and reads (with its own store).
+	let ends = node.finalized_number().expect("a finalized block") + 15;
 	let ends = ends.to_string();
 	ok(&mut alice(&[
 		"grant",
@@ -257,30 +258,38 @@ fn an_expired_reader_and_a_killed_reseal_leave_the_next_payload_closed_to_whoeve
 		&ends,
 	]));
 	ok(&mut alice(&["grant", "add", "--device", &device, "--to", CHARLIE, "--read"]));
+	let gateway_home = tempfile::tempdir().unwrap();
+	let dave = as_account(&url, gateway_home.path(), "//Dave");
+	ok(&mut alice(&["grant", "add", "--device", &device, "--to", DAVE, "--submit", "--read"]));
 	submit(3.0); // reading 0, epoch 0
 	assert_eq!(read("//Bob", 0), Ok(3.0));
 	assert_eq!(read("//Charlie", 0), Ok(3.0));
 
-	// Bob's READ ends: the epoch in force moves on by itself, and the owner's next payload is
-	// under the new epoch's key, which only Charlie is given.
+	// Bob's READ ends: the epoch in force moves on by itself. The gateway refuses to encrypt
+	// under the key it holds, of the old epoch (its reading waits in its store); once the
+	// owner gives the remaining readers the new key, it sends it under that key.
 	let ends: u64 = ends.parse().unwrap();
 	node.wait_for("Bob's expiry", std::time::Duration::from_secs(120), |node| {
 		node.finalized_number().filter(|n| *n > ends)
 	});
 	let listed = json(provena(&url, home.path()).args(["grant", "list", "--device", &device]));
 	assert_eq!(listed["key_epoch"], 1, "{listed}");
+	let submit_as_dave = ["submit", "--device", &device, "--device-key", &key, "--encrypt"];
+	let (_, err) = fails(&mut dave(&[&submit_as_dave[..], &["--value", "temperature=4"]].concat()));
+	assert!(err.contains("epoch 0") && err.contains("epoch 1 is needed"), "{err}");
+	assert!(err.contains("--resume"), "{err}");
 	let resumed = json(&mut alice(&["rotate", "--device", &device, "--resume"]));
 	assert_eq!(resumed["epoch"], 1, "{resumed}");
-	assert_eq!(resumed["sealed"].as_array().unwrap().len(), 1, "{resumed}");
-	submit(4.0); // reading 1, epoch 1
+	assert_eq!(resumed["sealed"].as_array().unwrap().len(), 2, "{resumed}");
+	let sent = json(&mut dave(&[&submit_as_dave[..], &["--resume"]].concat()));
+	assert_eq!(sent["anchored"], 1, "{sent}"); // reading 1, epoch 1
 	closed_to(&url, home.path(), "//Bob", &device, 1);
 	assert_eq!(read("//Bob", 0), Ok(3.0), "what Bob was entitled to stays open to him");
 	assert_eq!(read("//Charlie", 1), Ok(4.0));
 	assert_eq!(read("//Charlie", 0), Ok(3.0));
 
-	// Dave and Eve read too. Revoking Eve re-seals the new key to Charlie and Dave, one at a
-	// time; the process is killed as the first starts.
-	ok(&mut alice(&["grant", "add", "--device", &device, "--to", DAVE, "--read"]));
+	// Eve reads too. Revoking her re-seals the new key to Charlie and Dave, one at a time;
+	// the process is killed as the first starts.
 	ok(&mut alice(&["grant", "add", "--device", &device, "--to", EVE, "--read"]));
 	let mut revoking = alice(&["revoke", "--device", &device, "--to", EVE])
 		.stdout(Stdio::null())

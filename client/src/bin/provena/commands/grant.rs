@@ -16,6 +16,7 @@ use provena_client::{
 		api::{self, runtime_types::pallet_access_control::types::Permissions},
 		Bounded, Chain, ChainEpochKey, Scope,
 	},
+	crypto::EpochKey,
 	keys::{ss58, KeyPair},
 	show_device,
 };
@@ -125,22 +126,26 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 	} else {
 		None
 	};
-	// On one device, the key travels with the grant: one transaction.
-	let sealed = match (&scope, reader_key) {
-		(Scope::Device(device), Some(public)) => {
-			let key = access::current_key(&chain, *device, &signer).await?;
-			Some(ChainEpochKey { epoch: key.epoch, sealed: Bounded(key.seal_to(&public)?) })
-		},
-		_ => None,
+	let call = |sealed| {
+		api::transactions().access_control().grant(
+			scope.clone(),
+			args.to,
+			Permissions(bits),
+			args.expires,
+			sealed,
+		)
 	};
-	let call = api::transactions().access_control().grant(
-		scope.clone(),
-		args.to,
-		Permissions(bits),
-		args.expires,
-		sealed,
-	);
-	let f = chain.submit(&call, &signer).await?;
+	// On one device, the key (of the epoch in force when it lands) travels with the grant.
+	let f = match (&scope, reader_key) {
+		(Scope::Device(device), Some(public)) => {
+			let make = |key: &EpochKey| {
+				let sealed = Bounded(key.seal_to(&public)?);
+				Ok(call(Some(ChainEpochKey { epoch: key.epoch, sealed })))
+			};
+			access::seal_in_force(&chain, *device, &signer, make).await?.1
+		},
+		_ => chain.submit(&call(None), &signer).await?,
+	};
 	let what = format!("Granted {} to {}", permission_names(bits), ss58(args.to.0));
 	// On a group, each device's key is sealed to the reader in turn.
 	let mut keyed = Vec::new();

@@ -101,7 +101,12 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 	let mut store = ctx.store(&chain)?;
 	let (stored, skipped) = gateway::import(&chain, &mut store, device, &inputs).await?;
 	let data_key = match args.encrypt {
-		true => Some(access::current_key(&chain, device, &account).await?),
+		true => Some(access::current_key(&chain, device, &account).await.map_err(|e| {
+			anyhow::Error::new(e).context(format!(
+				"{stored} new readings are kept in the store, unsigned; once this account has \
+				 the device's current data key, `provena submit --resume --encrypt` sends them"
+			))
+		})?),
 		false => None,
 	};
 	let chosen = args
