@@ -8,7 +8,7 @@ use crate::{
 	context::Context,
 	output::permission_names,
 };
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Subcommand};
 use provena_client::{
 	access::{self, ResealStep, Resealed},
@@ -142,7 +142,12 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 				let sealed = Bounded(key.seal_to(&public)?);
 				Ok(call(Some(ChainEpochKey { epoch: key.epoch, sealed })))
 			};
-			access::seal_in_force(&chain, *device, &signer, make).await?.1
+			let sent = access::seal_in_force(&chain, *device, &signer, make).await;
+			sent.context(
+				"READ is given with the device's data key: by its owner, or by a manager who can \
+				 read the device",
+			)?
+			.1
 		},
 		_ => chain.submit(&call(None), &signer).await?,
 	};
@@ -153,8 +158,17 @@ async fn add(ctx: &Context, args: Add) -> Result<()> {
 		let (_, members) =
 			chain.group(*group).await?.ok_or_else(|| anyhow!("no group {group} on chain"))?;
 		for device in members {
-			let done = reseal_noting(ctx, &chain, device, &signer).await?;
-			keyed.push(json!({ "device": show_device(&device), "epoch": done.epoch }));
+			// A device that left the signer's hands (sold, its place in the group stale) is
+			// not the signer's to key: say so and go on with the others.
+			match reseal_noting(ctx, &chain, device, &signer).await {
+				Ok(done) => {
+					keyed.push(json!({ "device": show_device(&device), "epoch": done.epoch }))
+				},
+				Err(e) => ctx.out.warn(format!(
+					"device {}: its data key could not be given to the group's readers: {e:#}",
+					show_device(&device)
+				)),
+			}
 		}
 	}
 	ctx.out.finalized(&what, &f, json!({ "permissions": bits, "keyed_devices": keyed }));
