@@ -13,7 +13,7 @@
 //! finished by running it again.
 
 use crate::{
-	chain::{account_of, api, Bounded, Chain, ChainEpochKey, Finalized},
+	chain::{account_of, api, Bounded, Chain, ChainEpochKey, Finalized, StoredSealedKey},
 	crypto::{EpochKey, PayloadHeader},
 	error::CryptoError,
 	keys::{encryption_secret, ss58, KeyPair},
@@ -56,21 +56,30 @@ pub async fn key_of_epoch(
 	if info.owner == who {
 		return EpochKey::derive(account, &device, epoch);
 	}
-	let shown = show_device(&device);
-	let sealed = chain.sealed_key(device, who).await?.ok_or_else(|| {
+	let sealed = chain.sealed_key(device, who).await?;
+	opened_key(device, account, sealed.as_ref(), epoch)
+}
+
+/// The key of `epoch` opened from `sealed`, the key sealed to `account` for `device` (of
+/// `epoch` or a later one), or why there is none.
+fn opened_key(
+	device: DeviceId,
+	account: &KeyPair,
+	sealed: Option<&StoredSealedKey>,
+	epoch: u32,
+) -> Result<EpochKey, Error> {
+	let (shown, who) = (show_device(&device), ss58(account.public()));
+	let sealed = sealed.ok_or_else(|| {
 		Error::NotAuthorized(format!(
-			"no data key of device {shown} is sealed to {}: it needs a READ grant from the \
-			 device's owner (`provena grant add --device {shown} --to {} --read`)",
-			ss58(who.0),
-			ss58(who.0)
+			"no data key of device {shown} is sealed to {who}: it needs a READ grant from the \
+			 device's owner (`provena grant add --device {shown} --to {who} --read`)"
 		))
 	})?;
 	if sealed.key.epoch < epoch {
 		return Err(Error::NotAuthorized(format!(
-			"the data key of device {shown} sealed to {} is of epoch {}, and epoch {epoch} is \
+			"the data key of device {shown} sealed to {who} is of epoch {}, and epoch {epoch} is \
 			 needed: after someone lost READ, the device's owner gives the new key to the \
 			 remaining readers (`provena rotate --resume --device {shown}`)",
-			ss58(who.0),
 			sealed.key.epoch
 		)));
 	}
@@ -80,8 +89,8 @@ pub async fn key_of_epoch(
 
 /// The key that opens a payload of `device` with `header`, as `account` gets it: the owner
 /// derives it; a reader tries the key sealed to it on chain, then the sealed keys its `store`
-/// kept from earlier (a new owner's key replaces the old owner's on chain). Every chain key
-/// that opens is kept in the store, still sealed, for later.
+/// kept from earlier (a new owner's key replaces the old owner's on chain). A chain key that
+/// opens is kept in the store, still sealed, for later.
 pub async fn payload_key(
 	chain: &Chain,
 	store: &mut Store,
@@ -90,23 +99,24 @@ pub async fn payload_key(
 	header: PayloadHeader,
 ) -> Result<EpochKey, Error> {
 	let who = account_of(account);
-	let info = chain.known_device(device).await?;
 	let fits =
 		|key: &EpochKey| key.earlier(header.epoch).ok().filter(|key| key.key.id() == header.key_id);
-	if info.owner == who {
-		let key = EpochKey::derive(account, &device, header.epoch)?;
-		if fits(&key).is_some() {
-			return Ok(key);
-		}
-	}
+	// A key sealed to the account on chain is kept, whatever it opens: a new owner's will
+	// replace it there.
 	let secret = encryption_secret(account);
-	// The chain's key first: its error is the one worth showing if nothing opens.
-	let from_chain = key_of_epoch(chain, device, account, header.epoch).await;
-	if let Some(sealed) = chain.sealed_key(device, who).await? {
-		if let Ok(key) = EpochKey::open(sealed.key.epoch, &sealed.key.sealed.0, &secret) {
-			store.keep_sealed_key(&device, &who.0, key.epoch, &sealed.key.sealed.0)?;
+	let sealed = chain.sealed_key(device, who).await?;
+	if let Some(sealed) = &sealed {
+		if EpochKey::open(sealed.key.epoch, &sealed.key.sealed.0, &secret).is_ok() {
+			store.keep_sealed_key(&device, &who.0, sealed.key.epoch, &sealed.key.sealed.0)?;
 		}
 	}
+	// The owner's own key, else the one sealed on chain: its error is the one worth showing
+	// if nothing opens.
+	let from_chain = if chain.known_device(device).await?.owner == who {
+		EpochKey::derive(account, &device, header.epoch)
+	} else {
+		opened_key(device, account, sealed.as_ref(), header.epoch)
+	};
 	if let Some(key) = from_chain.as_ref().ok().and_then(fits) {
 		return Ok(key);
 	}
