@@ -12,7 +12,9 @@
 #      crate (.config/zepter.yaml);
 #   7. cargo clippy on every crate and target, warnings denied, with the workspace lints (the
 #      runtime side also denies unwrap, unchecked indexing and overflowing arithmetic);
-#   8. cargo doc, warnings denied.
+#   8. cargo doc, warnings denied;
+#   9. the device crate (`device/`, no_std) builds for a Cortex-M target, thumbv7em-none-eabihf,
+#      with each signature scheme alone and with both.
 #
 # taplo and zepter are installed (pinned versions, from crates.io) under
 # ~/.cache/provena/tools on first use. Clippy and doc run in the release profile, as the tests
@@ -92,6 +94,16 @@ docs() {
 	RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --locked --quiet
 }
 
+# What firmware links must build for a microcontroller: no std, no allocator, no OS randomness.
+device() {
+	local target=thumbv7em-none-eabihf features
+	for features in ed25519 sr25519 ed25519,sr25519; do
+		cargo build --release --locked --quiet -p provena-device --target "$target" \
+			--no-default-features --features "$features" ||
+			die "provena-device does not build for $target with features $features"
+	done
+}
+
 step prerequisites prerequisites
 step fmt fmt
 step deps deps
@@ -100,5 +112,6 @@ step toml toml
 step features features
 step clippy clippy
 step doc docs
+step device device
 say "check lane passed"
 printf '  %s\n' "${timings[@]}" >&2

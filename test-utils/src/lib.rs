@@ -255,3 +255,109 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 		None => Err(format!("{method} failed: {}", reply.get("error").unwrap_or(&reply))),
 	}
 }
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`: (status code, body). For the gateway's HTTP
+/// server in tests; no chunked bodies (the gateway sends lengths).
+pub fn http(port: u16, method: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+	stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+	let head = format!(
+		"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n\
+		 Connection: close\r\n\r\n",
+		body.len()
+	);
+	stream.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
+	stream.write_all(body).map_err(|e| e.to_string())?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+	let status = response
+		.split(' ')
+		.nth(1)
+		.and_then(|code| code.parse().ok())
+		.ok_or_else(|| format!("not an HTTP response: {response:?}"))?;
+	let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+	Ok((status, body))
+}
+
+/// The Mosquitto broker: `PROVENA_MOSQUITTO`, else `mosquitto` on the PATH or in /usr/sbin
+/// (Debian's package `mosquitto`; `scripts/test.sh` installs it).
+pub fn mosquitto_binary() -> PathBuf {
+	if let Some(path) = std::env::var_os("PROVENA_MOSQUITTO") {
+		return PathBuf::from(path);
+	}
+	let on_path = std::env::var_os("PATH")
+		.map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("mosquitto")).collect())
+		.unwrap_or_else(Vec::new);
+	on_path
+		.into_iter()
+		.chain([PathBuf::from("/usr/sbin/mosquitto")])
+		.find(|path| path.exists())
+		.expect("mosquitto is missing: install Debian's package `mosquitto` (scripts/test.sh does)")
+}
+
+/// A running Mosquitto broker on a free port of 127.0.0.1, anonymous, keeping sessions and
+/// their queued QoS 1 messages in memory; killed when dropped.
+pub struct Broker {
+	child: Child,
+	/// The port it listens on.
+	pub port: u16,
+	log: PathBuf,
+	_dir: tempfile::TempDir,
+}
+
+impl Broker {
+	/// Starts the broker and waits until it accepts connections (20 s at most).
+	pub fn start() -> Broker {
+		let dir = tempfile::Builder::new().prefix("provena-mqtt").tempdir().expect("a folder");
+		let port = free_port();
+		let config = dir.path().join("mosquitto.conf");
+		let log = dir.path().join("mosquitto.log");
+		// Enough room for a gateway that is away for a while: every QoS 1 message for its
+		// session is kept until it comes back.
+		std::fs::write(
+			&config,
+			format!(
+				"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+				 max_queued_messages 1000000\nmax_inflight_messages 1000\n\
+				 log_dest file {}\n",
+				log.display()
+			),
+		)
+		.expect("write the broker's config");
+		let child = Command::new(mosquitto_binary())
+			.arg("-c")
+			.arg(&config)
+			.stdin(Stdio::null())
+			.stdout(Stdio::null())
+			.stderr(Stdio::null())
+			.spawn()
+			.unwrap_or_else(|e| panic!("cannot start {}: {e}", mosquitto_binary().display()));
+		let mut broker = Broker { child, port, log, _dir: dir };
+		let started = Instant::now();
+		while TcpStream::connect(("127.0.0.1", port)).is_err() {
+			if let Ok(Some(status)) = broker.child.try_wait() {
+				panic!("mosquitto exited ({status}):\n{}", broker.log_tail(20));
+			}
+			assert!(started.elapsed() < Duration::from_secs(20), "mosquitto did not start");
+			std::thread::sleep(Duration::from_millis(50));
+		}
+		broker
+	}
+
+	/// The last `n` lines the broker logged.
+	pub fn log_tail(&self, n: usize) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(n)..].join("\n")
+	}
+}
+
+impl Drop for Broker {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+		if std::thread::panicking() {
+			eprintln!("--- the last lines mosquitto logged ---\n{}", self.log_tail(20));
+		}
+	}
+}

@@ -10,6 +10,9 @@
 //!    what was already anchored is recognised (same root) and never sent again.
 
 mod deliver;
+pub mod ingest;
+pub mod message;
+pub mod service;
 
 pub use crate::chain::events::ChainEvent;
 pub use deliver::{deliver, deliver_into};
@@ -78,7 +81,17 @@ impl Default for DeliverOptions {
 }
 
 /// Who pays for delivering a device's anchors.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	clap::ValueEnum,
+	serde::Serialize,
+	serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Pay {
 	/// Credits for each device whose credits cover all of its pending anchors and whose

@@ -30,7 +30,7 @@ use std::path::Path;
 mod kept_keys;
 mod types;
 
-pub use types::{Status, StoredAnchor, StoredReading, Tally};
+pub use types::{Added, Status, StoredAnchor, StoredReading, Tally};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -313,6 +313,93 @@ impl Store {
 		Ok(id)
 	}
 
+	/// Stores a batch a device signed itself: its readings, their proofs and its anchor, in one
+	/// transaction, so a message is stored whole or not at all. The same anchor again (a
+	/// message delivered twice) stores nothing; readings or an anchor that differ from stored
+	/// ones are refused, so nothing stored is ever replaced.
+	pub fn add_signed(
+		&mut self,
+		batch: &crate::readings::Batch,
+		anchor: &SignedAnchor,
+		payload: Option<&[u8]>,
+	) -> Result<Added, Error> {
+		let device = batch.device().to_vec();
+		let tx =
+			self.db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_err)?;
+		let same_start: Option<(i64, Vec<u8>, Option<Vec<u8>>)> = tx
+			.query_row(
+				"SELECT id, anchor, payload FROM anchors WHERE device = ?1 AND first_seq = ?2",
+				params![device, batch.first_seq() as i64],
+				|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+			)
+			.optional()
+			.map_err(store_err)?;
+		if let Some((id, stored, stored_payload)) = same_start {
+			return Ok(if stored == anchor.encode() && stored_payload.as_deref() == payload {
+				Added::AlreadyStored(id)
+			} else {
+				Added::Conflict(format!(
+					"an anchor of device {} from reading {} is already stored with other content",
+					crate::show_device(&batch.device()),
+					batch.first_seq()
+				))
+			});
+		}
+		let last = batch.first_seq() + batch.readings().len() as u64 - 1;
+		let overlap: Option<i64> = tx
+			.query_row(
+				"SELECT seq FROM readings WHERE device = ?1 AND seq BETWEEN ?2 AND ?3 LIMIT 1",
+				params![device, batch.first_seq() as i64, last as i64],
+				|r| r.get(0),
+			)
+			.optional()
+			.map_err(store_err)?;
+		if let Some(seq) = overlap {
+			return Ok(Added::Conflict(format!(
+				"reading {seq} of device {} is already stored, in another anchor or unsigned",
+				crate::show_device(&batch.device())
+			)));
+		}
+		tx.execute(
+			"INSERT INTO anchors (device, first_seq, count, root, anchor, payload, status) \
+			 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'signed')",
+			params![
+				device,
+				batch.first_seq() as i64,
+				batch.readings().len() as i64,
+				batch.root().0.to_vec(),
+				anchor.encode(),
+				payload
+			],
+		)
+		.map_err(store_err)?;
+		let id = tx.last_insert_rowid();
+		{
+			let mut insert = tx
+				.prepare(
+					"INSERT INTO readings (device, seq, timestamp_ms, reading, leaf, anchor_id, \
+					 proof) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				)
+				.map_err(store_err)?;
+			for (reading, leaf) in batch.readings().iter().zip(batch.leaves()) {
+				let proof = batch.proof(reading.seq).unwrap_or_default();
+				insert
+					.execute(params![
+						device,
+						reading.seq as i64,
+						reading.timestamp_ms as i64,
+						reading.encode(),
+						leaf.0.to_vec(),
+						id,
+						proof_bytes(&proof)
+					])
+					.map_err(store_err)?;
+			}
+		}
+		tx.commit().map_err(store_err)?;
+		Ok(Added::Stored(id))
+	}
+
 	fn anchor_from_row(row: &rusqlite::Row) -> rusqlite::Result<(StoredAnchorRow, ())> {
 		Ok((
 			StoredAnchorRow {
@@ -510,5 +597,74 @@ mod tests {
 		assert!(Store::open(&path, H256::repeat_byte(1)).is_ok());
 		let err = Store::open(&path, H256::repeat_byte(2)).err().unwrap().to_string();
 		assert!(err.contains("belongs to the chain"), "{err}");
+	}
+
+	fn signed_batch(
+		device: DeviceId,
+		first: Seq,
+		count: u64,
+		value: i64,
+	) -> (crate::readings::Batch, SignedAnchor) {
+		let readings = (first..first + count)
+			.map(|seq| Reading {
+				device,
+				seq,
+				timestamp_ms: 1_000 * seq,
+				values: vec![Measurement {
+					metric: MetricName::truncate_from(b"t".to_vec()),
+					value,
+				}],
+				payload_hash: None,
+			})
+			.collect();
+		let batch = crate::readings::Batch::new(readings).unwrap();
+		let key = crate::readings::KeyPair::from_uri(crate::readings::Scheme::Ed25519, "//device")
+			.unwrap();
+		let anchor = batch.sign(&key, &H256::repeat_byte(1), None, &Default::default());
+		(batch, anchor)
+	}
+
+	#[test]
+	fn a_signed_batch_is_stored_whole_once_and_never_replaced() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut store = Store::open(&dir.path().join("g.db"), H256::repeat_byte(1)).unwrap();
+		let device = [7; 32];
+		let (batch, anchor) = signed_batch(device, 10, 3, 4_250);
+		let Added::Stored(id) = store.add_signed(&batch, &anchor, Some(b"sealed")).unwrap() else {
+			panic!("not stored")
+		};
+		// The same message again: nothing new.
+		assert_eq!(
+			store.add_signed(&batch, &anchor, Some(b"sealed")).unwrap(),
+			Added::AlreadyStored(id)
+		);
+		// Same start, other content (another value, or another payload): refused.
+		let (other, other_anchor) = signed_batch(device, 10, 3, 9_999);
+		assert!(matches!(
+			store.add_signed(&other, &other_anchor, None).unwrap(),
+			Added::Conflict(_)
+		));
+		assert!(matches!(store.add_signed(&batch, &anchor, None).unwrap(), Added::Conflict(_)));
+		// Overlapping readings from another start: refused, and nothing of it stored.
+		let (overlap, overlap_anchor) = signed_batch(device, 12, 2, 4_250);
+		let Added::Conflict(reason) = store.add_signed(&overlap, &overlap_anchor, None).unwrap()
+		else {
+			panic!("an overlap was stored")
+		};
+		assert!(reason.contains("reading 12"), "{reason}");
+		assert_eq!(store.last_seq(&device).unwrap(), Some(12));
+		// The stored anchor and its readings, with their proofs, are what was signed.
+		let stored = store.anchors_of(&device).unwrap();
+		assert_eq!(stored.len(), 1);
+		assert_eq!(stored[0].anchor, anchor);
+		assert_eq!(stored[0].payload.as_deref(), Some(&b"sealed"[..]));
+		for seq in 10..13 {
+			let reading = store.reading(&device, seq).unwrap().unwrap();
+			assert_eq!(reading.proof, batch.proof(seq));
+		}
+		// The next batch follows on.
+		let (next, next_anchor) = signed_batch(device, 13, 1, 4_000);
+		assert!(matches!(store.add_signed(&next, &next_anchor, None).unwrap(), Added::Stored(_)));
+		assert_eq!(store.pending_anchors().unwrap().len(), 2);
 	}
 }

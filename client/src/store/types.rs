@@ -96,3 +96,14 @@ pub struct Tally {
 	/// Readings in finalized anchors.
 	pub readings_finalized: u64,
 }
+
+/// What [`super::Store::add_signed`] did with a device-signed batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Added {
+	/// Stored as the anchor with this id.
+	Stored(i64),
+	/// Already stored, identical, as the anchor with this id: nothing changed.
+	AlreadyStored(i64),
+	/// Refused: its readings or its anchor differ from stored ones (the reason).
+	Conflict(String),
+}

@@ -8,6 +8,7 @@ mod bench;
 mod bundle;
 mod crash;
 mod credits;
+mod gateway;
 mod journey;
 mod lifecycle;
 mod log;

@@ -29,8 +29,14 @@ impl Context {
 
 	/// The store for `chain`: `--store`, or one file per chain under `PROVENA_HOME`.
 	pub fn store(&self, chain: &Chain) -> Result<Store> {
+		let path = self.store_path(chain)?;
+		Ok(Store::open(&path, chain.genesis_hash())?)
+	}
+
+	/// Where the store for `chain` is: `--store`, or `$PROVENA_HOME/<genesis>.db`.
+	pub fn store_path(&self, chain: &Chain) -> Result<PathBuf> {
 		let genesis = chain.genesis_hash();
-		let path = match &self.store {
+		Ok(match &self.store {
 			Some(path) => path.clone(),
 			None => {
 				let home = std::env::var_os("PROVENA_HOME")
@@ -39,7 +45,6 @@ impl Context {
 					.ok_or_else(|| anyhow!("set PROVENA_HOME or --store: there is no HOME"))?;
 				home.join(format!("{}.db", hex::encode(&genesis.0[..8])))
 			},
-		};
-		Ok(Store::open(&path, genesis)?)
+		})
 	}
 }

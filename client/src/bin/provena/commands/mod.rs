@@ -4,6 +4,7 @@ mod credits;
 mod decrypt;
 mod device;
 mod encryption_key;
+mod gateway;
 mod grant;
 mod group;
 mod history;
@@ -96,6 +97,9 @@ pub enum Command {
 	Decrypt(decrypt::Decrypt),
 	/// Simulated devices sending readings through one gateway.
 	Simulate(simulate::Simulate),
+	/// The gateway service: devices publish signed anchors over MQTT or HTTP.
+	#[command(subcommand)]
+	Gateway(gateway::Command),
 }
 
 /// Runs the command the command line names.
@@ -126,5 +130,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 		Command::Watch(args) => watch::run(&ctx, args).await.map(done),
 		Command::Decrypt(args) => decrypt::run(&ctx, args).await.map(done),
 		Command::Simulate(args) => simulate::run(&ctx, args).await,
+		Command::Gateway(command) => gateway::run(&ctx, command).await.map(done),
 	}
 }

@@ -1,0 +1,312 @@
+//! `provena gateway run` with a real Mosquitto and a real node: devices sign on the device (with
+//! the `provena-device` crate, as firmware would), publish over MQTT or POST over HTTP, and the
+//! service stores, acknowledges, anchors and finalizes every batch; malformed and forged
+//! messages are refused with a reason and counted, and nothing else is lost.
+
+use super::*;
+use provena_device::{
+	batch_root, Ed25519Key, Measurement, PublicValue, Reading, Sr25519Key, Statement,
+};
+use provena_test_utils::{free_port, http, Broker, Node};
+use std::time::{Duration, Instant};
+
+/// A simulated device: its key, and the readings it has signed so far.
+struct Device {
+	key: DeviceSigner,
+	id: [u8; 32],
+	next_seq: u64,
+}
+
+enum DeviceSigner {
+	Ed25519(Ed25519Key),
+	Sr25519(Sr25519Key),
+}
+
+/// A stand-in for a device's hardware random number generator.
+struct Rng(u64);
+
+impl rand_core::RngCore for Rng {
+	fn next_u32(&mut self) -> u32 {
+		self.next_u64() as u32
+	}
+	fn next_u64(&mut self) -> u64 {
+		self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+		self.0
+	}
+	fn fill_bytes(&mut self, dest: &mut [u8]) {
+		for chunk in dest.chunks_mut(8) {
+			chunk.copy_from_slice(&self.next_u64().to_le_bytes()[..chunk.len()]);
+		}
+	}
+	fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+		self.fill_bytes(dest);
+		Ok(())
+	}
+}
+
+impl rand_core::CryptoRng for Rng {}
+
+impl Device {
+	/// The device with secret seed `seed`, registered on the chain at `url` by Alice.
+	fn register(url: &str, home: &Path, seed: [u8; 32], sr25519: bool) -> Device {
+		let key = match sr25519 {
+			true => DeviceSigner::Sr25519(Sr25519Key::from_seed(&seed)),
+			false => DeviceSigner::Ed25519(Ed25519Key::from_seed(&seed)),
+		};
+		let id = match &key {
+			DeviceSigner::Ed25519(key) => key.public(),
+			DeviceSigner::Sr25519(key) => key.public(),
+		};
+		let suri = format!("0x{}", hex::encode(seed));
+		let scheme = if sr25519 { "sr25519" } else { "ed25519" };
+		ok(provena(url, home).args(["device", "register", "--suri", "//Alice"]).args([
+			"--device-suri",
+			&suri,
+			"--device-scheme",
+			scheme,
+		]));
+		Device { key, id, next_seq: 0 }
+	}
+
+	fn hex_id(&self) -> String {
+		format!("0x{}", hex::encode(self.id))
+	}
+
+	/// The next `count` readings as one signed anchor message for the chain with `genesis`,
+	/// built and signed with nothing but `provena-device`.
+	fn message(&mut self, count: u64, genesis: &[u8; 32]) -> String {
+		let first = self.next_seq;
+		self.next_seq += count;
+		let temps: Vec<i64> =
+			(first..first + count).map(|seq| 4_000 + (seq as i64 % 7) * 125).collect();
+		// Metric names in byte order: the gateway rebuilds values sorted by name.
+		let values: Vec<[Measurement<'_>; 2]> = temps
+			.iter()
+			.map(|t| {
+				[
+					Measurement { metric: b"humidity", value: 61_500 },
+					Measurement { metric: b"temp_c", value: *t },
+				]
+			})
+			.collect();
+		let readings: Vec<Reading<'_>> = (0..count as usize)
+			.map(|i| Reading {
+				device: self.id,
+				seq: first + i as u64,
+				timestamp_ms: 1_795_219_200_000 + 1_000 * (first + i as u64),
+				values: &values[i],
+				payload_hash: None,
+			})
+			.collect();
+		let mut nodes: Vec<[u8; 32]> = readings.iter().map(|r| r.leaf().unwrap()).collect();
+		let root = batch_root(&mut nodes).unwrap();
+		let public = [PublicValue { seq: first, metric: b"temp_c", value: temps[0] }];
+		let (first_ms, last_ms) =
+			(readings[0].timestamp_ms, readings[readings.len() - 1].timestamp_ms);
+		let statement = Statement {
+			device: self.id,
+			first_seq: first,
+			count: count as u32,
+			root,
+			first_ms,
+			last_ms,
+			payload_hash: None,
+			values: &public,
+		};
+		let hash = statement.signing_hash(genesis).unwrap();
+		let signature = match &self.key {
+			DeviceSigner::Ed25519(key) => key.sign(&hash),
+			DeviceSigner::Sr25519(key) => key.sign(&hash, Rng(first + 1)),
+		};
+		let json_readings: Vec<serde_json::Value> = readings
+			.iter()
+			.zip(&temps)
+			.map(|(r, t)| {
+				serde_json::json!({
+					"seq": r.seq,
+					"timestamp_ms": r.timestamp_ms,
+					"values": { "humidity": 61.5, "temp_c": *t as f64 / 1000.0 },
+				})
+			})
+			.collect();
+		serde_json::json!({
+			"device": self.hex_id(),
+			"readings": json_readings,
+			"public": [{ "seq": first, "metric": "temp_c", "value": temps[0] as f64 / 1000.0 }],
+			"time": { "first_ms": first_ms, "last_ms": last_ms },
+			"signature": format!("0x{}", hex::encode(signature.scale_bytes())),
+		})
+		.to_string()
+	}
+}
+
+/// Publishes `messages` (topic, payload) with QoS 1 and waits until the broker acknowledged
+/// each; collects what arrives on `<prefix>/+/rejected` meanwhile and for `linger` after.
+fn publish(port: u16, messages: Vec<(String, String)>, linger: Duration) -> Vec<serde_json::Value> {
+	use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+	let mut options = MqttOptions::new(format!("test-devices-{port}"), "127.0.0.1", port);
+	options.set_max_packet_size(1 << 21, 1 << 21);
+	let (client, mut connection) = Client::new(options, 1024);
+	client.subscribe("provena/+/rejected", QoS::AtLeastOnce).unwrap();
+	let total = messages.len();
+	for (topic, payload) in messages {
+		client.publish(topic, QoS::AtLeastOnce, false, payload).unwrap();
+	}
+	let (mut acked, mut rejected) = (0, Vec::new());
+	let mut until: Option<Instant> = None;
+	let started = Instant::now();
+	for event in connection.iter() {
+		match event {
+			Ok(Event::Incoming(Packet::PubAck(_))) => {
+				acked += 1;
+				if acked == total {
+					until = Some(Instant::now() + linger);
+				}
+			},
+			Ok(Event::Incoming(Packet::Publish(p))) => {
+				rejected.push(serde_json::from_slice(&p.payload).unwrap());
+			},
+			Ok(_) => {},
+			Err(e) => panic!("MQTT: {e}"),
+		}
+		if until.is_some_and(|u| Instant::now() >= u) {
+			break;
+		}
+		assert!(started.elapsed() < Duration::from_secs(60), "the broker did not acknowledge");
+	}
+	let _ = client.disconnect();
+	rejected
+}
+
+/// The value of the Prometheus sample `name` (with its labels, as written) on `/metrics`.
+fn metric(port: u16, sample: &str) -> f64 {
+	let (status, body) = http(port, "GET", "/metrics", b"").unwrap();
+	assert_eq!(status, 200, "{body}");
+	body.lines()
+		.find_map(|line| line.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok()))
+		.unwrap_or(0.0)
+}
+
+#[test]
+fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
+	let node = Node::dev();
+	let url = node.url();
+	let broker = Broker::start();
+	let home = tempfile::tempdir().unwrap();
+	let home = home.path();
+	let genesis: [u8; 32] = {
+		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
+		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
+	};
+	let mut devices = vec![
+		Device::register(&url, home, [0x11; 32], false),
+		Device::register(&url, home, [0x22; 32], true),
+	];
+	let http_port = free_port();
+	let store = home.join("gateway.db");
+	let gateway = provena(&url, home)
+		.args(["gateway", "run", "--suri", "//Alice", "--pay", "account", "--silent-after", "5"])
+		.args(["--mqtt", &format!("127.0.0.1:{}", broker.port)])
+		.args(["--http", &format!("127.0.0.1:{http_port}")])
+		.arg("--store")
+		.arg(&store)
+		.env("PROVENA_LOG", "info")
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let started = Instant::now();
+	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
+		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+
+	// Three anchors of four readings from each device over MQTT, plus garbage, a forgery (the
+	// first device's next anchor with a reading changed) and a message on another device's topic.
+	let mut messages = Vec::new();
+	for _ in 0..3 {
+		for device in devices.iter_mut() {
+			let topic = format!("provena/{}/anchors", device.hex_id());
+			messages.push((topic, device.message(4, &genesis)));
+		}
+	}
+	let forged = devices[0].message(4, &genesis).replace("\"humidity\":61.5", "\"humidity\":99.5");
+	devices[0].next_seq -= 4;
+	let misrouted = devices[0].message(1, &genesis);
+	devices[0].next_seq -= 1;
+	let first = format!("provena/{}/anchors", devices[0].hex_id());
+	let second = format!("provena/{}/anchors", devices[1].hex_id());
+	messages.push((first.clone(), "not json".into()));
+	messages.push((first.clone(), forged));
+	messages.push((second, misrouted));
+	// The same anchor twice (as a broker may deliver it): stored once.
+	let again = messages[0].clone();
+	messages.push(again);
+	let rejected = publish(broker.port, messages, Duration::from_secs(3));
+	let kinds: Vec<&str> = rejected.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+	assert_eq!(kinds, ["malformed", "bad_signature", "malformed"], "{rejected:?}");
+	assert!(rejected[2]["reason"].as_str().unwrap().contains("topic of device"), "{rejected:?}");
+
+	// Over HTTP: two more anchors of the first device, then a line that is not a message.
+	let body =
+		format!("{}\n{}\n", devices[0].message(2, &genesis), devices[0].message(3, &genesis));
+	let (status, reply) = http(http_port, "POST", "/v1/anchors", body.as_bytes()).unwrap();
+	assert_eq!(status, 202, "{reply}");
+	let (status, reply) = http(http_port, "POST", "/v1/anchors", b"{\"device\": 1}\n").unwrap();
+	assert_eq!(status, 400, "{reply}");
+	assert!(reply.contains("malformed"), "{reply}");
+
+	// Every stored reading is finalized: 12 + 5 of the first device, 12 of the second.
+	let started = Instant::now();
+	while metric(http_port, "provena_gateway_readings_finalized_total") < 29.0 {
+		assert!(
+			started.elapsed() < Duration::from_secs(180),
+			"not everything was finalized:\n{}",
+			http(http_port, "GET", "/metrics", b"").unwrap().1
+		);
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	assert_eq!(metric(http_port, "provena_gateway_messages_stored_total"), 8.0);
+	assert_eq!(metric(http_port, "provena_gateway_readings_stored_total"), 29.0);
+	assert_eq!(metric(http_port, "provena_gateway_messages_duplicate_total"), 1.0);
+	assert_eq!(
+		metric(http_port, "provena_gateway_messages_refused_total{reason=\"malformed\"}"),
+		3.0
+	);
+	assert_eq!(
+		metric(http_port, "provena_gateway_messages_refused_total{reason=\"bad_signature\"}"),
+		1.0
+	);
+
+	// On chain: each device's log continues without a gap, and a reading verifies.
+	for (device, next) in [(&devices[0], 17), (&devices[1], 12)] {
+		let history = json(provena(&url, home).args(["history", "--device", &device.hex_id()]));
+		let firsts = first_seqs(&history);
+		let expected: Vec<u64> = match next {
+			17 => vec![0, 4, 8, 12, 14],
+			_ => vec![0, 4, 8],
+		};
+		assert_eq!(firsts, expected, "{history}");
+		let verified = json(
+			provena(&url, home)
+				.args(["verify", "--device", &device.hex_id(), "--seq", "5", "--store"])
+				.arg(&store),
+		);
+		assert_eq!(verified["verified"], true, "{verified}");
+	}
+
+	// Nothing published for 5 s: both devices are reported silent.
+	let started = Instant::now();
+	while metric(http_port, "provena_gateway_devices_silent") < 2.0 {
+		assert!(started.elapsed() < Duration::from_secs(30), "no device reported silent");
+		std::thread::sleep(Duration::from_millis(500));
+	}
+
+	// SIGTERM: the service stops cleanly.
+	Command::new("kill").args(["-TERM", &gateway.id().to_string()]).status().unwrap();
+	let out = gateway.wait_with_output().unwrap();
+	let said = text(&out.stderr);
+	assert!(out.status.success(), "{said}");
+	assert!(said.contains("device silent"), "{said}");
+	drop(broker);
+}
