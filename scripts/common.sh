@@ -37,6 +37,14 @@ ensure_build_deps() {
 	ensure_toolchain
 }
 
+# Mosquitto, the MQTT broker the gateway's tests and `scripts/start.sh` run (Debian's package
+# `mosquitto`). Only the binary is used: the package's own service is left as it is.
+ensure_mosquitto() {
+	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] ||
+		apt_install "the MQTT broker the gateway's tests use" mosquitto ||
+		die "mosquitto is missing: install it (Debian/Ubuntu: apt-get install mosquitto)."
+}
+
 # The toolchain rust-toolchain.toml pins, with its targets and components. rustup installs
 # them on its own only when it installs the toolchain itself; a machine that already has the
 # same version (a base image, an earlier project) gets neither the WASM target nor clippy, and

@@ -7,7 +7,8 @@
 #  check       the fast check lane (scripts/check.sh): formatting, TOML, features, the
 #              dependency arrows, clippy and docs with warnings denied;
 #  rust        cargo test: the primitives' and runtime's tests, the node's and the client's
-#              integration tests, which start the real provena-node, and the pallets' tests
+#              integration tests, which start the real provena-node (and, for the gateway
+#              service, a real Mosquitto, installed here when missing), and the pallets' tests
 #              with their benchmark suites and try_state hooks;
 #  zombienet   zombienet/provena-testnet.zndsl: the four-validator testnet, really launched,
 #              anchoring readings from the provena client, losing a validator and getting it
@@ -63,6 +64,7 @@ pallets=(pallet-device-registry pallet-access-control pallet-telemetry)
 
 stage_rust() {
 	ensure_build_deps
+	ensure_mosquitto
 	local status=0 excluded=() selected=()
 	for pallet in "${pallets[@]}"; do
 		excluded+=(--exclude "$pallet")

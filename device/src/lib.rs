@@ -23,26 +23,26 @@
 //! let device = [1; 32];
 //! let values = [Measurement { metric: b"temp_c", value: 4_250 }];
 //! let readings = [0u64, 1, 2].map(|i| Reading {
-//! 	device,
-//! 	seq: 10 + i,
-//! 	timestamp_ms: 1_795_219_200_000 + 60_000 * i,
-//! 	values: &values,
-//! 	payload_hash: None,
+//!     device,
+//!     seq: 10 + i,
+//!     timestamp_ms: 1_795_219_200_000 + 60_000 * i,
+//!     values: &values,
+//!     payload_hash: None,
 //! });
 //! let mut leaves = [[0u8; 32]; 3];
 //! for (leaf, reading) in leaves.iter_mut().zip(&readings) {
-//! 	*leaf = reading.leaf().unwrap();
+//!     *leaf = reading.leaf().unwrap();
 //! }
 //! let root = batch_root(&mut leaves).unwrap(); // the buffer now holds the tree's top levels
 //! let statement = Statement {
-//! 	device,
-//! 	first_seq: 10,
-//! 	count: 3,
-//! 	root,
-//! 	first_ms: readings[0].timestamp_ms,
-//! 	last_ms: readings[2].timestamp_ms,
-//! 	payload_hash: None,
-//! 	values: &[],
+//!     device,
+//!     first_seq: 10,
+//!     count: 3,
+//!     root,
+//!     first_ms: readings[0].timestamp_ms,
+//!     last_ms: readings[2].timestamp_ms,
+//!     payload_hash: None,
+//!     values: &[],
 //! };
 //! let genesis = [0x45; 32];
 //! let signature = key.sign(&statement.signing_hash(&genesis).unwrap());

@@ -285,9 +285,9 @@ pub fn mosquitto_binary() -> PathBuf {
 	if let Some(path) = std::env::var_os("PROVENA_MOSQUITTO") {
 		return PathBuf::from(path);
 	}
-	let on_path = std::env::var_os("PATH")
+	let on_path: Vec<PathBuf> = std::env::var_os("PATH")
 		.map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("mosquitto")).collect())
-		.unwrap_or_else(Vec::new);
+		.unwrap_or_default();
 	on_path
 		.into_iter()
 		.chain([PathBuf::from("/usr/sbin/mosquitto")])

@@ -198,7 +198,7 @@ fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
 		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
 		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
 	};
-	let mut devices = vec![
+	let mut devices = [
 		Device::register(&url, home, [0x11; 32], false),
 		Device::register(&url, home, [0x22; 32], true),
 	];
