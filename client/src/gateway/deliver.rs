@@ -78,7 +78,12 @@ async fn round(
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
 	let pending = store.pending_anchors()?;
-	let (to_send, mut devices) = reconcile(chain, store, pending, delivery).await?;
+	let (mut to_send, mut devices) = reconcile(chain, store, pending, delivery).await?;
+	if options.hold_after_gap {
+		let before = to_send.len();
+		to_send = follow_on(to_send, &devices);
+		delivery.held = (before - to_send.len()) as u64;
+	}
 	on_progress(&store.tally()?);
 	if to_send.is_empty() {
 		return Ok(());
@@ -388,6 +393,34 @@ async fn reconcile(
 		}
 	}
 	Ok((to_send, devices))
+}
+
+/// The anchors of `to_send` (sorted by device, then sequence) that follow on without a hole
+/// from their device's log on chain: each device's anchors up to its first hole.
+fn follow_on(
+	to_send: Vec<StoredAnchor>,
+	devices: &BTreeMap<DeviceId, OnChain>,
+) -> Vec<StoredAnchor> {
+	let mut expected: BTreeMap<DeviceId, Option<Seq>> = BTreeMap::new();
+	to_send
+		.into_iter()
+		.filter(|anchor| {
+			let next = expected
+				.entry(anchor.device)
+				.or_insert_with(|| Some(devices.get(&anchor.device).map_or(0, |d| d.next_seq)));
+			match *next {
+				Some(seq) if seq == anchor.first_seq => {
+					*next = Some(seq + u64::from(anchor.count));
+					true
+				},
+				// A hole: this anchor and every later one of the device wait.
+				_ => {
+					*next = None;
+					false
+				},
+			}
+		})
+		.collect()
 }
 
 /// Notes that `anchors` are in a block: their devices' logs reach past them.

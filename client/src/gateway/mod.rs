@@ -47,6 +47,9 @@ pub struct Delivery {
 	pub already_anchored: u64,
 	/// Anchors the chain refused.
 	pub rejected: u64,
+	/// Anchors held back behind a hole in their device's sequence numbers
+	/// ([`DeliverOptions::hold_after_gap`]), in the last round.
+	pub held: u64,
 	/// Anchors the chain asked to send again (an earlier anchor of the same device in their
 	/// batch was refused, so they were refused too rather than leave a hole); sent again in
 	/// the next round, or by the next run.
@@ -72,11 +75,22 @@ pub struct DeliverOptions {
 	pub max_in_flight: usize,
 	/// Who pays for the anchors.
 	pub pay: Pay,
+	/// Hold back a device's anchors that do not follow on from its log and the anchors before
+	/// them in the store: the gateway service receives anchors from devices, possibly out of
+	/// order (a broker redelivering after a restart), and an account-paid anchor sent across a
+	/// hole would make the chain record a gap the late anchors can never fill. Held anchors go
+	/// once the hole is filled.
+	pub hold_after_gap: bool,
 }
 
 impl Default for DeliverOptions {
 	fn default() -> Self {
-		DeliverOptions { anchors_per_tx: 16, max_in_flight: 64, pay: Pay::Auto }
+		DeliverOptions {
+			anchors_per_tx: 16,
+			max_in_flight: 64,
+			pay: Pay::Auto,
+			hold_after_gap: false,
+		}
 	}
 }
 

@@ -94,6 +94,7 @@ pub struct Metrics {
 	finalized_readings: Counter,
 	rejected_anchors: Counter,
 	backlog: Gauge,
+	held: Gauge,
 	to_finalized: Histogram,
 	silent: Gauge,
 	device_silent: Family<Labels, Gauge>,
@@ -112,6 +113,7 @@ impl Metrics {
 			finalized_readings: Counter::default(),
 			rejected_anchors: Counter::default(),
 			backlog: Gauge::default(),
+			held: Gauge::default(),
 			to_finalized: Histogram::new(
 				[1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 18.0, 24.0, 30.0, 40.0, 60.0, 120.0].into_iter(),
 			),
@@ -165,6 +167,11 @@ impl Metrics {
 			metrics.backlog.clone(),
 		);
 		registry.register(
+			"held_anchors",
+			"Anchors waiting for an earlier anchor of their device that has not arrived",
+			metrics.held.clone(),
+		);
+		registry.register(
 			"submit_to_finalized_seconds",
 			"From sending a transaction to its finality",
 			metrics.to_finalized.clone(),
@@ -201,6 +208,7 @@ impl Metrics {
 		self.anchored.inc_by(delivery.anchored + delivery.already_anchored);
 		self.finalized_readings.inc_by(delivery.readings_anchored);
 		self.rejected_anchors.inc_by(delivery.rejected);
+		self.held.set(delivery.held as i64);
 		for took in &delivery.to_finalized {
 			self.to_finalized.observe(took.as_secs_f64());
 		}
@@ -435,7 +443,6 @@ async fn run_mqtt(
 		};
 		match event {
 			Ok(Event::Incoming(Packet::ConnAck(_))) => {
-				shared.mqtt_up.store(true, Ordering::Relaxed);
 				tracing::info!(
 					"MQTT: connected to {}:{}, subscribing to {filter}",
 					options.host,
@@ -444,6 +451,12 @@ async fn run_mqtt(
 				let client = client.clone();
 				let filter = filter.clone();
 				tokio::spawn(async move { client.subscribe(filter, QoS::AtLeastOnce).await });
+			},
+			// Healthy once subscribed: from then on the broker keeps every message for this
+			// session, even while the gateway is away.
+			Ok(Event::Incoming(Packet::SubAck(_))) => {
+				shared.mqtt_up.store(true, Ordering::Relaxed);
+				tracing::info!("MQTT: subscribed to {filter}");
 			},
 			Ok(Event::Incoming(Packet::Publish(publish))) => {
 				if to_worker.send(publish).await.is_err() {
@@ -510,6 +523,18 @@ async fn deliver_forever(
 			_ = stopped(&mut stop) => return Ok(()),
 		};
 		metrics.delivered(&delivery);
+		if delivery.transactions > 0 || delivery.already_anchored > 0 {
+			tracing::info!(
+				"delivered: {} anchors ({} readings) finalized, {} found on chain, {} refused, {} \
+				 deferred, in {} transactions",
+				delivery.anchored,
+				delivery.readings_anchored,
+				delivery.already_anchored,
+				delivery.rejected,
+				delivery.deferred,
+				delivery.transactions
+			);
+		}
 		match result {
 			Ok(()) => {
 				shared.node_up.store(true, Ordering::Relaxed);
@@ -520,9 +545,20 @@ async fn deliver_forever(
 					}
 				}
 			},
-			Err(error @ Error::Unreachable { .. }) => {
+			Err(error) => {
+				// Whatever failed (the node gone, a subscription dropped, a refusal that ended
+				// the round), go on with a connection known to work: the next round asks the
+				// chain again what it has, so nothing is sent twice.
 				shared.node_up.store(false, Ordering::Relaxed);
-				tracing::warn!("lost the node at {} ({error}); reconnecting", chain.url);
+				tracing::warn!(
+					"delivery stopped ({error}); reaching the node at {} again",
+					chain.url
+				);
+				// A pause, so an error that repeats at once does not spin.
+				tokio::select! {
+					_ = tokio::time::sleep(Duration::from_secs(1)) => {},
+					_ = stopped(&mut stop) => return Ok(()),
+				}
 				let again = tokio::select! {
 					again = chain.reconnect(Duration::from_secs(u64::MAX >> 2), |attempt, wait| {
 						tracing::info!("node: attempt {attempt} failed, next in {:.1} s", wait.as_secs_f64())
@@ -533,13 +569,6 @@ async fn deliver_forever(
 				chain = again;
 				let _ = chain_tx.send(chain.clone());
 				shared.node_up.store(true, Ordering::Relaxed);
-			},
-			Err(error) => {
-				tracing::warn!("delivery failed ({error}); trying again");
-				tokio::select! {
-					_ = tokio::time::sleep(Duration::from_secs(2)) => {},
-					_ = stopped(&mut stop) => return Ok(()),
-				}
 			},
 		}
 	}

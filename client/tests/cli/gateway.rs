@@ -310,3 +310,183 @@ fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
 	assert!(said.contains("device silent"), "{said}");
 	drop(broker);
 }
+
+/// `provena gateway run` for the crash test: fixed store and MQTT client id, HTTP on
+/// `http_port`, the account paying.
+fn gateway_command(url: &str, home: &Path, broker: u16, http_port: u16) -> Command {
+	let mut command = provena(url, home);
+	command
+		.args(["gateway", "run", "--suri", "//Alice", "--pay", "account"])
+		.args(["--mqtt", &format!("127.0.0.1:{broker}"), "--mqtt-client-id", "crash-test"])
+		.args(["--http", &format!("127.0.0.1:{http_port}")])
+		.arg("--store")
+		.arg(home.join("gateway.db"))
+		.env("PROVENA_LOG", "info")
+		.stdout(Stdio::null())
+		.stderr(
+			std::fs::File::options().create(true).append(true).open(gateway_log(home)).unwrap(),
+		);
+	command
+}
+
+/// Where the crash test's gateways log (each run appends).
+fn gateway_log(home: &Path) -> PathBuf {
+	home.join("gateway.log")
+}
+
+/// The last `n` lines the crash test's gateways logged.
+fn gateway_log_tail(home: &Path, n: usize) -> String {
+	let text = std::fs::read_to_string(gateway_log(home)).unwrap_or_default();
+	let lines: Vec<&str> = text.lines().collect();
+	lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+// Ignored until it passes: it finds anchors that end held or failed after the kills (issue 21's
+// note of 2026-12-03 says where the search stands). Run it with `-- --ignored gateway::every`.
+#[test]
+#[ignore = "finds anchors stranded after a gateway and node kill; the cause is not found yet"]
+fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node() {
+	let home = tempfile::tempdir().unwrap();
+	let home = home.path();
+	let base = home.join("chain");
+	let rpc_port = free_port();
+	let node = Node::dev_at_port(&base, rpc_port);
+	let url = node.url();
+	let broker = Broker::start();
+	let genesis: [u8; 32] = {
+		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
+		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
+	};
+	let mut devices: Vec<Device> =
+		(1..=3u8).map(|i| Device::register(&url, home, [0x40 + i; 32], false)).collect();
+	let http_port = free_port();
+	let mut gateway = gateway_command(&url, home, broker.port, http_port).spawn().unwrap();
+	// Healthy means subscribed: from then on the broker keeps the gateway's messages for it,
+	// also while it is dead. (A message published before a gateway ever subscribed is the
+	// broker's to drop.)
+	let started = Instant::now();
+	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
+		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+
+	// The devices: 3 × 40 anchors of 5 readings, one message every 40 ms, over one MQTT
+	// connection that lives through everything below; the broker acknowledges each (QoS 1).
+	use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+	let (client, mut connection) =
+		Client::new(MqttOptions::new("crash-test-devices", "127.0.0.1", broker.port), 4096);
+	let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+	let counter = acked.clone();
+	std::thread::spawn(move || {
+		for event in connection.iter() {
+			match event {
+				Ok(Event::Incoming(Packet::PubAck(_))) => {
+					counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+				},
+				Ok(Event::Incoming(Packet::Disconnect)) | Err(_) => break,
+				Ok(_) => {},
+			}
+		}
+	});
+	let (anchors, size) = (40usize, 5u64);
+	let mut node = Some(node);
+	for round in 0..anchors {
+		for device in devices.iter_mut() {
+			let topic = format!("provena/{}/anchors", device.hex_id());
+			client.publish(topic, QoS::AtLeastOnce, false, device.message(size, &genesis)).unwrap();
+		}
+		std::thread::sleep(Duration::from_millis(40 * devices.len() as u64));
+		// A third of the way in, the gateway dies (SIGKILL) and comes back 2 s later.
+		if round == anchors / 3 {
+			gateway.kill().unwrap();
+			gateway.wait().unwrap();
+			std::thread::sleep(Duration::from_secs(2));
+			gateway = gateway_command(&url, home, broker.port, http_port).spawn().unwrap();
+		}
+		// Two thirds of the way in, the node dies (SIGKILL) and comes back 5 s later on the
+		// same port and chain.
+		if round == 2 * anchors / 3 {
+			node.take().unwrap().kill();
+			std::thread::sleep(Duration::from_secs(5));
+			node = Some(Node::dev_at_port(&base, rpc_port));
+		}
+	}
+	let started = Instant::now();
+	while acked.load(std::sync::atomic::Ordering::SeqCst) < anchors * devices.len() {
+		assert!(
+			started.elapsed() < Duration::from_secs(30),
+			"the broker did not take every message"
+		);
+		std::thread::sleep(Duration::from_millis(100));
+	}
+
+	// Every acknowledged reading is anchored once: each device's log is exactly its 40
+	// anchors, in order, with no gap and nothing twice, and no anchor failed.
+	let expected: Vec<u64> = (0..anchors as u64).map(|i| i * size).collect();
+	let started = Instant::now();
+	for device in &devices {
+		loop {
+			let history = json(provena(&url, home).args(["history", "--device", &device.hex_id()]));
+			let firsts = first_seqs(&history);
+			if firsts.len() >= anchors {
+				assert_eq!(firsts, expected, "{history}");
+				break;
+			}
+			assert!(
+				started.elapsed() < Duration::from_secs(300),
+				"device {}: {} of {anchors} anchors finalized; the gateway counts:\n{}\nthe \
+				 store: {}\nthe gateways logged:\n{}",
+				device.hex_id(),
+				firsts.len(),
+				http(http_port, "GET", "/metrics", b"")
+					.map(|(_, body)| body)
+					.unwrap_or_default()
+					.lines()
+					.filter(|l| !l.starts_with('#') && !l.contains("_bucket"))
+					.collect::<Vec<_>>()
+					.join("\n"),
+				text(
+					&provena(&url, home)
+						.args(["--json", "status", "--store"])
+						.arg(home.join("gateway.db"))
+						.output()
+						.unwrap()
+						.stdout
+				),
+				gateway_log_tail(home, 60)
+			);
+			if started.elapsed() > Duration::from_secs(120) {
+				let db = rusqlite::Connection::open(home.join("gateway.db")).unwrap();
+				let mut stmt = db
+					.prepare("SELECT hex(device), first_seq, status, error FROM anchors WHERE status != 'finalized' ORDER BY device, first_seq")
+					.unwrap();
+				let rows: Vec<String> = stmt
+					.query_map([], |r| {
+						Ok(format!(
+							"{} {} {} {:?}",
+							&r.get::<_, String>(0)?[..8],
+							r.get::<_, i64>(1)?,
+							r.get::<_, String>(2)?,
+							r.get::<_, Option<String>>(3)?
+						))
+					})
+					.unwrap()
+					.map(Result::unwrap)
+					.collect();
+				panic!(
+					"not final after 120 s:\n{}\n{}",
+					rows.join("\n"),
+					gateway_log_tail(home, 30)
+				);
+			}
+			std::thread::sleep(Duration::from_secs(2));
+		}
+	}
+	let status =
+		json(provena(&url, home).args(["status"]).arg("--store").arg(home.join("gateway.db")));
+	assert_eq!(status["failed"], 0, "{status}");
+	assert_eq!(status["pending"], 0, "{status}");
+	gateway.kill().unwrap();
+	let _ = gateway.wait();
+	let _ = client.disconnect();
+}

@@ -139,6 +139,7 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 				.or(file.max_in_flight)
 				.unwrap_or(defaults.max_in_flight),
 			pay: args.pay.or(file.pay).unwrap_or(defaults.pay),
+			hold_after_gap: true,
 		},
 		idle: Duration::from_millis(500),
 		silent_after: match args.silent_after.or(file.silent_after).unwrap_or(300) {

@@ -170,8 +170,12 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 	// Without a terminal (a log file, a service), a progress line every 30 s instead of a bar.
 	let log_progress = !ctx.out.json && bar.is_none();
 	let mut next_log = Instant::now() + Duration::from_secs(30);
-	let options =
-		DeliverOptions { anchors_per_tx: args.anchors_per_tx, max_in_flight: 64, pay: args.pay };
+	let options = DeliverOptions {
+		anchors_per_tx: args.anchors_per_tx,
+		max_in_flight: 64,
+		pay: args.pay,
+		hold_after_gap: false,
+	};
 	let started = Instant::now();
 	let end = started + Duration::from_secs(args.duration);
 	let mut generated = 0u64;

@@ -130,6 +130,7 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 		anchors_per_tx: args.anchors_per_tx,
 		max_in_flight: args.max_in_flight,
 		pay: args.pay,
+		hold_after_gap: false,
 	};
 	let mut chain = chain;
 	let mut delivery = Delivery::default();
