@@ -100,6 +100,29 @@ fn proof_from(bytes: Vec<u8>) -> Vec<H256> {
 	bytes.chunks_exact(32).map(H256::from_slice).collect()
 }
 
+/// Inserts `batch`'s anchor as `signed`; returns its id.
+fn insert_anchor(
+	tx: &rusqlite::Transaction<'_>,
+	batch: &crate::readings::Batch,
+	anchor: &SignedAnchor,
+	payload: Option<&[u8]>,
+) -> Result<i64, Error> {
+	tx.execute(
+		"INSERT INTO anchors (device, first_seq, count, root, anchor, payload, status) \
+		 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'signed')",
+		params![
+			batch.device().to_vec(),
+			batch.first_seq() as i64,
+			batch.readings().len() as i64,
+			batch.root().0.to_vec(),
+			anchor.encode(),
+			payload
+		],
+	)
+	.map_err(store_err)?;
+	Ok(tx.last_insert_rowid())
+}
+
 impl Store {
 	/// Opens (creating if needed) the store at `path` for the chain with `genesis`.
 	pub fn open(path: &Path, genesis: H256) -> Result<Store, Error> {
@@ -287,20 +310,7 @@ impl Store {
 	) -> Result<i64, Error> {
 		let tx = self.db.transaction().map_err(store_err)?;
 		let device = batch.device().to_vec();
-		tx.execute(
-			"INSERT INTO anchors (device, first_seq, count, root, anchor, payload, status) \
-			 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'signed')",
-			params![
-				device,
-				batch.first_seq() as i64,
-				batch.readings().len() as i64,
-				batch.root().0.to_vec(),
-				anchor.encode(),
-				payload
-			],
-		)
-		.map_err(store_err)?;
-		let id = tx.last_insert_rowid();
+		let id = insert_anchor(&tx, batch, anchor, payload)?;
 		for reading in batch.readings() {
 			let proof = batch.proof(reading.seq).unwrap_or_default();
 			tx.execute(
@@ -360,20 +370,7 @@ impl Store {
 				crate::show_device(&batch.device())
 			)));
 		}
-		tx.execute(
-			"INSERT INTO anchors (device, first_seq, count, root, anchor, payload, status) \
-			 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'signed')",
-			params![
-				device,
-				batch.first_seq() as i64,
-				batch.readings().len() as i64,
-				batch.root().0.to_vec(),
-				anchor.encode(),
-				payload
-			],
-		)
-		.map_err(store_err)?;
-		let id = tx.last_insert_rowid();
+		let id = insert_anchor(&tx, batch, anchor, payload)?;
 		{
 			let mut insert = tx
 				.prepare(
