@@ -347,12 +347,49 @@ fn plan(
 	}
 	let (general, signed): (Vec<_>, Vec<_>) =
 		to_send.into_iter().partition(|anchor| by_credits.contains(&anchor.device));
-	let mut groups: Vec<Group> = signed
-		.chunks(options.anchors_per_tx.max(1))
-		.map(|chunk| Group { anchors: chunk.to_vec(), general: false })
-		.collect();
+	let per_tx = options.anchors_per_tx.max(1);
+	let mut groups: Vec<Group> = match options.hold_after_gap {
+		true => one_transaction_per_device(signed, per_tx),
+		false => signed
+			.chunks(per_tx)
+			.map(|chunk| Group { anchors: chunk.to_vec(), general: false })
+			.collect(),
+	};
 	groups.extend(general.into_iter().map(|anchor| Group { anchors: vec![anchor], general: true }));
 	Ok(groups)
+}
+
+/// Groups account-paid anchors (sorted by device, then sequence) so that each device's anchors
+/// this round travel in one transaction, at most `per_tx` anchors each: a device's first
+/// `per_tx` anchors go now, the rest in a later round.
+///
+/// The chain takes an account-paid anchor that skips sequence numbers and records the gap. If
+/// one device's anchors were spread over two transactions and the first were refused (an anchor
+/// in it already taken by a transaction an earlier, killed run sent, say), the second would
+/// still be taken, and the chain would record a gap that the refused anchors could never fill.
+/// In one transaction the chain refuses everything after a refused anchor of the same device
+/// (`EarlierAnchorRefused`), and delivery sends it again.
+fn one_transaction_per_device(signed: Vec<StoredAnchor>, per_tx: usize) -> Vec<Group> {
+	let mut groups = Vec::new();
+	let mut current: Vec<StoredAnchor> = Vec::new();
+	let mut anchors = signed.into_iter().peekable();
+	while let Some(first) = anchors.next() {
+		let device = first.device;
+		let mut run = vec![first];
+		while let Some(next) = anchors.next_if(|a| a.device == device) {
+			if run.len() < per_tx {
+				run.push(next);
+			}
+		}
+		if current.len() + run.len() > per_tx {
+			groups.push(Group { anchors: std::mem::take(&mut current), general: false });
+		}
+		current.extend(run);
+	}
+	if !current.is_empty() {
+		groups.push(Group { anchors: current, general: false });
+	}
+	groups
 }
 
 /// Sorts pending anchors into those already on chain (marked final), those the chain can no
@@ -462,4 +499,95 @@ fn sign_group(
 		})
 		.collect();
 	sign_at(at, &telemetry.anchor_batch(Bounded(items)), account, nonce)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::readings::{Batch, KeyPair, Scheme};
+	use provena_primitives::telemetry::{Measurement, MetricName, Reading};
+	use sp_core::H256;
+
+	/// `count` stored anchors of `device` with 2 readings each, from sequence number 0.
+	fn anchors_of(device: u8, count: u64) -> Vec<StoredAnchor> {
+		let key = KeyPair::from_uri(Scheme::Ed25519, "//device").unwrap();
+		(0..count)
+			.map(|i| {
+				let readings = (2 * i..2 * i + 2)
+					.map(|seq| Reading {
+						device: [device; 32],
+						seq,
+						timestamp_ms: 1_000 * seq,
+						values: vec![Measurement {
+							metric: MetricName::truncate_from(b"t".to_vec()),
+							value: 1,
+						}],
+						payload_hash: None,
+					})
+					.collect();
+				let batch = Batch::new(readings).unwrap();
+				let anchor = batch.sign(&key, &H256::repeat_byte(1), None, &Default::default());
+				StoredAnchor {
+					id: i64::from(device) * 1_000 + i as i64,
+					device: [device; 32],
+					first_seq: 2 * i,
+					count: 2,
+					root: batch.root(),
+					anchor,
+					payload: None,
+					status: Status::Signed,
+					block_number: None,
+					error: None,
+					record: None,
+				}
+			})
+			.collect()
+	}
+
+	fn on_chain(devices: &[u8]) -> BTreeMap<DeviceId, OnChain> {
+		devices.iter().map(|d| ([*d; 32], OnChain { next_seq: 0, credits: 0 })).collect()
+	}
+
+	/// The (device, first sequence number) pairs of each group.
+	fn shape(groups: &[Group]) -> Vec<Vec<(u8, Seq)>> {
+		groups
+			.iter()
+			.map(|g| g.anchors.iter().map(|a| (a.device[0], a.first_seq)).collect())
+			.collect()
+	}
+
+	#[test]
+	fn the_service_never_spreads_a_device_over_two_transactions_of_a_round() {
+		let mut pending = anchors_of(1, 20);
+		pending.extend(anchors_of(2, 3));
+		pending.extend(anchors_of(3, 14));
+		let options = DeliverOptions {
+			anchors_per_tx: 16,
+			pay: Pay::Account,
+			hold_after_gap: true,
+			..DeliverOptions::default()
+		};
+		let groups = plan(pending, &on_chain(&[1, 2, 3]), options).unwrap();
+		// Device 1's first 16 anchors fill a transaction; its last 4 wait for the next round.
+		// Devices 2 and 3 do not fit beside each other.
+		let seqs = |device: u8, n: u64| (0..n).map(|i| (device, 2 * i)).collect::<Vec<_>>();
+		assert_eq!(shape(&groups), vec![seqs(1, 16), seqs(2, 3), seqs(3, 14)]);
+		assert!(groups.iter().all(|g| !g.general));
+
+		// Small devices share a transaction.
+		let mut pending = anchors_of(1, 2);
+		pending.extend(anchors_of(2, 3));
+		pending.extend(anchors_of(3, 4));
+		let groups = plan(pending, &on_chain(&[1, 2, 3]), options).unwrap();
+		let all: Vec<(u8, Seq)> = [seqs(1, 2), seqs(2, 3), seqs(3, 4)].concat();
+		assert_eq!(shape(&groups), vec![all]);
+	}
+
+	#[test]
+	fn a_one_shot_delivery_fills_every_transaction() {
+		let options =
+			DeliverOptions { anchors_per_tx: 16, pay: Pay::Account, ..DeliverOptions::default() };
+		let groups = plan(anchors_of(1, 20), &on_chain(&[1]), options).unwrap();
+		assert_eq!(groups.iter().map(|g| g.anchors.len()).collect::<Vec<_>>(), [16, 4]);
+	}
 }

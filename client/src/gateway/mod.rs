@@ -79,7 +79,9 @@ pub struct DeliverOptions {
 	/// them in the store: the gateway service receives anchors from devices, possibly out of
 	/// order (a broker redelivering after a restart), and an account-paid anchor sent across a
 	/// hole would make the chain record a gap the late anchors can never fill. Held anchors go
-	/// once the hole is filled.
+	/// once the hole is filled. For the same reason a device's account-paid anchors travel in
+	/// one transaction per round (the first `anchors_per_tx` of them), so that a refusal of
+	/// some cannot let later ones through.
 	pub hold_after_gap: bool,
 }
 

@@ -341,10 +341,10 @@ fn gateway_log_tail(home: &Path, n: usize) -> String {
 	lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-// Ignored until it passes: it finds anchors that end held or failed after the kills (issue 21's
-// note of 2026-12-03 says where the search stands). Run it with `-- --ignored gateway::every`.
+/// Three devices publish 40 signed anchors each over MQTT while the gateway is killed
+/// (SIGKILL) and restarted, and later the node: every anchor the broker acknowledged ends in
+/// its device's log exactly once, in order and without a gap, and none is failed or pending.
 #[test]
-#[ignore = "finds anchors stranded after a gateway and node kill; the cause is not found yet"]
 fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node() {
 	let home = tempfile::tempdir().unwrap();
 	let home = home.path();
@@ -458,24 +458,39 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 			if started.elapsed() > Duration::from_secs(120) {
 				let db = rusqlite::Connection::open(home.join("gateway.db")).unwrap();
 				let mut stmt = db
-					.prepare("SELECT hex(device), first_seq, status, error FROM anchors WHERE status != 'finalized' ORDER BY device, first_seq")
+					.prepare("SELECT hex(device), first_seq, status, error, hex(root) FROM anchors WHERE status != 'finalized' ORDER BY device, first_seq")
 					.unwrap();
 				let rows: Vec<String> = stmt
 					.query_map([], |r| {
 						Ok(format!(
-							"{} {} {} {:?}",
+							"{} {} {} root {} {:?}",
 							&r.get::<_, String>(0)?[..8],
 							r.get::<_, i64>(1)?,
 							r.get::<_, String>(2)?,
+							&r.get::<_, String>(4)?[..8],
 							r.get::<_, Option<String>>(3)?
 						))
 					})
 					.unwrap()
 					.map(Result::unwrap)
 					.collect();
+				let logs: Vec<String> = devices
+					.iter()
+					.map(|d| {
+						let history =
+							json(provena(&url, home).args(["history", "--device", &d.hex_id()]));
+						let anchors = history["anchors"].as_array().cloned().unwrap_or_default();
+						let entries: Vec<String> = anchors
+							.iter()
+							.map(|a| format!("{}:{}", a["first_seq"], a["root"]))
+							.collect();
+						format!("{} on chain: {}", &d.hex_id()[..8], entries.join(" "))
+					})
+					.collect();
 				panic!(
-					"not final after 120 s:\n{}\n{}",
+					"not final after 120 s:\n{}\n{}\n{}",
 					rows.join("\n"),
+					logs.join("\n"),
 					gateway_log_tail(home, 30)
 				);
 			}
