@@ -7,8 +7,8 @@
 
 use provena_primitives::{
 	telemetry::{
-		batch_proof, batch_root, Anchor, AnchorStatement, MaxPublicValues, MetricName, PublicValue,
-		Reading, Seq, TimeRange, MAX_PUBLIC_VALUES,
+		batch_proof, batch_root, Anchor, AnchorStatement, MaxPublicValues, MetricName, NodeHasher,
+		PublicValue, Reading, Seq, TimeRange, MAX_PUBLIC_VALUES,
 	},
 	DeviceId, DeviceKey,
 };
@@ -114,6 +114,42 @@ impl Batch {
 	pub fn proof(&self, seq: Seq) -> Option<Vec<H256>> {
 		let index = u32::try_from(seq.checked_sub(self.first_seq())?).ok()?;
 		batch_proof(&self.leaves, index)
+	}
+
+	/// The Merkle proof of every reading, in order: what [`Batch::proof`] gives for each, from
+	/// one pass over the tree (asking for each proof alone hashes the whole tree each time).
+	pub fn proofs(&self) -> Vec<Vec<H256>> {
+		// The tree's levels, leaves first: each node hashes its pair, and an odd last node
+		// goes up unchanged (the tree `batch_root` builds).
+		let mut levels: Vec<Vec<H256>> = vec![self.leaves.clone()];
+		while levels.last().is_some_and(|level| level.len() > 1) {
+			let below = levels.last().map(Vec::as_slice).unwrap_or_default();
+			let above = below
+				.chunks(2)
+				.map(|pair| match pair {
+					[left, right] => <NodeHasher as sp_core::Hasher>::hash(
+						&[left.as_bytes(), right.as_bytes()].concat(),
+					),
+					[odd] => *odd,
+					_ => unreachable!("chunks of two"),
+				})
+				.collect();
+			levels.push(above);
+		}
+		(0..self.leaves.len())
+			.map(|leaf| {
+				let mut index = leaf;
+				let mut path = Vec::new();
+				for level in &levels[..levels.len() - 1] {
+					let sibling = index ^ 1;
+					if let Some(node) = level.get(sibling) {
+						path.push(*node);
+					}
+					index /= 2;
+				}
+				path
+			})
+			.collect()
 	}
 
 	/// The values made public, for the metrics in `public` only (those with an alert rule,
@@ -336,6 +372,15 @@ mod tests {
 			assert!(verify_batch_proof(&batch.root(), 7, i as u32, batch.leaves()[i], &proof));
 		}
 		assert_eq!(batch.proof(4), None);
+		// All proofs at once are each reading's proof, for every batch size up to 70 (odd
+		// levels at many heights).
+		for size in 1..=70u64 {
+			let readings = (100..100 + size).map(|seq| reading(7, seq, seq as i64)).collect();
+			let batch = Batch::new(readings).unwrap();
+			let one_by_one: Vec<Vec<H256>> =
+				(100..100 + size).map(|seq| batch.proof(seq).unwrap()).collect();
+			assert_eq!(batch.proofs(), one_by_one, "{size} readings");
+		}
 		assert_eq!(batch.proof(12), None);
 	}
 

@@ -248,7 +248,16 @@ impl Chain {
 
 	/// A device's registry record at the finalized head.
 	pub async fn device(&self, device: DeviceId) -> Result<Option<DeviceRecord>, Error> {
-		let at = self.finalized().await?;
+		self.device_at(&self.finalized().await?, device).await
+	}
+
+	/// A device's registry record at block `at` (one storage read: callers that look up many
+	/// devices keep one block for a while instead of asking for the finalized head each time).
+	pub async fn device_at(
+		&self,
+		at: &AtBlock,
+		device: DeviceId,
+	) -> Result<Option<DeviceRecord>, Error> {
 		let value = at
 			.storage()
 			.try_fetch(api::storage().device_registry().devices(), (device,))
@@ -287,11 +296,31 @@ impl Chain {
 		&self,
 		device: DeviceId,
 	) -> Result<Option<DeviceTelemetry<u32>>, Error> {
+		self.device_states(&[device]).await.map(|mut states| states.pop().flatten())
+	}
+
+	/// The telemetry state of each of `devices`, all at one finalized block, asked a few at a
+	/// time (`None` for a device before its first anchor).
+	pub async fn device_states(
+		&self,
+		devices: &[DeviceId],
+	) -> Result<Vec<Option<DeviceTelemetry<u32>>>, Error> {
+		use futures::StreamExt;
 		let at = self.finalized().await?;
-		at.runtime_apis()
-			.call(api::runtime_apis().telemetry_api().device_state(device))
-			.await
-			.map_err(|e| self.lost(e))
+		// Each call owns its block handle, so the stream is `Send` for any caller's task.
+		let states: Vec<_> = devices
+			.iter()
+			.map(|device| {
+				let (at, device) = (at.clone(), *device);
+				async move {
+					at.runtime_apis()
+						.call(api::runtime_apis().telemetry_api().device_state(device))
+						.await
+				}
+			})
+			.collect();
+		let states: Vec<_> = futures::stream::iter(states).buffered(32).collect().await;
+		states.into_iter().map(|state| state.map_err(|e| self.lost(e))).collect()
 	}
 
 	/// How many anchor credits `device` has (0 before any were bought).
@@ -325,20 +354,8 @@ impl Chain {
 	/// The next sequence number of each of `devices`, all at one finalized block (0 for a
 	/// device that never anchored).
 	pub async fn next_seqs(&self, devices: &[DeviceId]) -> Result<Vec<u64>, Error> {
-		use futures::StreamExt;
-		let at = self.finalized().await?;
-		let apis = at.runtime_apis();
-		let states = devices.iter().map(|device| {
-			let apis = &apis;
-			async move { apis.call(api::runtime_apis().telemetry_api().device_state(*device)).await }
-		});
-		futures::stream::iter(states)
-			.buffered(32)
-			.collect::<Vec<_>>()
-			.await
-			.into_iter()
-			.map(|state| Ok(state.map_err(|e| self.lost(e))?.map_or(0, |s| s.next_seq)))
-			.collect()
+		let states = self.device_states(devices).await?;
+		Ok(states.into_iter().map(|state| state.map_or(0, |s| s.next_seq)).collect())
 	}
 
 	/// A device's log records covering readings `from_seq ..= to_seq`, at most `limit`, as the

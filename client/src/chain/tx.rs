@@ -206,6 +206,28 @@ impl Chain {
 		sender: Sender,
 		mut in_block: impl FnMut(),
 	) -> Result<Finalized, Error> {
+		self.follow_inner(tx, sender, false, |_| in_block()).await
+	}
+
+	/// [`Chain::follow_as`], giving `in_block` what the transaction did in each best block
+	/// that includes it (its events there, in a [`Finalized`] of a block not final yet), or
+	/// `None` when the node could not say.
+	pub async fn follow_with_outcomes(
+		&self,
+		tx: Signed,
+		sender: Sender,
+		in_block: impl FnMut(Option<Finalized>),
+	) -> Result<Finalized, Error> {
+		self.follow_inner(tx, sender, true, in_block).await
+	}
+
+	async fn follow_inner(
+		&self,
+		tx: Signed,
+		sender: Sender,
+		outcomes: bool,
+		mut in_block: impl FnMut(Option<Finalized>),
+	) -> Result<Finalized, Error> {
 		let tx_hash = tx.hash();
 		let mut progress = match tx.submit_and_watch().await {
 			Ok(progress) => progress,
@@ -213,7 +235,20 @@ impl Chain {
 		};
 		while let Some(status) = progress.next().await {
 			match status.map_err(|e| self.lost(e))? {
-				TransactionStatus::InBestBlock(_) => in_block(),
+				TransactionStatus::InBestBlock(included) => match outcomes {
+					false => in_block(None),
+					true => {
+						let at = included.at().await.ok();
+						let events = included.fetch_events().await.ok();
+						in_block(at.zip(events).map(|(at, events)| Finalized {
+							block_hash: included.block_hash(),
+							block_number: at.block_number(),
+							tx_hash,
+							events,
+							metadata: at.metadata(),
+						}))
+					},
+				},
 				TransactionStatus::InFinalizedBlock(included) => {
 					let at = included.at().await.map_err(|e| self.lost(e))?;
 					let events = included.fetch_events().await.map_err(|e| self.lost(e))?;

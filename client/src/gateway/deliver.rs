@@ -20,8 +20,8 @@ use subxt::utils::Static;
 
 /// What a transaction's watcher reports back to the delivery loop.
 enum Update {
-	/// Transaction `tx` entered a best block.
-	InBlock { tx: usize, at: Instant },
+	/// Transaction `tx` entered a best block; with what it did there, when asked and known.
+	InBlock { tx: usize, at: Instant, outcome: Option<Box<Finalized>> },
 	/// Transaction `tx` is in a finalized block.
 	Finalized { tx: usize, at: Instant, finalized: Box<Finalized> },
 	/// Transaction `tx` failed before a block took it (refused, dropped, node gone).
@@ -34,13 +34,14 @@ const MAX_ROUNDS: usize = 8;
 
 /// Sends every pending anchor the chain does not have yet and follows it to finality.
 ///
-/// `on_progress` is called after each finalized transaction with the store's counts.
+/// `on_progress` is called after each finalized transaction with the store's counts and the
+/// delivery so far.
 pub async fn deliver(
 	chain: &Chain,
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	on_progress: impl FnMut(&Tally),
+	on_progress: impl FnMut(&Tally, &Delivery),
 ) -> Result<Delivery, Error> {
 	let mut delivery = Delivery::default();
 	deliver_into(chain, store, account, options, on_progress, &mut delivery).await?;
@@ -54,7 +55,7 @@ pub async fn deliver_into(
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	mut on_progress: impl FnMut(&Tally),
+	mut on_progress: impl FnMut(&Tally, &Delivery),
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
 	for _ in 0..MAX_ROUNDS {
@@ -67,44 +68,74 @@ pub async fn deliver_into(
 	Ok(())
 }
 
+/// How often a continuous round ([`DeliverOptions::continuous`]) looks in the store for
+/// anchors stored since it last looked.
+const TOP_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One round: sends every pending anchor the chain does not have yet and follows it to
-/// finality.
+/// finality. A continuous round also sends what is stored meanwhile, and ends once nothing is
+/// in flight and nothing new was found.
 async fn round(
 	chain: &Chain,
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	on_progress: &mut impl FnMut(&Tally),
+	on_progress: &mut impl FnMut(&Tally, &Delivery),
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
-	let pending = store.pending_anchors()?;
-	let (mut to_send, mut devices) = reconcile(chain, store, pending, delivery).await?;
-	if options.hold_after_gap {
-		let before = to_send.len();
-		to_send = follow_on(to_send, &devices);
-		delivery.held = (before - to_send.len()) as u64;
-	}
-	on_progress(&store.tally()?);
-	if to_send.is_empty() {
-		return Ok(());
-	}
-
-	let groups = plan(to_send, &devices, options)?;
-	let max_ahead = match groups.iter().any(|g| g.general) {
-		true => chain.max_pooled_ahead().await?,
-		false => 0,
-	};
-	let mut nonce = match groups.iter().all(|g| g.general) {
-		true => 0,
-		false => chain.next_nonce(&account_of(account)).await?,
-	};
+	// What the chain holds of each device this round has met: read at the finalized head when
+	// first met, then advanced by what this round got into blocks.
+	let mut devices: BTreeMap<DeviceId, OnChain> = BTreeMap::new();
+	// Anchors sent this round and not yet settled, and devices with an account-paid
+	// transaction not yet settled (in a continuous round they wait for its outcome).
+	let mut sent_ids: std::collections::HashSet<i64> = Default::default();
+	// (for each, the transaction that made it busy)
+	let mut busy: BTreeMap<DeviceId, usize> = BTreeMap::new();
+	let mut groups: Vec<Group> = Vec::new();
+	let (mut max_ahead, mut nonce): (Option<u64>, Option<u64>) = (None, None);
 	let (sender, mut updates) = tokio::sync::mpsc::unbounded_channel::<Update>();
 	let mut sent_at: Vec<Instant> = Vec::new();
 	let mut in_flight = 0usize;
 	let mut first_error: Option<Error> = None;
-	let mut at = chain.signing_block().await?;
+	let mut at: Option<AtBlock> = None;
+	let mut top_up = true;
+	let mut last_top_up = Instant::now();
 
 	loop {
+		let looked_now = top_up && first_error.is_none();
+		if looked_now {
+			top_up = false;
+			last_top_up = Instant::now();
+			let pending: Vec<StoredAnchor> = store
+				.pending_anchors()?
+				.into_iter()
+				.filter(|a| !sent_ids.contains(&a.id) && !busy.contains_key(&a.device))
+				.collect();
+			let mut to_send = reconcile(chain, store, pending, &mut devices, delivery).await?;
+			if options.hold_after_gap {
+				let before = to_send.len();
+				to_send = follow_on(to_send, &devices);
+				delivery.held = (before - to_send.len()) as u64;
+			}
+			on_progress(&store.tally()?, delivery);
+			let planned = plan(to_send, &devices, options)?;
+			if planned.iter().any(|g| g.general) && max_ahead.is_none() {
+				max_ahead = Some(chain.max_pooled_ahead().await?);
+			}
+			if planned.iter().any(|g| !g.general) && nonce.is_none() {
+				nonce = Some(chain.next_nonce(&account_of(account)).await?);
+			}
+			for (offset, group) in planned.iter().enumerate() {
+				sent_ids.extend(group.anchors.iter().map(|a| a.id));
+				if !group.general {
+					busy.extend(group.anchors.iter().map(|a| (a.device, groups.len() + offset)));
+				}
+			}
+			groups.extend(planned);
+			if at.is_none() && sent_at.len() < groups.len() {
+				at = Some(chain.signing_block().await?);
+			}
+		}
 		while first_error.is_none()
 			&& in_flight < options.max_in_flight.max(1)
 			&& sent_at.len() < groups.len()
@@ -113,7 +144,7 @@ async fn round(
 			let group = &groups[index];
 			// The pool holds a device's anchors only so far ahead of its log: wait for the
 			// ones before to be final.
-			if group.general && !group.within(&devices, max_ahead) {
+			if group.general && !group.within(&devices, max_ahead.unwrap_or(0)) {
 				if in_flight == 0 {
 					first_error = Some(Error::Node(format!(
 						"anchor from sequence number {} of device {} cannot be sent: the \
@@ -127,16 +158,21 @@ async fn round(
 			if index % 64 == 63 {
 				// Sign against a recent block, so long deliveries stay within the mortality.
 				match chain.signing_block().await {
-					Ok(recent) => at = recent,
+					Ok(recent) => at = Some(recent),
 					Err(error) => {
 						first_error = Some(error);
 						break;
 					},
 				}
 			}
+			let Some(signing_at) = at.as_ref() else { break };
 			let made = match group.general {
-				true => general_anchor(&at, &group.anchors[0]),
-				false => sign_group(&at, &group.anchors, account, nonce),
+				true => general_anchor(signing_at, &group.anchors[0]),
+				false => {
+					let this = nonce.unwrap_or_default();
+					nonce = Some(this + 1);
+					sign_group(signing_at, &group.anchors, account, this)
+				},
 			};
 			let tx = match made {
 				Ok(tx) => tx,
@@ -147,33 +183,74 @@ async fn round(
 			};
 			let ids: Vec<i64> = group.anchors.iter().map(|a| a.id).collect();
 			store.set_status(&ids, Status::Submitted, Some(tx.hash()), None, None)?;
-			if !group.general {
-				nonce += 1;
-			}
 			delivery.transactions += 1;
 			sent_at.push(Instant::now());
 			in_flight += 1;
 			let sender_kind = if group.general { Sender::Device } else { Sender::Account };
-			tokio::spawn(watch(chain.clone(), tx, sender_kind, index, sender.clone()));
+			// A continuous round frees an account-paid group's devices once the group is in
+			// a best block with all its anchors taken: it asks what each did there.
+			let outcomes = options.continuous && !group.general;
+			tokio::spawn(watch(chain.clone(), tx, sender_kind, index, outcomes, sender.clone()));
 		}
+		let looking = options.continuous && first_error.is_none();
 		if in_flight == 0 {
-			break;
+			// Nothing in flight: a round ends, but a continuous one first looks in the store
+			// once more, and ends only if that finds nothing to send.
+			if !looking || (looked_now && sent_at.len() == groups.len()) {
+				break;
+			}
+			top_up = true;
+			continue;
 		}
-		let Some(update) = updates.recv().await else { break };
+		let update = match looking {
+			true => {
+				let wait = TOP_UP_EVERY.saturating_sub(last_top_up.elapsed());
+				match tokio::time::timeout(wait, updates.recv()).await {
+					Ok(update) => update,
+					Err(_) => {
+						top_up = true;
+						continue;
+					},
+				}
+			},
+			false => updates.recv().await,
+		};
+		let Some(update) = update else { break };
 		match update {
-			Update::InBlock { tx, at } => {
+			Update::InBlock { tx, at, outcome } => {
 				delivery.to_in_block.push(at - sent_at[tx]);
-				let ids: Vec<i64> = groups[tx].anchors.iter().map(|a| a.id).collect();
+				let group = &groups[tx];
+				let ids: Vec<i64> = group.anchors.iter().map(|a| a.id).collect();
 				store.set_status(&ids, Status::InBlock, None, None, None)?;
 				// The pool measures how far ahead an anchor is from the best block.
-				advance(&mut devices, &groups[tx].anchors);
+				advance(&mut devices, &group.anchors);
+				// All of the group's anchors taken in a best block: its devices' next anchors
+				// may go. A later transaction of the same account comes after this one in any
+				// block, so they cannot overtake it; only a refusal could leave a hole, and
+				// then the devices wait for finality and a fresh look at the chain.
+				let taken = outcome.is_some_and(|included| {
+					anchor_outcomes(&included, group.anchors.len())
+						.is_ok_and(|o| o.refused.iter().all(Option::is_none))
+				});
+				if taken {
+					free(&mut busy, group, tx);
+				}
 			},
 			Update::Finalized { tx, at, finalized } => {
 				in_flight -= 1;
 				delivery.to_finalized.push(at - sent_at[tx]);
-				settle(chain, store, &groups[tx].anchors, &finalized, delivery).await?;
-				advance(&mut devices, &groups[tx].anchors);
-				on_progress(&store.tally()?);
+				let group = &groups[tx];
+				let refused = settle(chain, store, &group.anchors, &finalized, delivery).await?;
+				advance(&mut devices, &group.anchors);
+				for anchor in &group.anchors {
+					sent_ids.remove(&anchor.id);
+				}
+				free(&mut busy, group, tx);
+				// A device with a refused anchor is read from the chain again when next met.
+				for device in refused {
+					devices.remove(&device);
+				}
+				on_progress(&store.tally()?, delivery);
 			},
 			Update::Failed { error } => {
 				in_flight -= 1;
@@ -187,18 +264,34 @@ async fn round(
 	}
 }
 
+/// Frees the devices transaction `tx` (carrying `group`) made busy, unless a later
+/// transaction made them busy again.
+fn free(busy: &mut BTreeMap<DeviceId, usize>, group: &Group, tx: usize) {
+	for anchor in &group.anchors {
+		if busy.get(&anchor.device) == Some(&tx) {
+			busy.remove(&anchor.device);
+		}
+	}
+}
+
 /// Follows one transaction, vouched for by `kind`, and reports to the delivery loop.
 async fn watch(
 	chain: Chain,
 	tx: Signed,
 	kind: Sender,
 	index: usize,
+	outcomes: bool,
 	sender: tokio::sync::mpsc::UnboundedSender<Update>,
 ) {
-	let in_block = || {
-		let _ = sender.send(Update::InBlock { tx: index, at: Instant::now() });
+	let in_block = |outcome: Option<Finalized>| {
+		let outcome = outcome.map(Box::new);
+		let _ = sender.send(Update::InBlock { tx: index, at: Instant::now(), outcome });
 	};
-	let update = match chain.follow_as(tx, kind, in_block).await {
+	let followed = match outcomes {
+		true => chain.follow_with_outcomes(tx, kind, in_block).await,
+		false => chain.follow_as(tx, kind, move || in_block(None)).await,
+	};
+	let update = match followed {
 		Ok(finalized) => {
 			Update::Finalized { tx: index, at: Instant::now(), finalized: Box::new(finalized) }
 		},
@@ -207,14 +300,16 @@ async fn watch(
 	let _ = sender.send(update);
 }
 
-/// Records what the finalized transaction carrying `group` did to each of its anchors.
+/// Records what the finalized transaction carrying `group` did to each of its anchors;
+/// returns the devices the chain refused an anchor of.
 async fn settle(
 	chain: &Chain,
 	store: &mut Store,
 	group: &[StoredAnchor],
 	finalized: &Finalized,
 	delivery: &mut Delivery,
-) -> Result<(), Error> {
+) -> Result<Vec<DeviceId>, Error> {
+	let mut refused_devices = Vec::new();
 	let block = Some((finalized.block_hash, finalized.block_number));
 	let outcomes = anchor_outcomes(finalized, group.len())?;
 	for (anchor, refusal) in group.iter().zip(outcomes.refused) {
@@ -233,6 +328,7 @@ async fn settle(
 			delivery.readings_anchored += u64::from(anchor.count);
 			continue;
 		};
+		refused_devices.push(anchor.device);
 		// Refused only because an earlier anchor of its device in the batch was: send it again.
 		if error.is_dispatch("Telemetry", "EarlierAnchorRefused") {
 			store.set_status(&[anchor.id], Status::Signed, None, None, None)?;
@@ -256,7 +352,7 @@ async fn settle(
 		});
 	}
 	delivery.events.extend(outcomes.said);
-	Ok(())
+	Ok(refused_devices)
 }
 
 /// Whether exactly this anchor (same first seq and root) is in its device's log on chain, as
@@ -393,26 +489,28 @@ fn one_transaction_per_device(signed: Vec<StoredAnchor>, per_tx: usize) -> Vec<G
 }
 
 /// Sorts pending anchors into those already on chain (marked final), those the chain can no
-/// longer take (marked failed), and those to send; with what the chain holds of each device.
+/// longer take (marked failed), and those to send. `devices` holds what the chain has of each
+/// device met so far; a device met for the first time is read at the finalized head (all of
+/// them at one block).
 async fn reconcile(
 	chain: &Chain,
 	store: &mut Store,
 	pending: Vec<StoredAnchor>,
+	devices: &mut BTreeMap<DeviceId, OnChain>,
 	delivery: &mut Delivery,
-) -> Result<(Vec<StoredAnchor>, BTreeMap<DeviceId, OnChain>), Error> {
-	let mut devices: BTreeMap<DeviceId, OnChain> = BTreeMap::new();
+) -> Result<Vec<StoredAnchor>, Error> {
+	let mut new: Vec<DeviceId> =
+		pending.iter().map(|a| a.device).filter(|d| !devices.contains_key(d)).collect();
+	new.dedup();
+	let states = chain.device_states(&new).await?;
+	for (id, state) in new.into_iter().zip(states) {
+		let next_seq = state.as_ref().map_or(0, |s| s.next_seq);
+		let credits = state.as_ref().map_or(0, |s| s.credits);
+		devices.insert(id, OnChain { next_seq, credits });
+	}
 	let mut to_send = Vec::new();
 	for anchor in pending {
-		let next = match devices.get(&anchor.device) {
-			Some(device) => device.next_seq,
-			None => {
-				let state = chain.device_state(anchor.device).await?;
-				let next_seq = state.as_ref().map_or(0, |s| s.next_seq);
-				let credits = state.as_ref().map_or(0, |s| s.credits);
-				devices.insert(anchor.device, OnChain { next_seq, credits });
-				next_seq
-			},
-		};
+		let next = devices.get(&anchor.device).map_or(0, |d| d.next_seq);
 		if anchor.first_seq >= next {
 			to_send.push(anchor);
 		} else if on_chain(chain, store, &anchor).await? {
@@ -429,7 +527,7 @@ async fn reconcile(
 			delivery.rejected += 1;
 		}
 	}
-	Ok((to_send, devices))
+	Ok(to_send)
 }
 
 /// The anchors of `to_send` (sorted by device, then sequence) that follow on without a hole

@@ -5,7 +5,13 @@
 //! for the sender (or the broker) to send again.
 
 use super::message::{parse_anchor, Refusal, RefusalKind};
-use crate::{chain::Chain, show_device, store::Added, store::Store, Error};
+use crate::{
+	chain::{AtBlock, Chain},
+	show_device,
+	store::Added,
+	store::Store,
+	Error,
+};
 use provena_primitives::{DeviceId, DeviceKey};
 use std::{
 	collections::HashMap,
@@ -16,6 +22,11 @@ use subxt::utils::H256;
 /// How long a device's registered key is trusted without asking the chain again. A key that
 /// fails to verify a signature is always asked again first, so a rotation is seen at once.
 const KEY_TTL: Duration = Duration::from_secs(300);
+
+/// How long key lookups use one finalized block. Asking for the finalized head costs three
+/// calls to the node (head, header, runtime version) and a device's key one storage read:
+/// a gateway meeting a thousand devices at start would otherwise spend minutes on the first.
+const BLOCK_TTL: Duration = Duration::from_secs(6);
 
 /// What became of an accepted message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,18 +53,21 @@ pub struct Ingest {
 	store: Store,
 	genesis: H256,
 	keys: HashMap<DeviceId, (DeviceKey, Instant)>,
+	/// The finalized block key lookups read, and when it was taken.
+	at: Option<(AtBlock, Instant)>,
 }
 
 impl Ingest {
 	/// Ingests into `store` for the chain `chain` is connected to.
 	pub fn new(chain: Chain, store: Store) -> Self {
 		let genesis = chain.genesis_hash();
-		Ingest { chain, store, genesis, keys: HashMap::new() }
+		Ingest { chain, store, genesis, keys: HashMap::new(), at: None }
 	}
 
 	/// Uses `chain` from now on (a new connection after the node was lost).
 	pub fn set_chain(&mut self, chain: Chain) {
 		self.chain = chain;
+		self.at = None;
 	}
 
 	/// Checks `bytes` as a device-signed anchor message, from a sender that claims to be
@@ -111,7 +125,13 @@ impl Ingest {
 		device: DeviceId,
 	) -> Result<Result<DeviceKey, Refusal>, Error> {
 		use crate::chain::api::runtime_types::provena_primitives::DeviceStatus;
-		let Some(record) = self.chain.device(device).await? else {
+		let at = match self.at.take() {
+			Some((at, taken)) if taken.elapsed() < BLOCK_TTL => (at, taken),
+			_ => (self.chain.finalized().await?, Instant::now()),
+		};
+		let found = self.chain.device_at(&at.0, device).await;
+		self.at = Some(at);
+		let Some(record) = found? else {
 			self.keys.remove(&device);
 			return Ok(Err(Refusal::new(
 				RefusalKind::UnknownDevice,

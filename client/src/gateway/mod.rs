@@ -83,6 +83,11 @@ pub struct DeliverOptions {
 	/// one transaction per round (the first `anchors_per_tx` of them), so that a refusal of
 	/// some cannot let later ones through.
 	pub hold_after_gap: bool,
+	/// Keep a round going while anchors keep arriving (the gateway service): every second it
+	/// sends what was stored since, for each device whose earlier transaction is settled, so
+	/// an anchor waits for its device's previous transaction rather than for the whole round.
+	/// Without it, a round sends what the store held when it began.
+	pub continuous: bool,
 }
 
 impl Default for DeliverOptions {
@@ -92,6 +97,7 @@ impl Default for DeliverOptions {
 			max_in_flight: 64,
 			pay: Pay::Auto,
 			hold_after_gap: false,
+			continuous: false,
 		}
 	}
 }

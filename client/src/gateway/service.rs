@@ -204,14 +204,24 @@ impl Metrics {
 		}
 	}
 
-	fn delivered(&self, delivery: &Delivery) {
-		self.anchored.inc_by(delivery.anchored + delivery.already_anchored);
-		self.finalized_readings.inc_by(delivery.readings_anchored);
-		self.rejected_anchors.inc_by(delivery.rejected);
+	/// Counts what `delivery` did since `reported`, the part of it counted before (a round of
+	/// the service can last long: its figures are counted as it goes).
+	fn delivered(&self, delivery: &Delivery, reported: &mut Reported) {
+		let anchored = delivery.anchored + delivery.already_anchored;
+		self.anchored.inc_by(anchored.saturating_sub(reported.anchored));
+		self.finalized_readings
+			.inc_by(delivery.readings_anchored.saturating_sub(reported.readings));
+		self.rejected_anchors.inc_by(delivery.rejected.saturating_sub(reported.rejected));
 		self.held.set(delivery.held as i64);
-		for took in &delivery.to_finalized {
+		for took in delivery.to_finalized.iter().skip(reported.latencies) {
 			self.to_finalized.observe(took.as_secs_f64());
 		}
+		*reported = Reported {
+			anchored,
+			readings: delivery.readings_anchored,
+			rejected: delivery.rejected,
+			latencies: delivery.to_finalized.len(),
+		};
 	}
 
 	/// The metrics in Prometheus' text format.
@@ -221,6 +231,15 @@ impl Metrics {
 		let _ = encode(&mut text, &self.registry);
 		text
 	}
+}
+
+/// How much of a delivery the metrics have counted.
+#[derive(Default)]
+struct Reported {
+	anchored: u64,
+	readings: u64,
+	rejected: u64,
+	latencies: usize,
 }
 
 /// What the service's tasks share.
@@ -511,18 +530,22 @@ async fn deliver_forever(
 	loop {
 		let mut delivery = Delivery::default();
 		let metrics = &shared.metrics;
+		let mut reported = Reported::default();
 		let result = tokio::select! {
 			result = super::deliver_into(
 				&chain,
 				&mut store,
 				&account,
 				options.deliver,
-				|tally| { metrics.backlog.set(tally.pending as i64); },
+				|tally, delivery| {
+					metrics.backlog.set(tally.pending as i64);
+					metrics.delivered(delivery, &mut reported);
+				},
 				&mut delivery,
 			) => result,
 			_ = stopped(&mut stop) => return Ok(()),
 		};
-		metrics.delivered(&delivery);
+		metrics.delivered(&delivery, &mut reported);
 		if delivery.transactions > 0 || delivery.already_anchored > 0 {
 			tracing::info!(
 				"delivered: {} anchors ({} readings) finalized, {} found on chain, {} refused, {} \

@@ -311,8 +311,7 @@ impl Store {
 		let tx = self.db.transaction().map_err(store_err)?;
 		let device = batch.device().to_vec();
 		let id = insert_anchor(&tx, batch, anchor, payload)?;
-		for reading in batch.readings() {
-			let proof = batch.proof(reading.seq).unwrap_or_default();
+		for (reading, proof) in batch.readings().iter().zip(batch.proofs()) {
 			tx.execute(
 				"UPDATE readings SET anchor_id = ?1, proof = ?2 WHERE device = ?3 AND seq = ?4",
 				params![id, proof_bytes(&proof), device, reading.seq as i64],
@@ -378,8 +377,9 @@ impl Store {
 					 proof) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 				)
 				.map_err(store_err)?;
-			for (reading, leaf) in batch.readings().iter().zip(batch.leaves()) {
-				let proof = batch.proof(reading.seq).unwrap_or_default();
+			let proofs = batch.proofs();
+			for ((reading, leaf), proof) in batch.readings().iter().zip(batch.leaves()).zip(proofs)
+			{
 				insert
 					.execute(params![
 						device,

@@ -50,7 +50,8 @@ pub struct Run {
 	/// account), `credits` or `account`. Default `auto`.
 	#[arg(long, value_enum)]
 	pay: Option<Pay>,
-	/// Anchors per account-paid transaction. Default 16.
+	/// Anchors per account-paid transaction (the chain takes at most 256). Default 100: a
+	/// gateway relays many devices, and each device's anchors of a moment travel together.
 	#[arg(long)]
 	anchors_per_tx: Option<usize>,
 	/// Transactions in flight at once. Default 64.
@@ -81,7 +82,11 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 	}
 }
 
-fn host_port(text: &str) -> Result<(String, u16)> {
+/// The service's default anchors per account-paid transaction.
+const SERVICE_ANCHORS_PER_TX: usize = 100;
+
+/// `HOST:PORT` as host and port (brackets around an IPv6 host dropped).
+pub(super) fn host_port(text: &str) -> Result<(String, u16)> {
 	let (host, port) = text
 		.rsplit_once(':')
 		.with_context(|| format!("`{text}`: write the broker as HOST:PORT"))?;
@@ -133,13 +138,14 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 			anchors_per_tx: args
 				.anchors_per_tx
 				.or(file.anchors_per_tx)
-				.unwrap_or(defaults.anchors_per_tx),
+				.unwrap_or(SERVICE_ANCHORS_PER_TX),
 			max_in_flight: args
 				.max_in_flight
 				.or(file.max_in_flight)
 				.unwrap_or(defaults.max_in_flight),
 			pay: args.pay.or(file.pay).unwrap_or(defaults.pay),
 			hold_after_gap: true,
+			continuous: true,
 		},
 		idle: Duration::from_millis(500),
 		silent_after: match args.silent_after.or(file.silent_after).unwrap_or(300) {

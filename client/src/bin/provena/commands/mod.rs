@@ -12,6 +12,7 @@ mod key;
 mod receipt;
 mod rule;
 mod simulate;
+mod simulate_mqtt;
 mod submit;
 mod watch;
 

@@ -57,13 +57,32 @@ pub struct Simulate {
 	/// credits, so `auto` has the gateway pay).
 	#[arg(long, value_enum, default_value_t = Pay::Auto)]
 	pub pay: Pay,
-	/// The gateway account (it registers and owns the simulated devices).
+	/// Publish each device's signed anchors to this MQTT broker (HOST:PORT), QoS 1, for a
+	/// gateway service (`provena gateway run`) to relay, instead of anchoring them from this
+	/// process: the real path, device → broker → gateway → chain. Each device signs its
+	/// batches itself, with `provena-device` (ed25519), every `--batch-size` readings; the run
+	/// follows finalized blocks and reports publish → finalized latency and anything lost.
+	#[arg(long, value_name = "HOST:PORT")]
+	pub mqtt: Option<String>,
+	/// With `--mqtt`: the topic prefix; anchors go to `<prefix>/<device>/anchors`.
+	#[arg(long, default_value = "provena", requires = "mqtt")]
+	pub topic_prefix: String,
+	/// With `--mqtt`: the gateway's process id, to report its memory (RSS) each minute.
+	#[arg(long, requires = "mqtt")]
+	pub gateway_pid: Option<u32>,
+	/// With `--mqtt`: how long to wait, once publishing ends, for the last anchors to be
+	/// finalized before counting them lost, in seconds.
+	#[arg(long, default_value_t = 120, requires = "mqtt")]
+	pub drain: u64,
+	/// The account that registers and owns the simulated devices; without `--mqtt` also the
+	/// gateway that anchors their readings (with `--mqtt` the gateway service does, and must
+	/// run as this account or hold a submit grant for the devices).
 	#[command(flatten)]
 	pub account: Account,
 }
 
 /// A tiny deterministic random walk source (xorshift64*): no crypto needed for fake data.
-struct Noise(u64);
+pub(super) struct Noise(u64);
 
 impl Noise {
 	fn next(&mut self) -> f64 {
@@ -77,8 +96,10 @@ impl Noise {
 /// The kinds of simulated device, by `SimDevice::kind`.
 const KINDS: [&str; 3] = ["thermometer", "heart-monitor", "tracker"];
 
-struct SimDevice {
-	id: [u8; 32],
+pub(super) struct SimDevice {
+	pub(super) id: [u8; 32],
+	/// The secret seed of its key (`key` is derived from it over MQTT).
+	pub(super) seed: [u8; 32],
 	key: KeyPair,
 	kind: usize,
 	state: [f64; 2],
@@ -102,7 +123,7 @@ impl SimDevice {
 		names.iter().map(|name| MetricName::truncate_from(name.as_bytes().to_vec())).collect()
 	}
 
-	fn reading(&mut self, noise: &mut Noise, now_ms: u64) -> ReadingInput {
+	pub(super) fn reading(&mut self, noise: &mut Noise, now_ms: u64) -> ReadingInput {
 		let (names, steps) = self.metrics();
 		let mut values = BTreeMap::new();
 		for i in 0..2 {
@@ -126,35 +147,26 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 	let mut devices: Vec<SimDevice> = (0..args.devices)
 		.map(|i| {
 			let uri = format!("//provena-sim//{run_seed}//{i}");
-			let key = KeyPair::from_uri(Scheme::Sr25519, &uri)
-				.map_err(|e| anyhow!("cannot derive {uri}: {e:?}"))?;
+			let seed = sp_crypto_hashing::blake2_256(uri.as_bytes());
+			let key = match args.mqtt {
+				// Over MQTT the device signs with `provena-device`, from this seed.
+				Some(_) => KeyPair::from_uri(Scheme::Ed25519, &format!("0x{}", hex::encode(seed))),
+				None => KeyPair::from_uri(Scheme::Sr25519, &uri),
+			}
+			.map_err(|e| anyhow!("cannot derive {uri}: {e:?}"))?;
 			let start = match i % 3 {
 				0 => [5.0, 60.0],
 				1 => [72.0, 97.0],
 				_ => [52.52, 13.40],
 			};
-			Ok(SimDevice { id: key.public(), key, kind: (i % 3) as usize, state: start })
+			Ok(SimDevice { id: key.public(), seed, key, kind: (i % 3) as usize, state: start })
 		})
 		.collect::<Result<_>>()?;
-	ctx.out.note(format!("Registering {} simulated devices…", devices.len()));
-	for chunk in devices.chunks(100) {
-		let calls = chunk
-			.iter()
-			.map(|d| {
-				RuntimeCall::DeviceRegistry(Registry::register {
-					device: d.id,
-					key: Static(d.key.key()),
-					metadata: MetadataInput {
-						kind: KINDS[d.kind].as_bytes().to_vec(),
-						model: b"provena-sim".to_vec(),
-						firmware: None,
-						location: Vec::new(),
-					},
-					proof: Static(d.key.possession_proof(&genesis, &d.id, &gateway.public())),
-				})
-			})
-			.collect();
-		chain.submit(&api::transactions().utility().batch_all(calls), &gateway).await?;
+	register_devices(ctx, chain, &gateway, &devices).await?;
+	if let Some(broker) = &args.mqtt {
+		let broker = super::gateway::host_port(broker)?;
+		return super::simulate_mqtt::run(ctx, chain, &args, broker, devices, noise, &run_seed)
+			.await;
 	}
 
 	let mut store: Store = ctx.store(chain)?;
@@ -175,6 +187,7 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 		max_in_flight: 64,
 		pay: args.pay,
 		hold_after_gap: false,
+		continuous: false,
 	};
 	let started = Instant::now();
 	let end = started + Duration::from_secs(args.duration);
@@ -226,7 +239,7 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 			};
 			gateway::seal(&mut store, id, key, genesis, &options)?;
 		}
-		let delivery = gateway::deliver(chain, &mut store, &gateway, options, |_| {}).await?;
+		let delivery = gateway::deliver(chain, &mut store, &gateway, options, |_, _| {}).await?;
 		anchored += delivery.anchored;
 		readings_anchored += delivery.readings_anchored;
 		rejected += delivery.rejected;
@@ -290,4 +303,35 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 	);
 	ctx.out.print(report, human);
 	Ok(if rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// Registers `devices`, owned by `owner`, in `utility.batch_all`s of 100.
+async fn register_devices(
+	ctx: &Context,
+	chain: &provena_client::chain::Chain,
+	owner: &provena_client::keys::AccountKey,
+	devices: &[SimDevice],
+) -> Result<()> {
+	let genesis = chain.genesis_hash();
+	ctx.out.note(format!("Registering {} simulated devices…", devices.len()));
+	for chunk in devices.chunks(100) {
+		let calls = chunk
+			.iter()
+			.map(|d| {
+				RuntimeCall::DeviceRegistry(Registry::register {
+					device: d.id,
+					key: Static(d.key.key()),
+					metadata: MetadataInput {
+						kind: KINDS[d.kind].as_bytes().to_vec(),
+						model: b"provena-sim".to_vec(),
+						firmware: None,
+						location: Vec::new(),
+					},
+					proof: Static(d.key.possession_proof(&genesis, &d.id, &owner.public())),
+				})
+			})
+			.collect();
+		chain.submit(&api::transactions().utility().batch_all(calls), owner).await?;
+	}
+	Ok(())
 }

@@ -131,6 +131,7 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 		max_in_flight: args.max_in_flight,
 		pay: args.pay,
 		hold_after_gap: false,
+		continuous: false,
 	};
 	let mut chain = chain;
 	let mut delivery = Delivery::default();
@@ -205,7 +206,7 @@ async fn deliver_with_progress(
 		}
 		bar
 	});
-	let on_progress = |tally: &provena_client::store::Tally| {
+	let on_progress = |tally: &provena_client::store::Tally, _: &gateway::Delivery| {
 		if let Some(bar) = &bar {
 			bar.set_length(tally.finalized + tally.pending + tally.failed);
 			bar.set_position(tally.finalized);
