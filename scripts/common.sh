@@ -144,3 +144,13 @@ npm_install() {
 	(cd "$PROVENA_ROOT/$1" && npm install --no-audit --no-fund --loglevel=error) ||
 		die "npm install failed in $1"
 }
+
+# Whether the gateway service with HTTP on 127.0.0.1:PORT answers /healthz with 200 (bash's
+# /dev/tcp: no curl needed).
+gateway_healthy() {
+	local status
+	status=$( (exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+		printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 && head -n 1 <&3) 2>/dev/null) ||
+		return 1
+	[[ $status == *" 200 "* ]]
+}

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Starts Provena. By default: the testnet of four validators (Alice, Bob, Charlie, Dave), each a
 # real provena-node process, launched by zombienet from zombienet/provena-testnet.toml, with
-# Alice's RPC on ws://127.0.0.1:9944. Builds the node first if needed, prints the Polkadot.js
-# Apps link and every node's RPC port, and with --simulate starts simulated devices sending
-# readings at once. Ctrl-C stops everything it started.
+# Alice's RPC on ws://127.0.0.1:9944; beside it Mosquitto (MQTT on 127.0.0.1:1883, or a free
+# port) and a gateway service (`provena gateway run` as Alice, HTTP on 127.0.0.1:8080, or a
+# free port). Builds the node and the client first if needed, prints the Polkadot.js Apps link
+# and every address, and with --simulate starts simulated devices that sign their readings and
+# publish them over MQTT: device → broker → gateway → chain. Ctrl-C stops everything it started.
 #
 # Usage: scripts/start.sh [--simulate [N]] [--rpc-port PORT] [--dir DIR]
 #        scripts/start.sh --dev [--persist DIR] [--rpc-port PORT] [-- EXTRA NODE ARGS]
-#   --simulate [N]  also run `provena simulate`: N devices (default 5), N readings/s, via Alice
+#   --simulate [N]  also run `provena simulate --mqtt`: N devices (default 5), N readings/s
 #   --rpc-port PORT Alice's RPC port (default 9944)
 #   --dir DIR       where the network's files and logs go (default: a new temporary directory);
 #                   DIR must not exist yet
@@ -57,7 +59,8 @@ fi
 [ ${#extra[@]} = 0 ] || die "extra node arguments go with --dev; the testnet's are in zombienet/provena-testnet.toml"
 
 ensure_node_js
-[ "$simulate" = 0 ] || build_client_if_needed
+ensure_mosquitto
+build_client_if_needed
 npm_install zombienet
 
 if [ -z "$dir" ]; then
@@ -71,9 +74,13 @@ parent_log="$dir.zombienet.log"
 
 zombienet_pid=
 simulator_pid=
+gateway_pid=
+broker_pid=
 stop() {
 	trap - INT TERM EXIT
-	[ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null || true
+	for pid in "$simulator_pid" "$gateway_pid" "$broker_pid"; do
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	done
 	if [ -n "$zombienet_pid" ] && kill -0 "$zombienet_pid" 2>/dev/null; then
 		say "Stopping the testnet..."
 		kill -INT "$zombienet_pid" 2>/dev/null || true
@@ -131,11 +138,37 @@ printf '\n  Polkadot.js Apps: %s\n' "$(apps_link "$rpc")"
 printf '  The client:       export PROVENA_URL=%s; provena --help\n' "$rpc"
 printf '  Chain spec (raw): %s (what `provena verify --chain-spec` trusts)\n' "$dir/testnet.json"
 
+
+# The broker and the gateway. Mosquitto keeps at most 1,000 unacknowledged messages per session
+# by default and drops the rest, QoS 1 included; the gateway's session may have to wait out a
+# node outage, so its queue is made large.
+mqtt_port=1883
+port_in_use "$mqtt_port" && mqtt_port=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n' \
+	"$mqtt_port" >"$dir/mosquitto.conf"
+"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/mosquitto.conf" \
+	>"$dir/mosquitto.log" 2>&1 </dev/null &
+broker_pid=$!
+http_port=8080
+port_in_use "$http_port" && http_port=$(free_port)
+"$PROVENA_CLI" --url "$rpc" gateway run --suri //Alice --store "$dir/gateway.db" \
+	--mqtt "127.0.0.1:$mqtt_port" --http "127.0.0.1:$http_port" >"$dir/gateway.log" 2>&1 </dev/null &
+gateway_pid=$!
+until gateway_healthy "$http_port"; do
+	kill -0 "$broker_pid" 2>/dev/null || die "Mosquitto stopped (its log: $dir/mosquitto.log)"
+	kill -0 "$gateway_pid" 2>/dev/null || die "the gateway stopped (its log: $dir/gateway.log)"
+	sleep 0.5
+done
+printf '  MQTT broker:      127.0.0.1:%s (devices publish to provena/<device>/anchors)\n' "$mqtt_port"
+printf '  Gateway:          http://127.0.0.1:%s (/metrics, /healthz, POST /v1/anchors), log %s\n' \
+	"$http_port" "$dir/gateway.log"
+
 if [ "$simulate" != 0 ]; then
 	"$PROVENA_CLI" simulate --url "$rpc" --suri //Alice --devices "$simulate" --rate "$simulate" \
-		--duration 86400 --store "$dir/simulator.db" >"$dir/simulator.log" 2>&1 </dev/null &
+		--duration 86400 --mqtt "127.0.0.1:$mqtt_port" >"$dir/simulator.log" 2>&1 </dev/null &
 	simulator_pid=$!
-	printf '  Simulator:        %s devices, %s readings/s, log %s\n' "$simulate" "$simulate" "$dir/simulator.log"
+	printf '  Simulator:        %s devices, %s readings/s over MQTT to the gateway, log %s\n' \
+		"$simulate" "$simulate" "$dir/simulator.log"
 fi
 printf '\n'
 say "Press Ctrl-C to stop everything."

@@ -128,6 +128,10 @@ pub const RECONNECT_FIRST_WAIT: Duration = Duration::from_millis(500);
 /// The longest wait between two attempts to reach a lost node.
 pub const RECONNECT_MAX_WAIT: Duration = Duration::from_secs(8);
 
+/// How long one attempt to reach a node again may take: a node that accepts the connection
+/// but does not answer (overloaded, or stuck) must not hold a reconnecting caller forever.
+pub const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// A connection to a Provena node.
 #[derive(Clone)]
 pub struct Chain {
@@ -189,7 +193,12 @@ impl Chain {
 		let mut attempt = 0u32;
 		loop {
 			attempt = attempt.saturating_add(1);
-			match Chain::open(&self.url, self.insecure).await {
+			let opened = tokio::time::timeout(OPEN_TIMEOUT, Chain::open(&self.url, self.insecure))
+				.await
+				.unwrap_or_else(|_| {
+					Err(self.lost(format!("no answer within {} s", OPEN_TIMEOUT.as_secs())))
+				});
+			match opened {
 				Ok(chain) if chain.genesis_hash() == self.genesis_hash() => return Ok(chain),
 				Ok(chain) => {
 					return Err(Error::Node(format!(
@@ -319,7 +328,9 @@ impl Chain {
 				}
 			})
 			.collect();
-		let states: Vec<_> = futures::stream::iter(states).buffered(32).collect().await;
+		// A few at a time: each call takes one of the node's runtime instances (8 by default),
+		// and a node out of instances refuses calls.
+		let states: Vec<_> = futures::stream::iter(states).buffered(4).collect().await;
 		states.into_iter().map(|state| state.map_err(|e| self.lost(e))).collect()
 	}
 

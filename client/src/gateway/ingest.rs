@@ -28,6 +28,9 @@ const KEY_TTL: Duration = Duration::from_secs(300);
 /// a gateway meeting a thousand devices at start would otherwise spend minutes on the first.
 const BLOCK_TTL: Duration = Duration::from_secs(6);
 
+/// How long a key lookup may wait for the node.
+const ASK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What became of an accepted message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -125,12 +128,22 @@ impl Ingest {
 		device: DeviceId,
 	) -> Result<Result<DeviceKey, Refusal>, Error> {
 		use crate::chain::api::runtime_types::provena_primitives::DeviceStatus;
+		// Bounded: a node that stopped answering must not hold the message (and the broker's
+		// session behind it) forever; the caller tries again.
+		let gone = || self.chain.lost(format!("no answer within {} s", ASK_TIMEOUT.as_secs()));
 		let at = match self.at.take() {
 			Some((at, taken)) if taken.elapsed() < BLOCK_TTL => (at, taken),
-			_ => (self.chain.finalized().await?, Instant::now()),
+			_ => {
+				let at = tokio::time::timeout(ASK_TIMEOUT, self.chain.finalized()).await;
+				(at.map_err(|_| gone())??, Instant::now())
+			},
 		};
-		let found = self.chain.device_at(&at.0, device).await;
-		self.at = Some(at);
+		let found = tokio::time::timeout(ASK_TIMEOUT, self.chain.device_at(&at.0, device))
+			.await
+			.map_err(|_| gone())?;
+		if found.is_ok() {
+			self.at = Some(at);
+		}
 		let Some(record) = found? else {
 			self.keys.remove(&device);
 			return Ok(Err(Refusal::new(

@@ -392,6 +392,14 @@ pub async fn run(
 }
 
 /// Receives MQTT messages until `stop`; each is stored (or refused) before it is acknowledged.
+/// MQTT messages taken from the broker and not yet stored, at most.
+const WORKER_QUEUE: usize = 64;
+
+/// Requests (acknowledgements, replies) the MQTT client queues for polling to send, at most.
+const REQUEST_QUEUE: usize = 65_536;
+
+/// The MQTT side until stopped: a persistent session subscribed to `<prefix>/+/anchors`, each
+/// message stored (or refused) before it is acknowledged, reconnecting to a lost broker.
 async fn run_mqtt(
 	options: MqttOptions,
 	shared: Arc<Shared>,
@@ -404,11 +412,15 @@ async fn run_mqtt(
 	mqtt.set_manual_acks(true);
 	let max = super::message::MAX_MESSAGE_BYTES + 4096;
 	mqtt.set_max_packet_size(max, max);
-	let (client, mut events) = AsyncClient::new(mqtt, 1024);
+	let (client, mut events) = AsyncClient::new(mqtt, REQUEST_QUEUE);
 	let filter = format!("{}/+/anchors", options.prefix);
-	// Messages go to a worker in arrival order, so that polling (keep-alives, acks) never
-	// waits for the store.
-	let (to_worker, mut inbox) = tokio::sync::mpsc::channel::<rumqttc::Publish>(1024);
+	// Messages go to a worker in arrival order, so that polling (keep-alives, acks) waits for
+	// the store only while the worker's queue is full, until the worker takes the next one.
+	// The queue is small, so a backlog waits at the broker (Mosquitto sends a session its
+	// whole queue), not in this process. The worker's acknowledgements and replies go through
+	// the client's request queue, which only polling empties: it is made far larger than the
+	// worker's queue, so the worker never waits for it while polling waits for the worker.
+	let (to_worker, mut inbox) = tokio::sync::mpsc::channel::<rumqttc::Publish>(WORKER_QUEUE);
 	let worker = {
 		let client = client.clone();
 		let shared = shared.clone();

@@ -215,6 +215,7 @@ fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
 		.stderr(Stdio::piped())
 		.spawn()
 		.unwrap();
+	let gateway = Running(Some(gateway));
 	let started = Instant::now();
 	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
 		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
@@ -303,6 +304,7 @@ fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
 	}
 
 	// SIGTERM: the service stops cleanly.
+	let gateway = gateway.into_child();
 	Command::new("kill").args(["-TERM", &gateway.id().to_string()]).status().unwrap();
 	let out = gateway.wait_with_output().unwrap();
 	let said = text(&out.stderr);
@@ -327,6 +329,33 @@ fn gateway_command(url: &str, home: &Path, broker: u16, http_port: u16) -> Comma
 			std::fs::File::options().create(true).append(true).open(gateway_log(home)).unwrap(),
 		);
 	command
+}
+
+/// A gateway process, killed (SIGKILL) when dropped, so that a failed assertion stops it too.
+struct Running(Option<std::process::Child>);
+
+impl Running {
+	fn spawn(mut command: Command) -> Running {
+		Running(Some(command.spawn().unwrap()))
+	}
+
+	fn child(&mut self) -> &mut std::process::Child {
+		self.0.as_mut().expect("the gateway runs")
+	}
+
+	/// The process, no longer killed on drop (the caller stops it).
+	fn into_child(mut self) -> std::process::Child {
+		self.0.take().expect("the gateway runs")
+	}
+}
+
+impl Drop for Running {
+	fn drop(&mut self) {
+		if let Some(mut child) = self.0.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
 }
 
 /// Where the crash test's gateways log (each run appends).
@@ -360,7 +389,7 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 	let mut devices: Vec<Device> =
 		(1..=3u8).map(|i| Device::register(&url, home, [0x40 + i; 32], false)).collect();
 	let http_port = free_port();
-	let mut gateway = gateway_command(&url, home, broker.port, http_port).spawn().unwrap();
+	let mut gateway = Running::spawn(gateway_command(&url, home, broker.port, http_port));
 	// Healthy means subscribed: from then on the broker keeps the gateway's messages for it,
 	// also while it is dead. (A message published before a gateway ever subscribed is the
 	// broker's to drop.)
@@ -398,10 +427,10 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 		std::thread::sleep(Duration::from_millis(40 * devices.len() as u64));
 		// A third of the way in, the gateway dies (SIGKILL) and comes back 2 s later.
 		if round == anchors / 3 {
-			gateway.kill().unwrap();
-			gateway.wait().unwrap();
+			gateway.child().kill().unwrap();
+			gateway.child().wait().unwrap();
 			std::thread::sleep(Duration::from_secs(2));
-			gateway = gateway_command(&url, home, broker.port, http_port).spawn().unwrap();
+			gateway = Running::spawn(gateway_command(&url, home, broker.port, http_port));
 		}
 		// Two thirds of the way in, the node dies (SIGKILL) and comes back 5 s later on the
 		// same port and chain.
@@ -501,7 +530,6 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 		json(provena(&url, home).args(["status"]).arg("--store").arg(home.join("gateway.db")));
 	assert_eq!(status["failed"], 0, "{status}");
 	assert_eq!(status["pending"], 0, "{status}");
-	gateway.kill().unwrap();
-	let _ = gateway.wait();
+	drop(gateway);
 	let _ = client.disconnect();
 }

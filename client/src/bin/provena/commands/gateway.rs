@@ -182,3 +182,18 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 	eprintln!("provena gateway: stopped");
 	Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_example_configuration_is_valid() {
+		let text = include_str!("../../../../../docs/gateway/gateway.toml");
+		let config: FileConfig = toml::from_str(text).unwrap();
+		assert_eq!(config.mqtt.as_deref(), Some("127.0.0.1:1883"));
+		assert_eq!(config.anchors_per_tx, Some(SERVICE_ANCHORS_PER_TX));
+		// A misspelt key is refused, not ignored.
+		assert!(toml::from_str::<FileConfig>("mqtt_host = \"x\"").is_err());
+	}
+}
