@@ -89,7 +89,7 @@ done
 
 http_port=$(free_port)
 say "Starting the gateway (HTTP 127.0.0.1:$http_port); log $out/gateway.log"
-"$PROVENA_CLI" --url "ws://127.0.0.1:$rpc_port" gateway run --suri //Alice \
+PROVENA_LOG=info "$PROVENA_CLI" --url "ws://127.0.0.1:$rpc_port" gateway run --suri //Alice \
 	--store "$out/gateway.db" --mqtt "127.0.0.1:$mqtt_port" --http "127.0.0.1:$http_port" \
 	>"$out/gateway.log" 2>&1 </dev/null &
 gateway_pid=$!
