@@ -237,28 +237,10 @@ impl Chain {
 			match status.map_err(|e| self.lost(e))? {
 				TransactionStatus::InBestBlock(included) => match outcomes {
 					false => in_block(None),
-					true => {
-						let at = included.at().await.ok();
-						let events = included.fetch_events().await.ok();
-						in_block(at.zip(events).map(|(at, events)| Finalized {
-							block_hash: included.block_hash(),
-							block_number: at.block_number(),
-							tx_hash,
-							events,
-							metadata: at.metadata(),
-						}))
-					},
+					true => in_block(self.included(&included, tx_hash).await.ok()),
 				},
 				TransactionStatus::InFinalizedBlock(included) => {
-					let at = included.at().await.map_err(|e| self.lost(e))?;
-					let events = included.fetch_events().await.map_err(|e| self.lost(e))?;
-					return Ok(Finalized {
-						block_hash: included.block_hash(),
-						block_number: at.block_number(),
-						tx_hash,
-						events,
-						metadata: at.metadata(),
-					});
+					return self.included(&included, tx_hash).await;
 				},
 				TransactionStatus::Invalid { message } => {
 					let why = self
@@ -279,6 +261,26 @@ impl Chain {
 			}
 		}
 		Err(self.lost("the node closed the transaction's status stream"))
+	}
+
+	/// What transaction `tx_hash` did in the block `included` names: its events there.
+	async fn included(
+		&self,
+		included: &subxt::transactions::TransactionInBlock<
+			ProvenaConfig,
+			subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
+		>,
+		tx_hash: H256,
+	) -> Result<Finalized, Error> {
+		let at = included.at().await.map_err(|e| self.lost(e))?;
+		let events = included.fetch_events().await.map_err(|e| self.lost(e))?;
+		Ok(Finalized {
+			block_hash: included.block_hash(),
+			block_number: at.block_number(),
+			tx_hash,
+			events,
+			metadata: at.metadata(),
+		})
 	}
 
 	/// Classifies a failed submission: a refusal by the node (with its reason), or the node

@@ -391,7 +391,6 @@ pub async fn run(
 	result
 }
 
-/// Receives MQTT messages until `stop`; each is stored (or refused) before it is acknowledged.
 /// MQTT messages taken from the broker and not yet stored, at most.
 const WORKER_QUEUE: usize = 64;
 
