@@ -116,6 +116,19 @@ pub enum Error {
 	},
 }
 
+/// `error` followed by each of its sources, joined by `: `, for a log line that has to say
+/// what the transport or the database said, not only what Provena was doing.
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+	let mut said = error.to_string();
+	let mut source = error.source();
+	while let Some(cause) = source {
+		said.push_str(": ");
+		said.push_str(&cause.to_string());
+		source = cause.source();
+	}
+	said
+}
+
 impl Error {
 	/// An input error without an underlying failure.
 	pub fn input(message: impl Into<String>) -> Error {

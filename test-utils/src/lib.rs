@@ -259,11 +259,24 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 /// One HTTP/1.1 request to 127.0.0.1:`port`: (status code, body). For the gateway's HTTP
 /// server in tests; no chunked bodies (the gateway sends lengths).
 pub fn http(port: u16, method: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
+	http_with(port, method, path, &[], body)
+}
+
+/// [`http`] with extra request `headers` (name, value).
+pub fn http_with(
+	port: u16,
+	method: &str,
+	path: &str,
+	headers: &[(&str, &str)],
+	body: &[u8],
+) -> Result<(u16, String), String> {
 	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
 	stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+	let extra: String =
+		headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
 	let head = format!(
 		"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n\
-		 Connection: close\r\n\r\n",
+		 {extra}Connection: close\r\n\r\n",
 		body.len()
 	);
 	stream.write_all(head.as_bytes()).map_err(|e| e.to_string())?;

@@ -2,11 +2,13 @@
 //! a config matching the runtime, account signing, and the queries every command needs.
 //!
 //! - [`tx`]: the one transaction pipeline: sign, submit, follow to finality, classify failures.
+//! - [`blocks`]: the blocks followed transactions landed in, fetched once per block.
 //! - [`events`]: the Provena events of a transaction, decoded as the runtime's typed events.
 //! - [`proofs`]: proof bundles built from the node's proofs (log, storage, GRANDPA finality).
 //!
 //! Everything here reads the finalized head: a query never reports what may still be reverted.
 
+pub mod blocks;
 pub mod events;
 pub mod proofs;
 pub mod tx;
@@ -145,6 +147,8 @@ pub struct Chain {
 	pub url: String,
 	/// Whether plain `ws://` to a host other than this machine was allowed.
 	insecure: bool,
+	/// The blocks followed transactions landed in, fetched once each.
+	blocks: blocks::BlockCache,
 }
 
 impl Chain {
@@ -175,7 +179,7 @@ impl Chain {
 				.map_err(|e| unreachable(e.into()))?;
 		let raw = rpc.clone();
 		let rpc = LegacyRpcMethods::new(rpc);
-		Ok(Chain { client, rpc, raw, url: url.to_string(), insecure })
+		Ok(Chain { client, rpc, raw, url: url.to_string(), insecure, blocks: Default::default() })
 	}
 
 	/// Connects again to the node this chain was reached at, after losing it: tries at once,
@@ -273,6 +277,19 @@ impl Chain {
 			.await
 			.map_err(|e| self.lost(e))?;
 		value.map(|v| v.decode().map_err(|e| Error::metadata("a device record", e))).transpose()
+	}
+
+	/// The registry records of `devices` at the block `at`, in order; a few reads at a time.
+	pub async fn devices_at(
+		&self,
+		at: &AtBlock,
+		devices: &[DeviceId],
+	) -> Result<Vec<Option<DeviceRecord>>, Error> {
+		use futures::StreamExt;
+		let reads: Vec<_> = devices.iter().map(|device| self.device_at(at, *device)).collect();
+		// Storage reads take no runtime instance: more at once than runtime calls.
+		let records: Vec<_> = futures::stream::iter(reads).buffered(16).collect().await;
+		records.into_iter().collect()
 	}
 
 	/// A device's registry record, or [`Error::UnknownDevice`].

@@ -11,12 +11,11 @@
 //!   why: payment, nonce, signature…);
 //! - the block ran the call and it failed: [`Error::Dispatch`] with the pallet's error name.
 
-use super::{api, AtBlock, Chain, ProvenaConfig};
+use super::{api, blocks::TxEvents, AtBlock, Chain, ProvenaConfig};
 use crate::{error::Rejection, keys::AccountKey, Error};
 use subxt::{
 	config::DefaultExtrinsicParamsBuilder,
 	error::{BackendError, ExtrinsicError, RpcError},
-	extrinsics::ExtrinsicEvents,
 	metadata::ArcMetadata,
 	transactions::{Payload, TransactionInvalid, TransactionStatus, ValidationResult},
 	utils::{AccountId32, MultiSignature, H256},
@@ -72,7 +71,7 @@ pub struct Finalized {
 	/// The transaction's hash.
 	pub tx_hash: H256,
 	/// Its events.
-	pub events: ExtrinsicEvents<ProvenaConfig>,
+	pub events: TxEvents,
 	/// The runtime's metadata at that block (to name errors inside events).
 	pub metadata: ArcMetadata,
 }
@@ -263,7 +262,8 @@ impl Chain {
 		Err(self.lost("the node closed the transaction's status stream"))
 	}
 
-	/// What transaction `tx_hash` did in the block `included` names: its events there.
+	/// What transaction `tx_hash` did in the block `included` names: its events there (read
+	/// once per block for every transaction followed into it, see [`super::blocks`]).
 	async fn included(
 		&self,
 		included: &subxt::transactions::TransactionInBlock<
@@ -272,14 +272,20 @@ impl Chain {
 		>,
 		tx_hash: H256,
 	) -> Result<Finalized, Error> {
-		let at = included.at().await.map_err(|e| self.lost(e))?;
-		let events = included.fetch_events().await.map_err(|e| self.lost(e))?;
+		let block_hash = included.block_hash();
+		let facts = self.block_facts(block_hash).await?;
+		let events = facts.events_of(tx_hash).ok_or_else(|| {
+			self.lost(format!(
+				"the node said block {block_hash:?} includes transaction {tx_hash:?}, but its \
+				 body does not"
+			))
+		})?;
 		Ok(Finalized {
-			block_hash: included.block_hash(),
-			block_number: at.block_number(),
+			block_hash,
+			block_number: facts.number,
 			tx_hash,
 			events,
-			metadata: at.metadata(),
+			metadata: facts.metadata.clone(),
 		})
 	}
 

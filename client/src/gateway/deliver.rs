@@ -15,7 +15,10 @@ use crate::{
 	Error,
 };
 use provena_primitives::{telemetry::Seq, DeviceId};
-use std::{collections::BTreeMap, time::Instant};
+use std::{
+	collections::{BTreeMap, HashMap, VecDeque},
+	time::Instant,
+};
 use subxt::utils::Static;
 
 /// What a transaction's watcher reports back to the delivery loop.
@@ -41,7 +44,7 @@ pub async fn deliver(
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	on_progress: impl FnMut(&Tally, &Delivery),
+	on_progress: impl FnMut(&Tally, &mut Delivery),
 ) -> Result<Delivery, Error> {
 	let mut delivery = Delivery::default();
 	deliver_into(chain, store, account, options, on_progress, &mut delivery).await?;
@@ -49,13 +52,15 @@ pub async fn deliver(
 }
 
 /// [`deliver`], counting into `delivery`: what was done before an error stays counted there,
-/// so a caller that reconnects and delivers again reports the whole run.
+/// so a caller that reconnects and delivers again reports the whole run. A caller that runs
+/// for long ([`DeliverOptions::continuous`]) takes the per-transaction figures and events out
+/// of `delivery` in `on_progress` as it counts them, so they do not pile up.
 pub async fn deliver_into(
 	chain: &Chain,
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	mut on_progress: impl FnMut(&Tally, &Delivery),
+	mut on_progress: impl FnMut(&Tally, &mut Delivery),
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
 	for _ in 0..MAX_ROUNDS {
@@ -80,7 +85,7 @@ async fn round(
 	store: &mut Store,
 	account: &AccountKey,
 	options: DeliverOptions,
-	on_progress: &mut impl FnMut(&Tally, &Delivery),
+	on_progress: &mut impl FnMut(&Tally, &mut Delivery),
 	delivery: &mut Delivery,
 ) -> Result<(), Error> {
 	// What the chain holds of each device this round has met: read at the finalized head when
@@ -91,10 +96,15 @@ async fn round(
 	let mut sent_ids: std::collections::HashSet<i64> = Default::default();
 	// (for each, the transaction that made it busy)
 	let mut busy: BTreeMap<DeviceId, usize> = BTreeMap::new();
-	let mut groups: Vec<Group> = Vec::new();
+	// Transactions planned and not sent yet, in order, and those sent and not settled (with
+	// when they were sent), by their index in the round. A continuous round runs for as long
+	// as the service does: only what is unsettled is kept.
+	let mut queue: VecDeque<(usize, Group)> = VecDeque::new();
+	let mut live: HashMap<usize, (Group, Instant)> = HashMap::new();
+	let mut next_index = 0usize;
+	let mut sent = 0usize;
 	let (mut max_ahead, mut nonce): (Option<u64>, Option<u64>) = (None, None);
 	let (sender, mut updates) = tokio::sync::mpsc::unbounded_channel::<Update>();
-	let mut sent_at: Vec<Instant> = Vec::new();
 	let mut in_flight = 0usize;
 	let mut first_error: Option<Error> = None;
 	let mut at: Option<AtBlock> = None;
@@ -125,23 +135,22 @@ async fn round(
 			if planned.iter().any(|g| !g.general) && nonce.is_none() {
 				nonce = Some(chain.next_nonce(&account_of(account)).await?);
 			}
-			for (offset, group) in planned.iter().enumerate() {
+			for group in planned {
+				let index = next_index;
+				next_index += 1;
 				sent_ids.extend(group.anchors.iter().map(|a| a.id));
 				if !group.general {
-					busy.extend(group.anchors.iter().map(|a| (a.device, groups.len() + offset)));
+					busy.extend(group.anchors.iter().map(|a| (a.device, index)));
 				}
+				queue.push_back((index, group));
 			}
-			groups.extend(planned);
-			if at.is_none() && sent_at.len() < groups.len() {
+			if at.is_none() && !queue.is_empty() {
 				at = Some(chain.signing_block().await?);
 			}
 		}
-		while first_error.is_none()
-			&& in_flight < options.max_in_flight.max(1)
-			&& sent_at.len() < groups.len()
-		{
-			let index = sent_at.len();
-			let group = &groups[index];
+		while first_error.is_none() && in_flight < options.max_in_flight.max(1) {
+			let Some((index, group)) = queue.front() else { break };
+			let index = *index;
 			// The pool holds a device's anchors only so far ahead of its log: wait for the
 			// ones before to be final.
 			if group.general && !group.within(&devices, max_ahead.unwrap_or(0)) {
@@ -155,7 +164,7 @@ async fn round(
 				}
 				break;
 			}
-			if index % 64 == 63 {
+			if sent % 64 == 63 {
 				// Sign against a recent block, so long deliveries stay within the mortality.
 				match chain.signing_block().await {
 					Ok(recent) => at = Some(recent),
@@ -184,19 +193,22 @@ async fn round(
 			let ids: Vec<i64> = group.anchors.iter().map(|a| a.id).collect();
 			store.set_status(&ids, Status::Submitted, Some(tx.hash()), None, None)?;
 			delivery.transactions += 1;
-			sent_at.push(Instant::now());
+			sent += 1;
 			in_flight += 1;
 			let sender_kind = if group.general { Sender::Device } else { Sender::Account };
 			// A continuous round frees an account-paid group's devices once the group is in
 			// a best block with all its anchors taken: it asks what each did there.
 			let outcomes = options.continuous && !group.general;
 			tokio::spawn(watch(chain.clone(), tx, sender_kind, index, outcomes, sender.clone()));
+			if let Some((index, group)) = queue.pop_front() {
+				live.insert(index, (group, Instant::now()));
+			}
 		}
 		let looking = options.continuous && first_error.is_none();
 		if in_flight == 0 {
 			// Nothing in flight: a round ends, but a continuous one first looks in the store
 			// once more, and ends only if that finds nothing to send.
-			if !looking || (looked_now && sent_at.len() == groups.len()) {
+			if !looking || (looked_now && queue.is_empty()) {
 				break;
 			}
 			top_up = true;
@@ -218,8 +230,8 @@ async fn round(
 		let Some(update) = update else { break };
 		match update {
 			Update::InBlock { tx, at, outcome } => {
-				delivery.to_in_block.push(at - sent_at[tx]);
-				let group = &groups[tx];
+				let Some((group, sent_at)) = live.get(&tx) else { continue };
+				delivery.to_in_block.push(at.saturating_duration_since(*sent_at));
 				let ids: Vec<i64> = group.anchors.iter().map(|a| a.id).collect();
 				store.set_status(&ids, Status::InBlock, None, None, None)?;
 				// The pool measures how far ahead an anchor is from the best block.
@@ -238,14 +250,14 @@ async fn round(
 			},
 			Update::Finalized { tx, at, finalized } => {
 				in_flight -= 1;
-				delivery.to_finalized.push(at - sent_at[tx]);
-				let group = &groups[tx];
+				let Some((group, sent_at)) = live.remove(&tx) else { continue };
+				delivery.to_finalized.push(at.saturating_duration_since(sent_at));
 				let refused = settle(chain, store, &group.anchors, &finalized, delivery).await?;
 				advance(&mut devices, &group.anchors);
 				for anchor in &group.anchors {
 					sent_ids.remove(&anchor.id);
 				}
-				free(&mut busy, group, tx);
+				free(&mut busy, &group, tx);
 				// A device with a refused anchor is read from the chain again when next met.
 				for device in refused {
 					devices.remove(&device);

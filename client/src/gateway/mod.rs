@@ -12,6 +12,7 @@
 mod deliver;
 pub mod ingest;
 pub mod message;
+pub mod raw;
 pub mod service;
 
 pub use crate::chain::events::ChainEvent;
@@ -153,6 +154,9 @@ pub struct SealOptions<'a> {
 	pub public: &'a BTreeSet<MetricName>,
 	/// The chain's payload limit, in bytes.
 	pub max_payload: usize,
+	/// Leave a last batch of fewer than `batch_size` readings unsealed, for readings still to
+	/// come to join it (the gateway service seals it once it is old enough).
+	pub keep_partial: bool,
 }
 
 /// The metrics a device's anchors publish: those with an alert rule on the chain (the chain
@@ -177,7 +181,7 @@ pub fn seal(
 	genesis: H256,
 	options: &SealOptions<'_>,
 ) -> Result<u64, Error> {
-	let SealOptions { batch_size, data_key, public, max_payload } = *options;
+	let SealOptions { batch_size, data_key, public, max_payload, keep_partial } = *options;
 	let readings = store.unanchored(&device)?;
 	let mut runs: Vec<Vec<Reading>> = Vec::new();
 	for reading in readings {
@@ -190,6 +194,9 @@ pub fn seal(
 			},
 			_ => runs.push(vec![reading]),
 		}
+	}
+	if keep_partial && runs.last().is_some_and(|run| run.len() < batch_size.max(1)) {
+		runs.pop();
 	}
 	let mut made = 0;
 	for run in runs {

@@ -12,18 +12,33 @@
 //!   every line is stored (or was already); `400` with each refused line's reason (the other
 //!   lines are stored); `503` when the store or the node failed (send the same body again:
 //!   nothing is stored twice).
+//! - **Raw readings** (only with device keys given, [`RawOptions`]): MQTT
+//!   `<prefix>/<device>/readings` (JSON Lines) and `<prefix>/<device>/senml` (SenML JSON), and
+//!   HTTP `POST /v1/devices/<device>/readings`, stored on arrival and signed by the gateway in
+//!   batches by size and age ([`super::raw`]).
 //! - **Delivery**: one task sends every pending anchor and follows it to finality, again and
 //!   again; it reconnects to a lost node for as long as it takes, and on its return resends
 //!   only what the chain does not have ([`super::deliver`]).
 //! - **Silence**: a device that has published nothing for `silent_after` is logged once as
 //!   silent (`provena_gateway_devices_silent`, and `provena_gateway_device_silent{device}` is
-//!   1) until it publishes again.
+//!   1) until it publishes again; with a webhook, each change is also posted to it as JSON
+//!   (`{"event": "device_silent" | "device_publishes_again", "device", "silent_for_s",
+//!   "at_ms"}`).
 
 use super::{
-	ingest::{Ingest, Outcome},
+	ingest::{Batching, Ingest, Outcome},
+	message::{Refusal, RefusalKind},
+	raw::RawFormat,
 	DeliverOptions, Delivery,
 };
-use crate::{chain::Chain, keys::AccountKey, parse_device, show_device, store::Store, Error};
+use crate::{
+	chain::Chain,
+	error::with_causes,
+	keys::{AccountKey, KeyPair},
+	parse_device, show_device,
+	store::Store,
+	Error,
+};
 use axum::{
 	body::Bytes,
 	extract::{DefaultBodyLimit, State},
@@ -66,6 +81,126 @@ pub struct ServiceOptions {
 	pub idle: Duration,
 	/// How long a device may publish nothing before it is reported silent.
 	pub silent_after: Option<Duration>,
+	/// Where silent alerts are also posted (JSON, `http://` only), if anywhere.
+	pub silent_webhook: Option<Webhook>,
+	/// Raw readings of devices whose keys the gateway holds (the explicit raw mode).
+	pub raw: RawOptions,
+}
+
+/// The raw-readings mode: the devices whose keys the gateway holds, and how their readings
+/// are batched. With no keys, raw readings are refused and their topics not subscribed.
+#[derive(Clone, Debug)]
+pub struct RawOptions {
+	/// The keys, by device.
+	pub keys: HeldKeys,
+	/// How readings become anchors.
+	pub batching: Batching,
+}
+
+impl Default for RawOptions {
+	fn default() -> Self {
+		RawOptions {
+			keys: HeldKeys::default(),
+			batching: Batching { size: 100, max_age: Duration::from_secs(10) },
+		}
+	}
+}
+
+/// Device keys the gateway holds. Its `Debug` names the devices, never a key.
+#[derive(Clone, Default)]
+pub struct HeldKeys(pub HashMap<DeviceId, KeyPair>);
+
+impl std::fmt::Debug for HeldKeys {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_list().entries(self.0.keys().map(show_device)).finish()
+	}
+}
+
+/// An `http://host[:port]/path` URL that alerts are posted to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+	/// The host, as written.
+	pub host: String,
+	/// The port (80 unless written).
+	pub port: u16,
+	/// The path, from its `/`.
+	pub path: String,
+}
+
+impl std::str::FromStr for Webhook {
+	type Err = String;
+
+	fn from_str(url: &str) -> Result<Self, String> {
+		let Some(rest) = url.strip_prefix("http://") else {
+			return Err(format!(
+				"`{url}`: the webhook must be an http:// URL (the gateway speaks no TLS to \
+				 webhooks: post to a relay on this host or the local network)"
+			));
+		};
+		let (authority, path) = match rest.find('/') {
+			Some(at) => (&rest[..at], &rest[at..]),
+			None => (rest, "/"),
+		};
+		// An IPv6 host is written in brackets: its colons are not the port's.
+		let host_end = match authority.starts_with('[') {
+			true => authority.find(']').map_or(authority.len(), |end| end + 1),
+			false => authority.find(':').unwrap_or(authority.len()),
+		};
+		let (host, port) = authority.split_at(host_end);
+		let port = match port.strip_prefix(':') {
+			Some(port) => port.parse().map_err(|_| format!("`{url}`: `{port}` is not a port"))?,
+			None if port.is_empty() => 80,
+			None => return Err(format!("`{url}` is not a webhook URL (http://host[:port]/path)")),
+		};
+		if host.is_empty() || host.contains(['@', ' ']) || path.contains([' ', '\r', '\n']) {
+			return Err(format!("`{url}` is not a webhook URL (http://host[:port]/path)"));
+		}
+		Ok(Webhook { host: host.to_string(), port, path: path.to_string() })
+	}
+}
+
+/// How long a webhook may take to answer.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Webhook {
+	/// Posts `body` (JSON); the answer's status code.
+	async fn post(&self, body: &str) -> Result<u16, String> {
+		use tokio::io::{AsyncReadExt, AsyncWriteExt};
+		let exchange = async {
+			let host = self.host.trim_matches(['[', ']']);
+			let mut stream = tokio::net::TcpStream::connect((host, self.port))
+				.await
+				.map_err(|e| format!("cannot connect: {e}"))?;
+			let request = format!(
+				"POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n\
+				 Content-Length: {}\r\nConnection: close\r\nUser-Agent: provena-gateway\r\n\r\n{body}",
+				self.path,
+				self.host,
+				self.port,
+				body.len()
+			);
+			stream.write_all(request.as_bytes()).await.map_err(|e| format!("cannot send: {e}"))?;
+			// The status line is all that is read.
+			let mut answer = Vec::with_capacity(64);
+			let mut chunk = [0u8; 256];
+			while !answer.contains(&b'\n') && answer.len() < 4096 {
+				let read = stream.read(&mut chunk).await.map_err(|e| format!("no answer: {e}"))?;
+				if read == 0 {
+					break;
+				}
+				answer.extend_from_slice(&chunk[..read]);
+			}
+			let line = String::from_utf8_lossy(&answer);
+			line.split_whitespace()
+				.nth(1)
+				.filter(|_| line.starts_with("HTTP/"))
+				.and_then(|code| code.parse().ok())
+				.ok_or_else(|| "the answer is not HTTP".to_string())
+		};
+		tokio::time::timeout(WEBHOOK_TIMEOUT, exchange)
+			.await
+			.unwrap_or_else(|_| Err(format!("no answer within {} s", WEBHOOK_TIMEOUT.as_secs())))
+	}
 }
 
 /// The MQTT side.
@@ -78,7 +213,8 @@ pub struct MqttOptions {
 	/// The service's client id: fixed, so the broker keeps its session (and the messages not
 	/// yet acknowledged) while it is away.
 	pub client_id: String,
-	/// Topics are `<prefix>/<device>/anchors` (and `.../rejected` for refusals).
+	/// Topics are `<prefix>/<device>/anchors`, with the raw mode also `.../readings` and
+	/// `.../senml` (and `.../rejected` for refusals).
 	pub prefix: String,
 }
 
@@ -98,6 +234,8 @@ pub struct Metrics {
 	to_finalized: Histogram,
 	silent: Gauge,
 	device_silent: Family<Labels, Gauge>,
+	sealed: Counter,
+	webhook_failures: Counter,
 }
 
 impl Metrics {
@@ -119,6 +257,8 @@ impl Metrics {
 			),
 			silent: Gauge::default(),
 			device_silent: Family::default(),
+			sealed: Counter::default(),
+			webhook_failures: Counter::default(),
 			registry: Registry::default(),
 		};
 		registry.register(
@@ -186,6 +326,16 @@ impl Metrics {
 			"1 while a device is silent",
 			metrics.device_silent.clone(),
 		);
+		registry.register(
+			"anchors_sealed",
+			"Anchors the gateway signed for raw readings of the devices whose keys it holds",
+			metrics.sealed.clone(),
+		);
+		registry.register(
+			"webhook_failures",
+			"Alerts the webhook did not take (no answer, or not a 2xx status)",
+			metrics.webhook_failures.clone(),
+		);
 		Metrics { registry, ..metrics }
 	}
 
@@ -205,22 +355,25 @@ impl Metrics {
 	}
 
 	/// Counts what `delivery` did since `reported`, the part of it counted before (a round of
-	/// the service can last long: its figures are counted as it goes).
-	fn delivered(&self, delivery: &Delivery, reported: &mut Reported) {
+	/// the service can last long: its figures are counted as it goes), and takes its
+	/// per-transaction figures and events out of it once counted, so a round that lasts for
+	/// months holds none of them.
+	fn delivered(&self, delivery: &mut Delivery, reported: &mut Reported) {
 		let anchored = delivery.anchored + delivery.already_anchored;
 		self.anchored.inc_by(anchored.saturating_sub(reported.anchored));
 		self.finalized_readings
 			.inc_by(delivery.readings_anchored.saturating_sub(reported.readings));
 		self.rejected_anchors.inc_by(delivery.rejected.saturating_sub(reported.rejected));
 		self.held.set(delivery.held as i64);
-		for took in delivery.to_finalized.iter().skip(reported.latencies) {
+		for took in delivery.to_finalized.drain(..) {
 			self.to_finalized.observe(took.as_secs_f64());
 		}
+		delivery.to_in_block.clear();
+		delivery.events.clear();
 		*reported = Reported {
 			anchored,
 			readings: delivery.readings_anchored,
 			rejected: delivery.rejected,
-			latencies: delivery.to_finalized.len(),
 		};
 	}
 
@@ -239,7 +392,6 @@ struct Reported {
 	anchored: u64,
 	readings: u64,
 	rejected: u64,
-	latencies: usize,
 }
 
 /// What the service's tasks share.
@@ -251,6 +403,8 @@ struct Shared {
 	mqtt_up: AtomicBool,
 	node_up: AtomicBool,
 	mqtt: bool,
+	/// Alerts for the webhook task, if there is a webhook.
+	alerts: Option<tokio::sync::mpsc::Sender<serde_json::Value>>,
 }
 
 impl Shared {
@@ -273,15 +427,53 @@ impl Shared {
 		Ok(outcome)
 	}
 
+	/// [`Shared::accept`] for raw readings of `device` (see [`Ingest::accept_raw`]).
+	async fn accept_raw(
+		&self,
+		transport: &'static str,
+		bytes: &[u8],
+		format: RawFormat,
+		device: DeviceId,
+		redelivered: bool,
+	) -> Result<Outcome, Error> {
+		self.metrics.received.get_or_create(&vec![("transport", transport.into())]).inc();
+		let outcome =
+			self.ingest.lock().await.accept_raw(bytes, format, device, redelivered).await?;
+		self.metrics.outcome(&outcome);
+		if let Outcome::Stored { device, .. } | Outcome::Duplicate { device } = &outcome {
+			self.heard(*device);
+		}
+		if let Outcome::Refused(refusal) = &outcome {
+			tracing::warn!(transport, kind = refusal.kind.label(), "refused: {}", refusal.reason);
+		}
+		Ok(outcome)
+	}
+
 	fn heard(&self, device: DeviceId) {
 		let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-		if let Some((_, true)) = seen.insert(device, (Instant::now(), false)) {
+		if let Some((last, true)) = seen.insert(device, (Instant::now(), false)) {
 			tracing::info!(device = %show_device(&device), "device publishes again");
 			self.metrics.silent.dec();
 			self.metrics
 				.device_silent
 				.get_or_create(&vec![("device", show_device(&device))])
 				.set(0);
+			self.alert(serde_json::json!({
+				"event": "device_publishes_again",
+				"device": show_device(&device),
+				"silent_for_s": last.elapsed().as_secs(),
+				"at_ms": now_ms(),
+			}));
+		}
+	}
+
+	/// Queues `alert` for the webhook, if there is one; counted as a failure if the queue is
+	/// full (the webhook is down or slow and alerts pile up).
+	fn alert(&self, alert: serde_json::Value) {
+		if let Some(alerts) = &self.alerts {
+			if alerts.try_send(alert).is_err() {
+				self.metrics.webhook_failures.inc();
+			}
 		}
 	}
 }
@@ -297,7 +489,16 @@ pub async fn run(
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
 	let genesis = chain.genesis_hash();
-	let ingest = Ingest::new(chain.clone(), Store::open(&store, genesis)?);
+	let mut ingest = Ingest::new(chain.clone(), Store::open(&store, genesis)?);
+	let raw = !options.raw.keys.0.is_empty();
+	ingest.hold_keys(options.raw.keys.0.clone())?;
+	let (alerts, alert_inbox) = match options.silent_webhook {
+		Some(_) => {
+			let (to, from) = tokio::sync::mpsc::channel(ALERT_QUEUE);
+			(Some(to), Some(from))
+		},
+		None => (None, None),
+	};
 	let shared = Arc::new(Shared {
 		ingest: Mutex::new(ingest),
 		metrics: Metrics::new(),
@@ -305,6 +506,7 @@ pub async fn run(
 		mqtt_up: AtomicBool::new(false),
 		node_up: AtomicBool::new(true),
 		mqtt: options.mqtt.is_some(),
+		alerts,
 	});
 	let (stop_tx, stop) = watch::channel(false);
 	let (chain_tx, chain_rx) = watch::channel(chain.clone());
@@ -320,6 +522,7 @@ pub async fn run(
 		);
 		let app = Router::new()
 			.route("/v1/anchors", post(post_anchors))
+			.route("/v1/devices/{device}/readings", post(post_readings))
 			.route("/metrics", get(metrics))
 			.route("/healthz", get(healthz))
 			.layer(DefaultBodyLimit::max(64 << 20))
@@ -335,7 +538,13 @@ pub async fn run(
 		});
 	}
 	if let Some(mqtt) = options.mqtt.clone() {
-		tasks.spawn(run_mqtt(mqtt, shared.clone(), stop.clone()));
+		tasks.spawn(run_mqtt(mqtt, raw, shared.clone(), stop.clone()));
+	}
+	if raw {
+		tasks.spawn(seal_forever(options.raw.batching, shared.clone(), stop.clone()));
+	}
+	if let (Some(webhook), Some(inbox)) = (options.silent_webhook.clone(), alert_inbox) {
+		tasks.spawn(post_alerts(webhook, inbox, shared.clone(), stop.clone()));
 	}
 	{
 		let shared = shared.clone();
@@ -397,10 +606,12 @@ const WORKER_QUEUE: usize = 64;
 /// Requests (acknowledgements, replies) the MQTT client queues for polling to send, at most.
 const REQUEST_QUEUE: usize = 65_536;
 
-/// The MQTT side until stopped: a persistent session subscribed to `<prefix>/+/anchors`, each
-/// message stored (or refused) before it is acknowledged, reconnecting to a lost broker.
+/// The MQTT side until stopped: a persistent session subscribed to `<prefix>/+/anchors` (and,
+/// with `raw`, `<prefix>/+/readings` and `<prefix>/+/senml`), each message stored (or refused)
+/// before it is acknowledged, reconnecting to a lost broker.
 async fn run_mqtt(
 	options: MqttOptions,
+	raw: bool,
 	shared: Arc<Shared>,
 	mut stop: watch::Receiver<bool>,
 ) -> Result<(), Error> {
@@ -412,7 +623,9 @@ async fn run_mqtt(
 	let max = super::message::MAX_MESSAGE_BYTES + 4096;
 	mqtt.set_max_packet_size(max, max);
 	let (client, mut events) = AsyncClient::new(mqtt, REQUEST_QUEUE);
-	let filter = format!("{}/+/anchors", options.prefix);
+	let kinds: &[&str] = if raw { &["anchors", "readings", "senml"] } else { &["anchors"] };
+	let filters: Vec<String> = kinds.iter().map(|k| format!("{}/+/{k}", options.prefix)).collect();
+	let filter = filters.join(", ");
 	// Messages go to a worker in arrival order, so that polling (keep-alives, acks) waits for
 	// the store only while the worker's queue is full, until the worker takes the next one.
 	// The queue is small, so a backlog waits at the broker (Mosquitto sends a session its
@@ -426,42 +639,78 @@ async fn run_mqtt(
 		let prefix = options.prefix.clone();
 		let mut stop = stop.clone();
 		tokio::spawn(async move {
-			while let Some(publish) = inbox.recv().await {
-				let claimed = topic_device(&prefix, &publish.topic);
-				let outcome = loop {
-					match shared.accept("mqtt", &publish.payload, claimed).await {
-						Ok(outcome) => break Some(outcome),
-						Err(error) => {
-							tracing::warn!(
-								"cannot store an MQTT message yet ({error}); trying again"
-							);
-							tokio::select! {
-								_ = tokio::time::sleep(Duration::from_secs(1)) => {},
-								_ = stopped(&mut stop) => break None,
-							}
-						},
-					}
-				};
-				// Stopped before it was stored: not acknowledged, so the broker keeps it.
-				let Some(outcome) = outcome else { return };
-				if let Outcome::Refused(refusal) = &outcome {
-					let device =
-						claimed.map(|d| show_device(&d)).unwrap_or_else(|| "unknown".into());
-					let reply = serde_json::json!({
-						"kind": refusal.kind.label(),
-						"reason": refusal.reason,
-					});
-					let _ = client
-						.publish(
-							format!("{prefix}/{device}/rejected"),
-							QoS::AtLeastOnce,
-							false,
-							reply.to_string(),
-						)
-						.await;
+			let mut batch = Vec::with_capacity(WORKER_QUEUE);
+			loop {
+				batch.clear();
+				if inbox.recv_many(&mut batch, WORKER_QUEUE).await == 0 {
+					return;
 				}
-				if let Err(error) = client.ack(&publish).await {
-					tracing::warn!("cannot acknowledge an MQTT message: {error}");
+				// The keys of the devices the waiting messages' topics name, read together: a
+				// gateway meeting many devices at once would otherwise ask for each in turn.
+				let devices: Vec<DeviceId> =
+					batch.iter().filter_map(|p| topic_parts(&prefix, &p.topic).0).collect();
+				shared.ingest.lock().await.prefetch_keys(&devices).await;
+				for publish in batch.drain(..) {
+					let (claimed, kind) = topic_parts(&prefix, &publish.topic);
+					let outcome = loop {
+						let accepted = match (kind, claimed) {
+							(Some(Topic::Anchors), _) => {
+								shared.accept("mqtt", &publish.payload, claimed).await
+							},
+							(Some(Topic::Raw(format)), Some(device)) => {
+								shared
+									.accept_raw(
+										"mqtt",
+										&publish.payload,
+										format,
+										device,
+										publish.dup,
+									)
+									.await
+							},
+							_ => Ok(Outcome::Refused(Refusal::new(
+								RefusalKind::Malformed,
+								format!(
+								"topic `{}` is not <prefix>/<device>/anchors, readings or senml",
+								publish.topic
+							),
+							))),
+						};
+						match accepted {
+							Ok(outcome) => break Some(outcome),
+							Err(error) => {
+								tracing::warn!(
+									"cannot store an MQTT message yet ({}); trying again",
+									with_causes(&error)
+								);
+								tokio::select! {
+									_ = tokio::time::sleep(Duration::from_secs(1)) => {},
+									_ = stopped(&mut stop) => break None,
+								}
+							},
+						}
+					};
+					// Stopped before it was stored: not acknowledged, so the broker keeps it.
+					let Some(outcome) = outcome else { return };
+					if let Outcome::Refused(refusal) = &outcome {
+						let device =
+							claimed.map(|d| show_device(&d)).unwrap_or_else(|| "unknown".into());
+						let reply = serde_json::json!({
+							"kind": refusal.kind.label(),
+							"reason": refusal.reason,
+						});
+						let _ = client
+							.publish(
+								format!("{prefix}/{device}/rejected"),
+								QoS::AtLeastOnce,
+								false,
+								reply.to_string(),
+							)
+							.await;
+					}
+					if let Err(error) = client.ack(&publish).await {
+						tracing::warn!("cannot acknowledge an MQTT message: {error}");
+					}
 				}
 			}
 		})
@@ -479,8 +728,11 @@ async fn run_mqtt(
 					options.port
 				);
 				let client = client.clone();
-				let filter = filter.clone();
-				tokio::spawn(async move { client.subscribe(filter, QoS::AtLeastOnce).await });
+				let filters: Vec<rumqttc::SubscribeFilter> = filters
+					.iter()
+					.map(|f| rumqttc::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce))
+					.collect();
+				tokio::spawn(async move { client.subscribe_many(filters).await });
 			},
 			// Healthy once subscribed: from then on the broker keeps every message for this
 			// session, even while the gateway is away.
@@ -520,11 +772,28 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 	let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// The device a topic `<prefix>/<device>/anchors` names.
-fn topic_device(prefix: &str, topic: &str) -> Option<DeviceId> {
-	let rest = topic.strip_prefix(prefix)?.strip_prefix('/')?;
-	let (device, _) = rest.split_once('/')?;
-	parse_device(device).ok()
+/// What a topic's last level says a message holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Topic {
+	/// `<prefix>/<device>/anchors`: a device-signed anchor.
+	Anchors,
+	/// `<prefix>/<device>/readings` or `.../senml`: raw readings.
+	Raw(RawFormat),
+}
+
+/// The device a topic `<prefix>/<device>/<kind>` names, and its kind.
+fn topic_parts(prefix: &str, topic: &str) -> (Option<DeviceId>, Option<Topic>) {
+	let Some(rest) = topic.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
+		return (None, None);
+	};
+	let Some((device, kind)) = rest.split_once('/') else { return (None, None) };
+	let kind = match kind {
+		"anchors" => Some(Topic::Anchors),
+		"readings" => Some(Topic::Raw(RawFormat::JsonLines)),
+		"senml" => Some(Topic::Raw(RawFormat::Senml)),
+		_ => None,
+	};
+	(parse_device(device).ok(), kind)
 }
 
 /// Delivers what the store holds, again and again, reconnecting to a lost node.
@@ -556,7 +825,7 @@ async fn deliver_forever(
 			) => result,
 			_ = stopped(&mut stop) => return Ok(()),
 		};
-		metrics.delivered(&delivery, &mut reported);
+		metrics.delivered(&mut delivery, &mut reported);
 		if delivery.transactions > 0 || delivery.already_anchored > 0 {
 			tracing::info!(
 				"delivered: {} anchors ({} readings) finalized, {} found on chain, {} refused, {} \
@@ -585,7 +854,8 @@ async fn deliver_forever(
 				// chain again what it has, so nothing is sent twice.
 				shared.node_up.store(false, Ordering::Relaxed);
 				tracing::warn!(
-					"delivery stopped ({error}); reaching the node at {} again",
+					"delivery stopped ({}); reaching the node at {} again",
+					with_causes(&error),
 					chain.url
 				);
 				// A pause, so an error that repeats at once does not spin.
@@ -635,8 +905,138 @@ async fn watch_silence(
 					.device_silent
 					.get_or_create(&vec![("device", show_device(device))])
 					.set(1);
+				shared.alert(serde_json::json!({
+					"event": "device_silent",
+					"device": show_device(device),
+					"silent_for_s": last.elapsed().as_secs(),
+					"at_ms": now_ms(),
+				}));
 			}
 		}
+	}
+}
+
+/// Alerts waiting for the webhook, at most; more are dropped and counted as failures.
+const ALERT_QUEUE: usize = 1024;
+
+/// Posts each alert to `webhook`, one at a time, in order; one the webhook does not take
+/// (no answer, or not a 2xx status) is logged, counted, and tried once more after a pause.
+async fn post_alerts(
+	webhook: Webhook,
+	mut alerts: tokio::sync::mpsc::Receiver<serde_json::Value>,
+	shared: Arc<Shared>,
+	mut stop: watch::Receiver<bool>,
+) -> Result<(), Error> {
+	loop {
+		let alert = tokio::select! {
+			alert = alerts.recv() => match alert { Some(alert) => alert, None => return Ok(()) },
+			_ = stopped(&mut stop) => return Ok(()),
+		};
+		let body = alert.to_string();
+		for attempt in 1..=2 {
+			match webhook.post(&body).await {
+				Ok(status) if (200..300).contains(&status) => break,
+				failed => {
+					let why = match failed {
+						Ok(status) => format!("status {status}"),
+						Err(error) => error,
+					};
+					shared.metrics.webhook_failures.inc();
+					tracing::warn!(
+						"webhook http://{}:{}{} did not take an alert ({why}){}",
+						webhook.host,
+						webhook.port,
+						webhook.path,
+						if attempt == 1 { "; trying once more" } else { "" }
+					);
+					if attempt == 1 {
+						tokio::select! {
+							_ = tokio::time::sleep(Duration::from_secs(2)) => {},
+							_ = stopped(&mut stop) => return Ok(()),
+						}
+					}
+				},
+			}
+		}
+	}
+}
+
+/// How often the raw mode looks for readings due to be sealed.
+const SEAL_EVERY: Duration = Duration::from_millis(500);
+
+/// Seals raw readings into signed anchors as they fall due (see [`Ingest::seal_due`]).
+async fn seal_forever(
+	batching: Batching,
+	shared: Arc<Shared>,
+	mut stop: watch::Receiver<bool>,
+) -> Result<(), Error> {
+	loop {
+		tokio::select! {
+			_ = tokio::time::sleep(SEAL_EVERY) => {},
+			_ = stopped(&mut stop) => return Ok(()),
+		}
+		match shared.ingest.lock().await.seal_due(batching).await {
+			Ok(made) => {
+				shared.metrics.sealed.inc_by(made);
+			},
+			Err(error) => {
+				tracing::warn!(
+					"cannot seal raw readings yet ({}); trying again",
+					with_causes(&error)
+				)
+			},
+		}
+	}
+}
+
+/// The gateway's clock, in milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `POST /v1/devices/<device>/readings`: raw readings of a device whose key the gateway holds,
+/// JSON Lines, or a SenML pack with `Content-Type: application/senml+json`. 202 when stored
+/// (or stored before), 400 with the reason when refused, 503 when the store or node failed.
+async fn post_readings(
+	State(shared): State<Arc<Shared>>,
+	axum::extract::Path(device): axum::extract::Path<String>,
+	headers: axum::http::HeaderMap,
+	body: Bytes,
+) -> Response {
+	let Ok(device) = parse_device(&device) else {
+		let body = serde_json::json!({
+			"refused": [{ "kind": "malformed", "reason": format!("`{device}` is not a device id (0x and 64 hex digits)") }],
+		});
+		return (StatusCode::BAD_REQUEST, body.to_string()).into_response();
+	};
+	let senml = headers
+		.get(axum::http::header::CONTENT_TYPE)
+		.and_then(|v| v.to_str().ok())
+		.is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/senml+json"));
+	let format = if senml { RawFormat::Senml } else { RawFormat::JsonLines };
+	match shared.accept_raw("http", &body, format, device, false).await {
+		Ok(Outcome::Stored { readings, .. }) => {
+			let body = serde_json::json!({ "stored": readings, "duplicates": 0 });
+			(StatusCode::ACCEPTED, body.to_string()).into_response()
+		},
+		Ok(Outcome::Duplicate { .. }) => {
+			let body = serde_json::json!({ "stored": 0, "duplicates": 1 });
+			(StatusCode::ACCEPTED, body.to_string()).into_response()
+		},
+		Ok(Outcome::Refused(refusal)) => {
+			let body = serde_json::json!({
+				"refused": [{ "kind": refusal.kind.label(), "reason": refusal.reason }],
+			});
+			(StatusCode::BAD_REQUEST, body.to_string()).into_response()
+		},
+		Err(error) => {
+			let body = serde_json::json!({
+				"error": format!("{}; send the same body again", with_causes(&error)),
+			});
+			(StatusCode::SERVICE_UNAVAILABLE, body.to_string()).into_response()
+		},
 	}
 }
 
@@ -686,4 +1086,41 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 	let body = serde_json::json!({ "node": node, "mqtt": shared.mqtt.then_some(mqtt) });
 	let status = if node && mqtt { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
 	(status, body.to_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_webhook_is_an_http_url_with_host_port_and_path() {
+		let hook: Webhook = "http://alerts.local:9000/provena/silent".parse().unwrap();
+		assert_eq!(
+			hook,
+			Webhook { host: "alerts.local".into(), port: 9000, path: "/provena/silent".into() }
+		);
+		let hook: Webhook = "http://10.0.0.5".parse().unwrap();
+		assert_eq!((hook.port, hook.path.as_str()), (80, "/"));
+		let hook: Webhook = "http://[::1]:81/x".parse().unwrap();
+		assert_eq!((hook.host.as_str(), hook.port), ("[::1]", 81));
+		let hook: Webhook = "http://[::1]/x".parse().unwrap();
+		assert_eq!((hook.host.as_str(), hook.port), ("[::1]", 80));
+		for bad in
+			["https://x/y", "ftp://x", "http://", "http://h:port/", "http://u@h/", "http://h/a b"]
+		{
+			assert!(bad.parse::<Webhook>().is_err(), "{bad}");
+		}
+	}
+
+	#[test]
+	fn topics_name_the_device_and_what_the_message_holds() {
+		let device = format!("0x{}", "ab".repeat(32));
+		let parts = |kind: &str| topic_parts("provena", &format!("provena/{device}/{kind}"));
+		assert_eq!(parts("anchors"), (Some([0xab; 32]), Some(Topic::Anchors)));
+		assert_eq!(parts("readings"), (Some([0xab; 32]), Some(Topic::Raw(RawFormat::JsonLines))));
+		assert_eq!(parts("senml"), (Some([0xab; 32]), Some(Topic::Raw(RawFormat::Senml))));
+		assert_eq!(parts("other"), (Some([0xab; 32]), None));
+		assert_eq!(topic_parts("provena", "other/x/anchors"), (None, None));
+		assert_eq!(topic_parts("provena", "provena/0x12/anchors"), (None, Some(Topic::Anchors)));
+	}
 }

@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS anchors (
 	UNIQUE (device, first_seq)
 );
 CREATE INDEX IF NOT EXISTS anchors_by_status ON anchors (status);
+CREATE TABLE IF NOT EXISTS raw_messages (
+	device BLOB NOT NULL,
+	hash BLOB NOT NULL,
+	PRIMARY KEY (device, hash)
+);
 CREATE TABLE IF NOT EXISTS kept_keys (
 	device BLOB NOT NULL,
 	reader BLOB NOT NULL,
@@ -121,6 +126,93 @@ fn insert_anchor(
 	)
 	.map_err(store_err)?;
 	Ok(tx.last_insert_rowid())
+}
+
+/// The body of [`Store::import`], inside the caller's transaction `tx`.
+fn import_into(
+	tx: &rusqlite::Transaction<'_>,
+	device: &DeviceId,
+	inputs: &[crate::input::ReadingInput],
+	chain_next_seq: Seq,
+) -> Result<(u64, u64), Error> {
+	let last: Option<i64> = tx
+		.query_row("SELECT MAX(seq) FROM readings WHERE device = ?1", [device.to_vec()], |r| {
+			r.get(0)
+		})
+		.map_err(store_err)?;
+	let mut next = last.map(|s| s as Seq + 1).unwrap_or(0).max(chain_next_seq);
+	let (mut stored, mut skipped) = (0, 0);
+	for input in inputs {
+		let existing: Option<(i64, Vec<u8>)> = match input.seq {
+			Some(seq) => tx
+				.query_row(
+					"SELECT seq, reading FROM readings WHERE device = ?1 AND seq = ?2",
+					params![device.to_vec(), seq as i64],
+					|r| Ok((r.get(0)?, r.get(1)?)),
+				)
+				.optional(),
+			None => tx
+				.query_row(
+					"SELECT seq, reading FROM readings WHERE device = ?1 AND timestamp_ms = ?2",
+					params![device.to_vec(), input.timestamp_ms as i64],
+					|r| Ok((r.get(0)?, r.get(1)?)),
+				)
+				.optional(),
+		}
+		.map_err(store_err)?;
+		let seq = match (&existing, input.seq) {
+			(Some((seq, _)), _) => *seq as Seq,
+			(None, Some(seq)) => seq,
+			(None, None) => next,
+		};
+		let reading = Reading {
+			device: *device,
+			seq,
+			timestamp_ms: input.timestamp_ms,
+			values: input
+				.values
+				.iter()
+				.map(|(name, value)| Measurement {
+					metric: MetricName::truncate_from(name.as_bytes().to_vec()),
+					value: *value,
+				})
+				.collect(),
+			payload_hash: None,
+		};
+		if let Some((_, bytes)) = existing {
+			if bytes != reading.encode() {
+				return Err(Error::input(format!(
+					"{}: reading {seq} is already stored with other values; a device's \
+					 reading cannot change",
+					input.origin
+				)));
+			}
+			skipped += 1;
+			continue;
+		}
+		if seq < chain_next_seq {
+			return Err(Error::input(format!(
+				"{}: reading {seq} is below the device's next sequence number on chain \
+				 ({chain_next_seq}); the chain refuses replays",
+				input.origin
+			)));
+		}
+		tx.execute(
+			"INSERT INTO readings (device, seq, timestamp_ms, reading, leaf) \
+			 VALUES (?1, ?2, ?3, ?4, ?5)",
+			params![
+				device.to_vec(),
+				seq as i64,
+				input.timestamp_ms as i64,
+				reading.encode(),
+				reading.leaf().0.to_vec()
+			],
+		)
+		.map_err(store_err)?;
+		next = next.max(seq + 1);
+		stored += 1;
+	}
+	Ok((stored, skipped))
 }
 
 impl Store {
@@ -202,85 +294,57 @@ impl Store {
 	) -> Result<(u64, u64), Error> {
 		let tx =
 			self.db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_err)?;
-		let last: Option<i64> = tx
-			.query_row("SELECT MAX(seq) FROM readings WHERE device = ?1", [device.to_vec()], |r| {
-				r.get(0)
-			})
-			.map_err(store_err)?;
-		let mut next = last.map(|s| s as Seq + 1).unwrap_or(0).max(chain_next_seq);
-		let (mut stored, mut skipped) = (0, 0);
-		for input in inputs {
-			let existing: Option<(i64, Vec<u8>)> = match input.seq {
-				Some(seq) => tx
-					.query_row(
-						"SELECT seq, reading FROM readings WHERE device = ?1 AND seq = ?2",
-						params![device.to_vec(), seq as i64],
-						|r| Ok((r.get(0)?, r.get(1)?)),
-					)
-					.optional(),
-				None => tx
-					.query_row(
-						"SELECT seq, reading FROM readings WHERE device = ?1 AND timestamp_ms = ?2",
-						params![device.to_vec(), input.timestamp_ms as i64],
-						|r| Ok((r.get(0)?, r.get(1)?)),
-					)
-					.optional(),
-			}
-			.map_err(store_err)?;
-			let seq = match (&existing, input.seq) {
-				(Some((seq, _)), _) => *seq as Seq,
-				(None, Some(seq)) => seq,
-				(None, None) => next,
-			};
-			let reading = Reading {
-				device: *device,
-				seq,
-				timestamp_ms: input.timestamp_ms,
-				values: input
-					.values
-					.iter()
-					.map(|(name, value)| Measurement {
-						metric: MetricName::truncate_from(name.as_bytes().to_vec()),
-						value: *value,
-					})
-					.collect(),
-				payload_hash: None,
-			};
-			if let Some((_, bytes)) = existing {
-				if bytes != reading.encode() {
-					return Err(Error::input(format!(
-						"{}: reading {seq} is already stored with other values; a device's \
-						 reading cannot change",
-						input.origin
-					)));
-				}
-				skipped += 1;
-				continue;
-			}
-			if seq < chain_next_seq {
-				return Err(Error::input(format!(
-					"{}: reading {seq} is below the device's next sequence number on chain \
-					 ({chain_next_seq}); the chain refuses replays",
-					input.origin
-				)));
+		let counts = import_into(&tx, device, inputs, chain_next_seq)?;
+		tx.commit().map_err(store_err)?;
+		Ok(counts)
+	}
+
+	/// [`Store::import`] for one message of raw readings that a gateway received. When the
+	/// message's readings cannot be recognised again by themselves (their times were stamped
+	/// on arrival), `remember` is the message's hash: it is kept with the readings, and a
+	/// `redelivered` message (MQTT's DUP flag) with a hash kept before stores nothing.
+	pub fn import_message(
+		&mut self,
+		device: &DeviceId,
+		inputs: &[crate::input::ReadingInput],
+		chain_next_seq: Seq,
+		remember: Option<H256>,
+		redelivered: bool,
+	) -> Result<(u64, u64), Error> {
+		let tx =
+			self.db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_err)?;
+		if let Some(hash) = remember {
+			let seen: bool = tx
+				.query_row(
+					"SELECT COUNT(*) > 0 FROM raw_messages WHERE device = ?1 AND hash = ?2",
+					params![device.to_vec(), hash.0.to_vec()],
+					|r| r.get(0),
+				)
+				.map_err(store_err)?;
+			if seen && redelivered {
+				return Ok((0, inputs.len() as u64));
 			}
 			tx.execute(
-				"INSERT INTO readings (device, seq, timestamp_ms, reading, leaf) \
-				 VALUES (?1, ?2, ?3, ?4, ?5)",
-				params![
-					device.to_vec(),
-					seq as i64,
-					input.timestamp_ms as i64,
-					reading.encode(),
-					reading.leaf().0.to_vec()
-				],
+				"INSERT OR IGNORE INTO raw_messages (device, hash) VALUES (?1, ?2)",
+				params![device.to_vec(), hash.0.to_vec()],
 			)
 			.map_err(store_err)?;
-			next = next.max(seq + 1);
-			stored += 1;
 		}
+		let counts = import_into(&tx, device, inputs, chain_next_seq)?;
 		tx.commit().map_err(store_err)?;
-		Ok((stored, skipped))
+		Ok(counts)
+	}
+
+	/// How many readings of `device` are in no anchor yet.
+	pub fn unanchored_count(&self, device: &DeviceId) -> Result<u64, Error> {
+		self.db
+			.query_row(
+				"SELECT COUNT(*) FROM readings WHERE device = ?1 AND anchor_id IS NULL",
+				[device.to_vec()],
+				|r| r.get::<_, i64>(0),
+			)
+			.map(|n| n as u64)
+			.map_err(store_err)
 	}
 
 	/// Readings of `device` not in any anchor yet, by sequence number.
@@ -663,5 +727,64 @@ mod tests {
 		let (next, next_anchor) = signed_batch(device, 13, 1, 4_000);
 		assert!(matches!(store.add_signed(&next, &next_anchor, None).unwrap(), Added::Stored(_)));
 		assert_eq!(store.pending_anchors().unwrap().len(), 2);
+	}
+
+	fn raw(timestamps: &[u64], value: i64) -> Vec<crate::input::ReadingInput> {
+		timestamps
+			.iter()
+			.map(|t| crate::input::ReadingInput {
+				origin: format!("reading at {t}"),
+				seq: None,
+				timestamp_ms: *t,
+				values: [("t".to_string(), value)].into(),
+			})
+			.collect()
+	}
+
+	#[test]
+	fn a_raw_message_is_stored_once_even_when_its_times_were_stamped_on_arrival() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut store = Store::open(&dir.path().join("g.db"), H256::repeat_byte(1)).unwrap();
+		let device = [7; 32];
+		let hash = H256::repeat_byte(9);
+		// Numbered after the chain's next sequence number.
+		assert_eq!(
+			store.import_message(&device, &raw(&[5, 6], 1), 40, None, false).unwrap(),
+			(2, 0)
+		);
+		assert_eq!(store.last_seq(&device).unwrap(), Some(41));
+		// Absolute times: the same readings again are recognised whatever the transport says.
+		assert_eq!(
+			store.import_message(&device, &raw(&[5, 6], 1), 40, None, false).unwrap(),
+			(0, 2)
+		);
+		// Times stamped on arrival differ on redelivery: the message's hash recognises it, but
+		// only when the transport says it may be a redelivery.
+		assert_eq!(
+			store.import_message(&device, &raw(&[100], 1), 40, Some(hash), false).unwrap(),
+			(1, 0)
+		);
+		assert_eq!(
+			store.import_message(&device, &raw(&[200], 1), 40, Some(hash), true).unwrap(),
+			(0, 1)
+		);
+		// The same bytes sent anew (a device with no clock reporting the same value) count.
+		assert_eq!(
+			store.import_message(&device, &raw(&[300], 1), 40, Some(hash), false).unwrap(),
+			(1, 0)
+		);
+		assert_eq!(store.unanchored_count(&device).unwrap(), 4);
+		// A reading at a stored time with another value: refused, and nothing of the message
+		// (its new reading, its hash) is kept.
+		let other = H256::repeat_byte(3);
+		let mut mixed = raw(&[400], 1);
+		mixed.extend(raw(&[5], 2));
+		let error = store.import_message(&device, &mixed, 40, Some(other), false).unwrap_err();
+		assert!(error.to_string().contains("other values"), "{error}");
+		assert_eq!(store.unanchored_count(&device).unwrap(), 4);
+		assert_eq!(
+			store.import_message(&device, &raw(&[400], 1), 40, Some(other), true).unwrap(),
+			(1, 0)
+		);
 	}
 }

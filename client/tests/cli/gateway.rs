@@ -7,7 +7,7 @@ use super::*;
 use provena_device::{
 	batch_root, Ed25519Key, Measurement, PublicValue, Reading, Sr25519Key, Statement,
 };
-use provena_test_utils::{free_port, http, Broker, Node};
+use provena_test_utils::{free_port, http, http_with, Broker, Node};
 use std::time::{Duration, Instant};
 
 /// A simulated device: its key, and the readings it has signed so far.
@@ -532,4 +532,196 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 	assert_eq!(status["pending"], 0, "{status}");
 	drop(gateway);
 	let _ = client.disconnect();
+}
+
+/// A webhook receiver on a free port: each POST's body is sent to the channel, answered 204.
+fn webhook_receiver() -> (u16, std::sync::mpsc::Receiver<serde_json::Value>) {
+	use std::io::{BufRead, BufReader, Read, Write};
+	let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = listener.local_addr().unwrap().port();
+	let (to, from) = std::sync::mpsc::channel();
+	std::thread::spawn(move || {
+		for stream in listener.incoming() {
+			let Ok(mut stream) = stream else { return };
+			let mut reader = BufReader::new(stream.try_clone().unwrap());
+			let mut length = 0usize;
+			loop {
+				let mut line = String::new();
+				if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+					break;
+				}
+				if let Some((name, value)) = line.split_once(':') {
+					if name.eq_ignore_ascii_case("content-length") {
+						length = value.trim().parse().unwrap_or(0);
+					}
+				}
+			}
+			let mut body = vec![0; length];
+			if reader.read_exact(&mut body).is_err() {
+				continue;
+			}
+			let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+			if let Ok(alert) = serde_json::from_slice(&body) {
+				if to.send(alert).is_err() {
+					return;
+				}
+			}
+		}
+	});
+	(port, from)
+}
+
+/// The raw-readings mode: a gateway given two devices' key files takes their unsigned readings
+/// (JSON Lines over MQTT, SenML and JSON Lines over HTTP), batches them by size and by age,
+/// signs and anchors them, and they verify; a repeated message stores nothing, a changed
+/// reading and a device whose key it does not hold are refused with the reason; and silent
+/// devices are posted to the webhook, and so is one that publishes again.
+#[test]
+fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
+	let node = Node::dev();
+	let url = node.url();
+	let broker = Broker::start();
+	let home = tempfile::tempdir().unwrap();
+	let home = home.path();
+	let keys = home.join("device-keys");
+	std::fs::create_dir(&keys).unwrap();
+	let mut ids = Vec::new();
+	for name in ["a.json", "b.json"] {
+		let (key, device) = alices_device(&url, home, name);
+		std::fs::rename(&key, keys.join(format!("{device}.json"))).unwrap();
+		ids.push(device);
+	}
+	let (a, b) = (ids[0].clone(), ids[1].clone());
+	let (_, stranger) = alices_device(&url, home, "c.json");
+	let (hook_port, alerts) = webhook_receiver();
+	let http_port = free_port();
+	let store = home.join("gateway.db");
+	let gateway = provena(&url, home)
+		.args(["gateway", "run", "--suri", "//Alice", "--pay", "account", "--silent-after", "4"])
+		.args(["--batch-size", "5", "--batch-age", "2"])
+		.args(["--silent-webhook", &format!("http://127.0.0.1:{hook_port}/alerts")])
+		.args(["--mqtt", &format!("127.0.0.1:{}", broker.port)])
+		.args(["--http", &format!("127.0.0.1:{http_port}")])
+		.arg("--device-keys")
+		.arg(&keys)
+		.arg("--store")
+		.arg(&store)
+		.env("PROVENA_LOG", "info")
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let gateway = Running(Some(gateway));
+	let started = Instant::now();
+	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
+		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+
+	// Device A over MQTT: 3 + 4 readings, numbered by the gateway; the first message again
+	// (stored once); a reading at a stored time with another value; the stranger's reading.
+	let t0 = 1_795_219_200_000u64;
+	let lines = |from: u64, n: u64, temp: f64| -> String {
+		(from..from + n)
+			.map(|i| {
+				let values = serde_json::json!({ "temp_c": temp, "humidity": 60 });
+				format!(
+					"{}\n",
+					serde_json::json!({ "timestamp_ms": t0 + 1_000 * i, "values": values })
+				)
+			})
+			.collect()
+	};
+	let on = |device: &str| format!("provena/{device}/readings");
+	let messages = vec![
+		(on(&a), lines(0, 3, 4.5)),
+		(on(&a), lines(3, 4, 4.5)),
+		(on(&a), lines(0, 3, 4.5)),
+		(on(&a), lines(1, 1, 9.0)),
+		(on(&stranger), lines(0, 1, 4.5)),
+	];
+	let rejected = publish(broker.port, messages, Duration::from_secs(2));
+	let kinds: Vec<&str> = rejected.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+	assert_eq!(kinds, ["conflict", "unknown_device"], "{rejected:?}");
+	assert!(rejected[0]["reason"].as_str().unwrap().contains("other values"), "{rejected:?}");
+	assert!(rejected[1]["reason"].as_str().unwrap().contains("holds no key"), "{rejected:?}");
+
+	// Device B over HTTP: a SenML pack of two times, then a JSON line; a pack that cannot be
+	// anchored; a path that names no device.
+	let senml = serde_json::json!([
+		{ "bn": "urn:dev:b:", "bt": (t0 / 1_000) as f64, "n": "temp_c", "v": 4.5 },
+		{ "n": "humidity", "v": 60 },
+		{ "n": "temp_c", "v": 4.75, "t": 60 },
+		{ "n": "humidity", "v": 61, "t": 60 },
+	])
+	.to_string();
+	let path = format!("/v1/devices/{b}/readings");
+	let senml_type = [("Content-Type", "application/senml+json")];
+	let (status, reply) =
+		http_with(http_port, "POST", &path, &senml_type, senml.as_bytes()).unwrap();
+	assert_eq!((status, reply.contains("\"stored\":2")), (202, true), "{reply}");
+	let (status, reply) = http(http_port, "POST", &path, lines(120, 1, 5.0).as_bytes()).unwrap();
+	assert_eq!(status, 202, "{reply}");
+	let bad = br#"[{"n":"door","vs":"open"}]"#;
+	let (status, reply) = http_with(http_port, "POST", &path, &senml_type, bad).unwrap();
+	assert_eq!(status, 400, "{reply}");
+	assert!(reply.contains("only numeric values"), "{reply}");
+	let (status, reply) = http(http_port, "POST", "/v1/devices/0x12/readings", b"{}").unwrap();
+	assert_eq!(status, 400, "{reply}");
+
+	// Everything is sealed (A: one full batch of 5, then 2 by age; B: 3 by age) and final.
+	let started = Instant::now();
+	while metric(http_port, "provena_gateway_readings_finalized_total") < 10.0 {
+		assert!(
+			started.elapsed() < Duration::from_secs(180),
+			"not everything was finalized:\n{}",
+			http(http_port, "GET", "/metrics", b"").unwrap().1
+		);
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	assert_eq!(metric(http_port, "provena_gateway_readings_stored_total"), 10.0);
+	assert_eq!(metric(http_port, "provena_gateway_messages_duplicate_total"), 1.0);
+	assert!(metric(http_port, "provena_gateway_anchors_sealed_total") >= 3.0);
+	for (device, readings) in [(&a, 7), (&b, 3)] {
+		let history = json(provena(&url, home).args(["history", "--device", device]));
+		let anchors = history["anchors"].as_array().unwrap();
+		let mut next = 0;
+		for anchor in anchors {
+			assert_eq!(anchor["first_seq"], next, "{history}");
+			next += anchor["count"].as_u64().unwrap();
+		}
+		assert_eq!(next, readings, "{history}");
+		let verified = json(
+			provena(&url, home)
+				.args(["verify", "--device", device, "--seq", "1", "--store"])
+				.arg(&store),
+		);
+		assert_eq!(verified["verified"], true, "{verified}");
+	}
+	let history = json(provena(&url, home).args(["history", "--device", &a]));
+	assert_eq!(first_seqs(&history)[0..2], [0, 5], "{history}");
+
+	// Both go silent, and the webhook hears of it; A publishes again, and it hears that too.
+	let mut silent = Vec::new();
+	while silent.len() < 2 {
+		let alert = alerts.recv_timeout(Duration::from_secs(30)).expect("a silent alert");
+		assert_eq!(alert["event"], "device_silent", "{alert}");
+		silent.push(alert["device"].as_str().unwrap().to_string());
+	}
+	silent.sort();
+	let mut both = vec![a.clone(), b.clone()];
+	both.sort();
+	assert_eq!(silent, both);
+	publish(broker.port, vec![(on(&a), lines(200, 1, 4.5))], Duration::from_millis(200));
+	let alert = alerts.recv_timeout(Duration::from_secs(30)).expect("an alert");
+	assert_eq!(
+		(alert["event"].as_str(), alert["device"].as_str()),
+		(Some("device_publishes_again"), Some(a.as_str()))
+	);
+
+	let gateway = gateway.into_child();
+	Command::new("kill").args(["-TERM", &gateway.id().to_string()]).status().unwrap();
+	let out = gateway.wait_with_output().unwrap();
+	assert!(out.status.success(), "{}", text(&out.stderr));
+	drop(broker);
 }

@@ -209,6 +209,7 @@ async fn decoy_and_anchor(
 		data_key: Some(&data_key),
 		public: &public,
 		max_payload: 4096,
+		keep_partial: false,
 	};
 	gateway::seal(&mut store, device_id, &device_key, chain.genesis_hash(), &options).unwrap();
 	let stored = store.pending_anchors().unwrap().pop().expect("one signed anchor");

@@ -1,14 +1,28 @@
 //! `provena gateway run`: the gateway as a service, configured by a file and flags.
 
-use crate::{args::Account, context::Context};
+use crate::{
+	args::{read_key_file, Account},
+	context::Context,
+};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
-use provena_client::gateway::{
-	service::{self, MqttOptions, ServiceOptions},
-	DeliverOptions, Pay,
+use provena_client::{
+	gateway::{
+		ingest::Batching,
+		service::{self, HeldKeys, MqttOptions, RawOptions, ServiceOptions, Webhook},
+		DeliverOptions, Pay,
+	},
+	keys::KeyPair,
+	parse_device,
 };
+use provena_primitives::DeviceId;
 use serde::Deserialize;
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+	collections::HashMap,
+	net::SocketAddr,
+	path::{Path, PathBuf},
+	time::Duration,
+};
 
 /// The gateway service.
 #[derive(Subcommand, Debug)]
@@ -16,8 +30,10 @@ pub enum Command {
 	/// Run the gateway service until SIGINT or SIGTERM: take anchors devices signed
 	/// themselves over MQTT (`<prefix>/<device>/anchors`, QoS 1) and HTTP (`POST
 	/// /v1/anchors`, JSON Lines), store each before acknowledging it, deliver them to the
-	/// chain, and serve `/metrics` and `/healthz`. The message format is documented in
-	/// `provena_client::gateway::message` and the README's gateway section.
+	/// chain, and serve `/metrics` and `/healthz`. With `--device-keys`, also take raw
+	/// readings (JSON Lines or SenML) of the devices whose keys it holds, and sign them in
+	/// batches. The message formats are documented in `provena_client::gateway::message` and
+	/// `::raw`, and in the README's gateway section.
 	Run(Run),
 }
 
@@ -57,6 +73,22 @@ pub struct Run {
 	/// Transactions in flight at once. Default 64.
 	#[arg(long)]
 	max_in_flight: Option<usize>,
+	/// Where alerts about silent devices are also posted as JSON: an `http://` URL.
+	#[arg(long, value_name = "URL")]
+	silent_webhook: Option<String>,
+	/// The raw-readings mode: a folder of device key files, each named after its device
+	/// (`0x<64 hex digits>.json`, as `provena key generate` writes them). The gateway then
+	/// takes raw readings of those devices (MQTT `<prefix>/<device>/readings` and
+	/// `.../senml`, HTTP `POST /v1/devices/<device>/readings`) and signs them itself: whoever
+	/// runs it can sign anything for them, so devices that can sign should send anchors.
+	#[arg(long, value_name = "DIR")]
+	device_keys: Option<PathBuf>,
+	/// Raw mode: readings per anchor. Default 100.
+	#[arg(long)]
+	batch_size: Option<usize>,
+	/// Raw mode: the longest a reading waits for its batch to fill, in seconds. Default 10.
+	#[arg(long, value_name = "SECONDS")]
+	batch_age: Option<u64>,
 	#[command(flatten)]
 	account: Account,
 }
@@ -73,6 +105,10 @@ struct FileConfig {
 	pay: Option<Pay>,
 	anchors_per_tx: Option<usize>,
 	max_in_flight: Option<usize>,
+	silent_webhook: Option<String>,
+	device_keys: Option<PathBuf>,
+	batch_size: Option<usize>,
+	batch_age: Option<u64>,
 }
 
 /// Runs a `provena gateway` command.
@@ -84,6 +120,37 @@ pub async fn run(ctx: &Context, command: Command) -> Result<()> {
 
 /// The service's default anchors per account-paid transaction.
 const SERVICE_ANCHORS_PER_TX: usize = 100;
+
+/// The most readings one anchor of the raw mode may commit.
+const MAX_BATCH: usize = 4096;
+
+/// The device key files in `dir`, one per device, named `0x<device id>.json`.
+fn held_keys(dir: &Path) -> Result<HashMap<DeviceId, KeyPair>> {
+	let mut keys = HashMap::new();
+	let entries = std::fs::read_dir(dir)
+		.with_context(|| format!("cannot read the folder {}", dir.display()))?;
+	for entry in entries {
+		let path =
+			entry.with_context(|| format!("cannot read the folder {}", dir.display()))?.path();
+		let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+		let device = name
+			.strip_suffix(".json")
+			.and_then(|stem| parse_device(stem).ok())
+			.with_context(|| {
+				format!(
+					"{}: the --device-keys folder holds only key files named after their device, \
+					 0x<64 hex digits>.json",
+					path.display()
+				)
+			})?;
+		let (_, key) = read_key_file(&path)?;
+		keys.insert(device, key);
+	}
+	if keys.is_empty() {
+		bail!("{} holds no device key file (0x<device id>.json)", dir.display());
+	}
+	Ok(keys)
+}
 
 /// `HOST:PORT` as host and port (brackets around an IPv6 host dropped).
 pub(super) fn host_port(text: &str) -> Result<(String, u16)> {
@@ -131,6 +198,25 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 		bail!("nothing to listen on: give --mqtt HOST:PORT, or leave HTTP on");
 	}
 	let defaults = DeliverOptions::default();
+	let silent_webhook = match args.silent_webhook.or(file.silent_webhook) {
+		None => None,
+		Some(url) => Some(url.parse::<Webhook>().map_err(anyhow::Error::msg)?),
+	};
+	let raw_defaults = RawOptions::default();
+	let batching = Batching {
+		size: args.batch_size.or(file.batch_size).unwrap_or(raw_defaults.batching.size),
+		max_age: args
+			.batch_age
+			.or(file.batch_age)
+			.map_or(raw_defaults.batching.max_age, Duration::from_secs),
+	};
+	if batching.size == 0 || batching.size > MAX_BATCH {
+		bail!("--batch-size takes 1 to {MAX_BATCH} readings");
+	}
+	let keys = match args.device_keys.or(file.device_keys) {
+		None => HeldKeys::default(),
+		Some(dir) => HeldKeys(held_keys(&dir)?),
+	};
 	let options = ServiceOptions {
 		mqtt,
 		http,
@@ -152,6 +238,8 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 			0 => None,
 			seconds => Some(Duration::from_secs(seconds)),
 		},
+		silent_webhook,
+		raw: RawOptions { keys, batching },
 	};
 	let account = args.account.load()?;
 	let chain = ctx.connect().await?;
@@ -167,6 +255,15 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 			.unwrap_or_else(|| "off".into()),
 		options.http.map(|a| format!("http://{a}")).unwrap_or_else(|| "off".into()),
 	);
+	if !options.raw.keys.0.is_empty() {
+		eprintln!(
+			"provena gateway: raw readings of {} devices whose keys it holds, {} readings an \
+			 anchor or {} s at most",
+			options.raw.keys.0.len(),
+			options.raw.batching.size,
+			options.raw.batching.max_age.as_secs()
+		);
+	}
 	let shutdown = async {
 		let mut term =
 			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

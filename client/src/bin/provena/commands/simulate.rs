@@ -236,6 +236,7 @@ pub async fn run(ctx: &Context, args: Simulate) -> Result<ExitCode> {
 				data_key: None,
 				public: &public,
 				max_payload: usize::MAX,
+				keep_partial: false,
 			};
 			gateway::seal(&mut store, id, key, genesis, &options)?;
 		}

@@ -120,6 +120,7 @@ pub async fn run(ctx: &Context, args: Submit) -> Result<ExitCode> {
 		data_key: data_key.as_ref(),
 		public: &public,
 		max_payload: chain.max_payload_len().await?,
+		keep_partial: false,
 	};
 	let genesis = chain.genesis_hash();
 	let sealed = gateway::seal(&mut store, device, &device_key, genesis, &options)?;
@@ -206,7 +207,7 @@ async fn deliver_with_progress(
 		}
 		bar
 	});
-	let on_progress = |tally: &provena_client::store::Tally, _: &gateway::Delivery| {
+	let on_progress = |tally: &provena_client::store::Tally, _: &mut gateway::Delivery| {
 		if let Some(bar) = &bar {
 			bar.set_length(tally.finalized + tally.pending + tally.failed);
 			bar.set_position(tally.finalized);
