@@ -75,11 +75,17 @@ impl TxEvents {
 /// The facts of the blocks asked about last, newest at the back; each is fetched by whoever
 /// asks first, while the others asking for it wait for that one fetch.
 #[derive(Clone, Default)]
-pub(crate) struct BlockCache(Arc<Mutex<VecDeque<(H256, Arc<OnceCell<Arc<BlockFacts>>>)>>>);
+pub(crate) struct BlockCache(Arc<Mutex<VecDeque<Kept>>>);
+
+/// One block's facts, once fetched.
+type FactsCell = OnceCell<Arc<BlockFacts>>;
+
+/// A block in the cache: its hash and its facts' cell.
+type Kept = (H256, Arc<FactsCell>);
 
 impl BlockCache {
 	/// The cell of block `hash`, made (and the oldest cell dropped) if the cache has none.
-	fn cell(&self, hash: H256) -> Arc<OnceCell<Arc<BlockFacts>>> {
+	fn cell(&self, hash: H256) -> Arc<FactsCell> {
 		let mut blocks = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		if let Some((_, cell)) = blocks.iter().find(|(kept, _)| *kept == hash) {
 			return cell.clone();

@@ -328,7 +328,7 @@ impl Ingest {
 		use crate::chain::api::runtime_types::provena_primitives::DeviceStatus;
 		let mut missing: Vec<DeviceId> = devices
 			.iter()
-			.filter(|d| !self.keys.get(*d).is_some_and(|(_, at)| at.elapsed() < KEY_TTL))
+			.filter(|d| self.keys.get(*d).is_none_or(|(_, at)| at.elapsed() >= KEY_TTL))
 			.copied()
 			.collect();
 		missing.sort_unstable();

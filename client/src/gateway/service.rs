@@ -20,10 +20,10 @@
 //!   again; it reconnects to a lost node for as long as it takes, and on its return resends
 //!   only what the chain does not have ([`super::deliver`]).
 //! - **Silence**: a device that has published nothing for `silent_after` is logged once as
-//!   silent (`provena_gateway_devices_silent`, and `provena_gateway_device_silent{device}` is
-//!   1) until it publishes again; with a webhook, each change is also posted to it as JSON
-//!   (`{"event": "device_silent" | "device_publishes_again", "device", "silent_for_s",
-//!   "at_ms"}`).
+//!   silent and counted in `provena_gateway_devices_silent` (its
+//!   `provena_gateway_device_silent{device}` is 1) until it publishes again; with a webhook,
+//!   each change is also posted to it as JSON: `{"event": "device_silent" |
+//!   "device_publishes_again", "device", "silent_for_s", "at_ms"}`.
 
 use super::{
 	ingest::{Batching, Ingest, Outcome},
