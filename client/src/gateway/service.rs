@@ -85,6 +85,31 @@ pub struct ServiceOptions {
 	pub silent_webhook: Option<Webhook>,
 	/// Raw readings of devices whose keys the gateway holds (the explicit raw mode).
 	pub raw: RawOptions,
+	/// The bearer token every HTTP `POST` must carry, if any (`/metrics` and `/healthz` stay
+	/// open).
+	pub http_token: Option<HttpToken>,
+}
+
+/// A secret HTTP clients prove they hold (`Authorization: Bearer <token>`). Its `Debug` does
+/// not show it.
+#[derive(Clone)]
+pub struct HttpToken(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for HttpToken {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str("HttpToken(…)")
+	}
+}
+
+impl HttpToken {
+	/// Whether `header` (an `Authorization` value) carries this token. Takes the same time
+	/// whatever byte differs.
+	fn admits(&self, header: Option<&[u8]>) -> bool {
+		let Some(given) = header.and_then(|h| h.strip_prefix(b"Bearer ")) else { return false };
+		let expected = self.0.as_bytes();
+		given.len() == expected.len()
+			&& given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+	}
 }
 
 /// The raw-readings mode: the devices whose keys the gateway holds, and how their readings
@@ -405,6 +430,31 @@ struct Shared {
 	mqtt: bool,
 	/// Alerts for the webhook task, if there is a webhook.
 	alerts: Option<tokio::sync::mpsc::Sender<serde_json::Value>>,
+	/// The token HTTP posts must carry, if any.
+	token: Option<HttpToken>,
+}
+
+impl Shared {
+	/// `None` if the request may post, else the `401` to answer.
+	fn refuse_unauthorized(&self, headers: &axum::http::HeaderMap) -> Option<Response> {
+		let token = self.token.as_ref()?;
+		let given = headers.get(axum::http::header::AUTHORIZATION).map(|v| v.as_bytes());
+		if token.admits(given) {
+			return None;
+		}
+		let body = serde_json::json!({
+			"error": "this gateway takes posts only with `Authorization: Bearer <token>`, the \
+					  token of its --http-token-file",
+		});
+		Some(
+			(
+				StatusCode::UNAUTHORIZED,
+				[(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+				body.to_string(),
+			)
+				.into_response(),
+		)
+	}
 }
 
 impl Shared {
@@ -507,6 +557,7 @@ pub async fn run(
 		node_up: AtomicBool::new(true),
 		mqtt: options.mqtt.is_some(),
 		alerts,
+		token: options.http_token.clone(),
 	});
 	let (stop_tx, stop) = watch::channel(false);
 	let (chain_tx, chain_rx) = watch::channel(chain.clone());
@@ -1005,6 +1056,9 @@ async fn post_readings(
 	headers: axum::http::HeaderMap,
 	body: Bytes,
 ) -> Response {
+	if let Some(refused) = shared.refuse_unauthorized(&headers) {
+		return refused;
+	}
 	let Ok(device) = parse_device(&device) else {
 		let body = serde_json::json!({
 			"refused": [{ "kind": "malformed", "reason": format!("`{device}` is not a device id (0x and 64 hex digits)") }],
@@ -1040,7 +1094,14 @@ async fn post_readings(
 	}
 }
 
-async fn post_anchors(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn post_anchors(
+	State(shared): State<Arc<Shared>>,
+	headers: axum::http::HeaderMap,
+	body: Bytes,
+) -> Response {
+	if let Some(refused) = shared.refuse_unauthorized(&headers) {
+		return refused;
+	}
 	let (mut stored, mut duplicates) = (0u64, 0u64);
 	let mut refused = Vec::new();
 	for (index, line) in body.split(|b| *b == b'\n').enumerate() {
@@ -1110,6 +1171,23 @@ mod tests {
 		{
 			assert!(bad.parse::<Webhook>().is_err(), "{bad}");
 		}
+	}
+
+	#[test]
+	fn a_token_is_admitted_only_whole_and_as_a_bearer() {
+		let token = HttpToken(zeroize::Zeroizing::new("s3cret-token".to_string()));
+		assert!(token.admits(Some(b"Bearer s3cret-token")));
+		for wrong in [
+			&b"Bearer s3cret-tokeN"[..],
+			b"Bearer s3cret-toke",
+			b"s3cret-token",
+			b"Basic s3cret-token",
+			b"Bearer ",
+		] {
+			assert!(!token.admits(Some(wrong)), "{}", String::from_utf8_lossy(wrong));
+		}
+		assert!(!token.admits(None));
+		assert_eq!(format!("{token:?}"), "HttpToken(…)");
 	}
 
 	#[test]

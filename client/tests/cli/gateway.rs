@@ -596,9 +596,27 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 	let (hook_port, alerts) = webhook_receiver();
 	let http_port = free_port();
 	let store = home.join("gateway.db");
+	let token_file = home.join("http-token");
+	std::fs::write(&token_file, "a-token-of-24-characters\n").unwrap();
+	std::fs::set_permissions(&token_file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+		.unwrap();
+
+	// Held keys and HTTP on every interface without a token: the gateway will not start.
+	let out = provena(&url, home)
+		.args(["gateway", "run", "--suri", "//Alice", "--http", "0.0.0.0:1", "--device-keys"])
+		.arg(&keys)
+		.arg("--store")
+		.arg(&store)
+		.output()
+		.unwrap();
+	assert!(!out.status.success());
+	assert!(text(&out.stderr).contains("--http-token-file"), "{}", text(&out.stderr));
+
 	let gateway = provena(&url, home)
 		.args(["gateway", "run", "--suri", "//Alice", "--pay", "account", "--silent-after", "4"])
 		.args(["--batch-size", "5", "--batch-age", "2"])
+		.arg("--http-token-file")
+		.arg(&token_file)
 		.args(["--silent-webhook", &format!("http://127.0.0.1:{hook_port}/alerts")])
 		.args(["--mqtt", &format!("127.0.0.1:{}", broker.port)])
 		.args(["--http", &format!("127.0.0.1:{http_port}")])
@@ -655,18 +673,31 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 		{ "n": "humidity", "v": 61, "t": 60 },
 	])
 	.to_string();
+	// Without the token, or with another, nothing is taken.
 	let path = format!("/v1/devices/{b}/readings");
-	let senml_type = [("Content-Type", "application/senml+json")];
+	let bearer = ("Authorization", "Bearer a-token-of-24-characters");
+	let senml_type = [("Content-Type", "application/senml+json"), bearer];
+	for headers in [&[][..], &[("Authorization", "Bearer a-token-of-24-characterZ")][..]] {
+		for target in [path.as_str(), "/v1/anchors"] {
+			let (status, reply) =
+				http_with(http_port, "POST", target, headers, lines(300, 1, 5.0).as_bytes())
+					.unwrap();
+			assert_eq!(status, 401, "{target}: {reply}");
+			assert!(reply.contains("--http-token-file"), "{reply}");
+		}
+	}
 	let (status, reply) =
 		http_with(http_port, "POST", &path, &senml_type, senml.as_bytes()).unwrap();
 	assert_eq!((status, reply.contains("\"stored\":2")), (202, true), "{reply}");
-	let (status, reply) = http(http_port, "POST", &path, lines(120, 1, 5.0).as_bytes()).unwrap();
+	let (status, reply) =
+		http_with(http_port, "POST", &path, &[bearer], lines(120, 1, 5.0).as_bytes()).unwrap();
 	assert_eq!(status, 202, "{reply}");
 	let bad = br#"[{"n":"door","vs":"open"}]"#;
 	let (status, reply) = http_with(http_port, "POST", &path, &senml_type, bad).unwrap();
 	assert_eq!(status, 400, "{reply}");
 	assert!(reply.contains("only numeric values"), "{reply}");
-	let (status, reply) = http(http_port, "POST", "/v1/devices/0x12/readings", b"{}").unwrap();
+	let (status, reply) =
+		http_with(http_port, "POST", "/v1/devices/0x12/readings", &[bearer], b"{}").unwrap();
 	assert_eq!(status, 400, "{reply}");
 
 	// Everything is sealed (A: one full batch of 5, then 2 by age; B: 3 by age) and final.

@@ -9,10 +9,10 @@ use clap::{Args, Subcommand};
 use provena_client::{
 	gateway::{
 		ingest::Batching,
-		service::{self, HeldKeys, MqttOptions, RawOptions, ServiceOptions, Webhook},
+		service::{self, HeldKeys, HttpToken, MqttOptions, RawOptions, ServiceOptions, Webhook},
 		DeliverOptions, Pay,
 	},
-	keys::KeyPair,
+	keys::{read_password_file, KeyPair},
 	parse_device,
 };
 use provena_primitives::DeviceId;
@@ -73,6 +73,11 @@ pub struct Run {
 	/// Transactions in flight at once. Default 64.
 	#[arg(long)]
 	max_in_flight: Option<usize>,
+	/// A file (owner-only) holding the token every HTTP `POST` must then carry as
+	/// `Authorization: Bearer <token>`, at least 16 characters. Required when raw readings
+	/// are taken over HTTP on an address other than loopback.
+	#[arg(long, value_name = "FILE")]
+	http_token_file: Option<PathBuf>,
 	/// Where alerts about silent devices are also posted as JSON: an `http://` URL.
 	#[arg(long, value_name = "URL")]
 	silent_webhook: Option<String>,
@@ -105,6 +110,7 @@ struct FileConfig {
 	pay: Option<Pay>,
 	anchors_per_tx: Option<usize>,
 	max_in_flight: Option<usize>,
+	http_token_file: Option<PathBuf>,
 	silent_webhook: Option<String>,
 	device_keys: Option<PathBuf>,
 	batch_size: Option<usize>,
@@ -217,6 +223,30 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 		None => HeldKeys::default(),
 		Some(dir) => HeldKeys(held_keys(&dir)?),
 	};
+	let http_token = match args.http_token_file.or(file.http_token_file) {
+		None => None,
+		Some(path) => {
+			let token = read_password_file(&path)
+				.with_context(|| format!("the HTTP token file {}", path.display()))?;
+			if token.trim().len() < 16 || token.trim() != token.as_str() {
+				bail!(
+					"the HTTP token in {} must have at least 16 characters and no surrounding \
+					 space",
+					path.display()
+				);
+			}
+			Some(HttpToken(token))
+		},
+	};
+	if let (false, Some(addr), None) = (keys.0.is_empty(), http, &http_token) {
+		if !addr.ip().is_loopback() {
+			bail!(
+				"raw readings over HTTP on {addr} would let anyone on the network have this \
+				 gateway sign readings for its devices: give --http-token-file, or listen on \
+				 loopback"
+			);
+		}
+	}
 	let options = ServiceOptions {
 		mqtt,
 		http,
@@ -240,6 +270,7 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 		},
 		silent_webhook,
 		raw: RawOptions { keys, batching },
+		http_token,
 	};
 	let account = args.account.load()?;
 	let chain = ctx.connect().await?;
