@@ -73,7 +73,7 @@ say "Starting a fresh dev node (RPC $rpc_port); log $out/dev-node.log"
 rm -rf "$out/dev-chain"
 "$PROVENA_NODE" --dev --base-path "$out/dev-chain" --rpc-port "$rpc_port" --port "$(free_port)" \
 	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
-	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 ${node_args[@]+"${node_args[@]}"} \
+	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 --rpc-methods safe ${node_args[@]+"${node_args[@]}"} \
 	>"$out/dev-node.log" 2>&1 </dev/null &
 node_pid=$!
 until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do

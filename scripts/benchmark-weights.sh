@@ -55,7 +55,7 @@ fill_dev_chain() {
 	say "Filling a dev chain on ParityDB with provena-bench (log $log)"
 	"$PROVENA_NODE" --dev --base-path "$base" --database paritydb --rpc-port "$rpc_port" \
 		--port "$(free_port)" --prometheus-port "$(free_port)" --no-telemetry \
-		--enable-offchain-indexing true --pool-limit 40000 --pool-kbytes 204800 \
+		--enable-offchain-indexing true --pool-limit 40000 --pool-kbytes 204800 --rpc-methods safe \
 		>"$log" 2>&1 </dev/null &
 	node_pid=$!
 	until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do

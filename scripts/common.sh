@@ -10,6 +10,10 @@ PROVENA_NODE="$CARGO_TARGET_DIR/release/provena-node"
 PROVENA_CLI="$CARGO_TARGET_DIR/release/provena"
 PROVENA_BENCH="$CARGO_TARGET_DIR/release/provena-bench"
 
+# The origins a browser may call a node's RPC from: pages on this machine and Polkadot.js
+# Apps. Every node the scripts start serves only the safe RPC methods, on loopback.
+PROVENA_RPC_CORS="http://localhost:*,http://127.0.0.1:*,https://localhost:*,https://127.0.0.1:*,https://polkadot.js.org"
+
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 

@@ -62,7 +62,7 @@ say "Starting a fresh dev node (RPC $rpc_port); log $out/node.log"
 rm -rf "$out/chain" "$out/gateway.db"*
 "$PROVENA_NODE" --dev --base-path "$out/chain" --rpc-port "$rpc_port" --port "$(free_port)" \
 	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
-	--pool-limit 40000 --pool-kbytes 204800 >"$out/node.log" 2>&1 </dev/null &
+	--pool-limit 40000 --pool-kbytes 204800 --rpc-methods safe >"$out/node.log" 2>&1 </dev/null &
 pids+=($!)
 until [ "$(finalized_number "ws://127.0.0.1:$rpc_port")" -ge 1 ] 2>/dev/null; do
 	kill -0 "${pids[0]}" 2>/dev/null || die "the dev node stopped (its log: $out/node.log)"

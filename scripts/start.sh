@@ -52,8 +52,8 @@ if $dev; then
 	say "Starting the Provena dev chain: RPC $rpc"
 	say "Polkadot.js Apps: $(apps_link "$rpc")"
 	say "Press Ctrl-C to stop."
-	exec "$PROVENA_NODE" --dev "${base[@]}" --rpc-port "$rpc_port" --rpc-cors all \
-		--enable-offchain-indexing true "${extra[@]}"
+	exec "$PROVENA_NODE" --dev "${base[@]}" --rpc-port "$rpc_port" --rpc-methods safe \
+		--rpc-cors "$PROVENA_RPC_CORS" --enable-offchain-indexing true "${extra[@]}"
 fi
 [ "${base[0]}" = --tmp ] || die "--persist goes with --dev; the testnet starts fresh (see --dir)"
 [ ${#extra[@]} = 0 ] || die "extra node arguments go with --dev; the testnet's are in zombienet/provena-testnet.toml"

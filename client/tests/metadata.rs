@@ -40,14 +40,14 @@ async fn the_checked_in_metadata_is_what_the_runtime_serves() {
 		served.len()
 	);
 
-	// A transaction stays valid for `MORTALITY` blocks after its birth block, whose hash the
-	// runtime must keep (`System::BlockHash`) that long.
+	// A transaction stays valid for `MORTALITY` blocks (at most the top of `MORTALITY_RANGE`)
+	// after its birth block, whose hash the runtime must keep (`System::BlockHash`) that long.
 	let kept = at
 		.constants()
 		.entry(provena_client::chain::api::constants().system().block_hash_count())
 		.unwrap();
 	assert!(
-		u64::from(kept) >= provena_client::chain::tx::MORTALITY,
+		u64::from(kept) >= *provena_client::chain::tx::MORTALITY_RANGE.end(),
 		"the runtime keeps {kept} block hashes, fewer than the client's mortality"
 	);
 }

@@ -1,4 +1,5 @@
-//! Chain specifications: `dev`, `local` and `testnet`, each picking a genesis preset of the
+//! Chain specifications: `dev`, `local` and `testnet` (development networks whose keys are
+//! public; `production:FILE` is in [`crate::production`]), each picking a genesis preset of the
 //! runtime (the runtime owns genesis; the node only names the preset and the chain's properties).
 
 use provena_runtime::{
@@ -12,7 +13,7 @@ use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 pub type ChainSpec = sc_service::GenericChainSpec;
 
 /// The token properties wallets and explorers read: PRV, 12 decimals, SS58 format 42.
-fn properties() -> sc_chain_spec::Properties {
+pub(crate) fn properties() -> sc_chain_spec::Properties {
 	let mut properties = sc_chain_spec::Properties::new();
 	properties.insert("tokenSymbol".into(), TOKEN_SYMBOL.into());
 	properties.insert("tokenDecimals".into(), TOKEN_DECIMALS.into());

@@ -8,8 +8,8 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Key(sc_cli::KeySubcommand),
 
-	/// Print a chain specification as JSON (`--chain dev|local|testnet|<file>`, `--raw` for the
-	/// storage form a network starts from).
+	/// Print a chain specification as JSON (`--chain dev|local|testnet|production:<network
+	/// file>|<spec file>`, `--raw` for the storage form a network starts from).
 	BuildSpec(sc_cli::BuildSpecCmd),
 
 	/// Export a chain specification as JSON, without needing a database.
@@ -53,4 +53,10 @@ pub struct Cli {
 	/// Options of the running node (`--dev`, `--chain`, `--base-path`, `--rpc-port`, ...).
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Let this node validate a development or local chain (`local`, `testnet`, or a spec file
+	/// of either type) without `--dev`. Their keys are public, so anyone can author and
+	/// finalize on them: a validator refuses to start on one unless told it is a test network.
+	#[arg(long)]
+	pub test_network: bool,
 }

@@ -33,12 +33,23 @@ impl SubstrateCli for Cli {
 		2026
 	}
 
-	/// `dev`, `local`, `testnet` (an empty id means `local`), or the path of a chain spec file.
+	/// `dev`, `local`, `testnet` (an empty id means `local`), `production:FILE` (a network the
+	/// operator describes: [`crate::production`]), or the path of a chain spec file.
 	fn load_spec(&self, id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development()?),
 			"" | "local" => Box::new(chain_spec::local_testnet()?),
 			"testnet" => Box::new(chain_spec::testnet()?),
+			_ if id.starts_with("production:") => {
+				// Only a spec being printed may draw its deployment value: a node started
+				// from the file itself must get the same genesis every time.
+				let building = matches!(
+					self.subcommand,
+					Some(Subcommand::BuildSpec(_)) | Some(Subcommand::ExportChainSpec(_))
+				);
+				let path = std::path::Path::new(&id["production:".len()..]);
+				Box::new(crate::production::production(path, building)?)
+			},
 			path => {
 				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?)
 			},
@@ -114,10 +125,44 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.sync_run(|config| cmd.run::<provena_runtime::opaque::Block>(&config))
 		},
 		None => {
-			let runner = cli.create_runner(&cli.run)?;
+			let mut runner = cli.create_runner(&cli.run)?;
+			refuse_public_keys_validating(&cli, runner.config())?;
+			// `auto`, the SDK's default, serves every method, unsafe ones included, when RPC
+			// listens on loopback only. A Provena node serves the safe ones unless told
+			// `--rpc-methods unsafe`: keys go into the keystore with `provena-node key insert`.
+			let rpc = &mut runner.config_mut().rpc;
+			if matches!(rpc.methods, sc_service::config::RpcMethods::Auto) {
+				rpc.methods = sc_service::config::RpcMethods::Safe;
+			}
 			runner.run_node_until_exit(|config| async move {
 				service::new_full(config).map_err(sc_cli::Error::Service)
 			})
 		},
 	}
+}
+
+/// Refuses to validate a development or local chain outside `--dev` without `--test-network`:
+/// the keys of their validators and sudo are public, so such a network must never be mistaken
+/// for one that holds anything.
+fn refuse_public_keys_validating(
+	cli: &Cli,
+	config: &sc_service::Configuration,
+) -> sc_cli::Result<()> {
+	use sc_service::ChainType;
+	let public_keys =
+		matches!(config.chain_spec.chain_type(), ChainType::Development | ChainType::Local);
+	if config.role.is_authority()
+		&& public_keys
+		&& !cli.run.shared_params.is_dev()
+		&& !cli.test_network
+	{
+		return Err(sc_cli::Error::Input(format!(
+			"refusing to validate `{}` ({:?} chain): its keys are public, so anyone can author \
+			 and finalize on it. For a test network, add --test-network; for a real one, build \
+			 a spec with `provena-node build-spec --chain production:FILE` (docs/deploy.md)",
+			config.chain_spec.name(),
+			config.chain_spec.chain_type()
+		)));
+	}
+	Ok(())
 }

@@ -13,6 +13,7 @@ mod cli;
 mod command;
 mod finality_rpc;
 mod log_rpc;
+mod production;
 mod rpc;
 mod service;
 

@@ -39,14 +39,16 @@ export function freePort() {
 export const READY_LINE = 'Running JSON-RPC server';
 
 /**
- * Starts `provena-node --dev --tmp` on free ports, waits until its log says the RPC server
+ * Starts `provena-node --dev --tmp --rpc-methods safe` on free ports, waits until its log says the RPC server
  * runs, and connects an ApiPromise to it. Returns { api, provider, stop, log }; `stop` disconnects and
  * kills the node. A node that exits or is not ready within 90 s fails with its log's tail.
  */
 export async function startDevNode() {
   const [rpc, p2p, prometheus] = [await freePort(), await freePort(), await freePort()];
   const args = ['--dev', '--tmp', '--no-telemetry', '--rpc-port', `${rpc}`, '--port', `${p2p}`,
-    '--prometheus-port', `${prometheus}`, '--enable-offchain-indexing', 'true'];
+    '--prometheus-port', `${prometheus}`, '--enable-offchain-indexing', 'true',
+    // What a public RPC node serves: Polkadot.js needs no more.
+    '--rpc-methods', 'safe'];
   const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const log = [];
   let ready;

@@ -61,7 +61,8 @@ pub struct Node {
 }
 
 impl Node {
-	/// Starts `provena-node` with `args` on free RPC, P2P and Prometheus ports, and waits until
+	/// Starts `provena-node` with `args` on free RPC, P2P and Prometheus ports, serving only
+	/// the safe RPC methods on loopback, and waits until
 	/// it is ready (its log says the RPC server runs). Panics with the log's tail if it exits
 	/// or is not ready within 90 s.
 	pub fn start(args: &[&str]) -> Node {
@@ -80,6 +81,8 @@ impl Node {
 		let child = Command::new(node_binary())
 			.args(args)
 			.args(["--rpc-port", &rpc_port.to_string()])
+			// What a public RPC node serves: the client and the tests need no more.
+			.args(["--rpc-methods", "safe"])
 			.args(["--port", &free_port().to_string()])
 			.args(["--prometheus-port", &free_port().to_string()])
 			.arg("--no-telemetry")

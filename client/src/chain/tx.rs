@@ -27,12 +27,40 @@ pub type Signed = subxt::transactions::SubmittableTransaction<
 	subxt::client::OnlineClientAtBlockImpl<ProvenaConfig>,
 >;
 
-/// How long a transaction stays valid, in blocks from the block it is born at: about 25
-/// minutes at the runtime's 6-second blocks, well inside the 2,400 block hashes the runtime
-/// keeps (`System::BlockHashCount`; the `metadata` test checks it). A transaction that could
-/// not be included by then can never be included, so a sender that lost track of one knows
-/// for certain once the period is over.
+/// How long a transaction stays valid by default, in blocks from the block it is born at:
+/// about 25 minutes at the runtime's 6-second blocks, well inside the 2,400 block hashes the
+/// runtime keeps (`System::BlockHashCount`; the `metadata` test checks it). A transaction that
+/// could not be included by then can never be included, so a sender that lost track of one
+/// knows for certain once the period is over. [`set_mortality`] changes it for the process.
 pub const MORTALITY: u64 = 256;
+
+/// The shortest and longest mortality [`set_mortality`] takes. The longest stays inside the
+/// block hashes the runtime keeps (the `metadata` test checks it).
+pub const MORTALITY_RANGE: std::ops::RangeInclusive<u64> = 8..=2048;
+
+static MORTALITY_BLOCKS: std::sync::atomic::AtomicU64 =
+	std::sync::atomic::AtomicU64::new(MORTALITY);
+
+/// Sets how many blocks every transaction this process signs from now on stays valid: a power
+/// of two in [`MORTALITY_RANGE`] (the era encoding rounds any other value up to one). A
+/// shorter one lets a sender learn sooner that a transaction of an abandoned fork can never be
+/// included (the network drills use 16); a longer one rides out longer finality stalls.
+pub fn set_mortality(blocks: u64) -> Result<(), Error> {
+	if !MORTALITY_RANGE.contains(&blocks) || !blocks.is_power_of_two() {
+		return Err(Error::input(format!(
+			"a mortality of {blocks} blocks: give a power of two from {} to {}",
+			MORTALITY_RANGE.start(),
+			MORTALITY_RANGE.end()
+		)));
+	}
+	MORTALITY_BLOCKS.store(blocks, std::sync::atomic::Ordering::Relaxed);
+	Ok(())
+}
+
+/// The mortality transactions are signed with now, in blocks (see [`set_mortality`]).
+pub fn mortality() -> u64 {
+	MORTALITY_BLOCKS.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// How far finality may lag behind the best block, in blocks, for a transaction to be born at
 /// the finalized head. GRANDPA usually lags one or two blocks. A birth block that is final
@@ -114,10 +142,10 @@ pub fn sign_at<Call: Payload>(
 	signable.sign(signer).map_err(|e| Error::metadata("signing a transaction", e))
 }
 
-/// Extension parameters for a transaction mortal for [`MORTALITY`] blocks from `at`.
+/// Extension parameters for a transaction mortal for [`mortality`] blocks from `at`.
 fn mortal_from(at: &AtBlock) -> DefaultExtrinsicParamsBuilder<ProvenaConfig> {
 	DefaultExtrinsicParamsBuilder::<ProvenaConfig>::new().mortal_from_unchecked(
-		MORTALITY,
+		mortality(),
 		at.block_number(),
 		at.block_hash(),
 	)

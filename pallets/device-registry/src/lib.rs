@@ -168,6 +168,14 @@ pub mod pallet {
 	pub type PendingTransfers<T: Config> =
 		StorageMap<_, Blake2_128Concat, DeviceId, TransferOfferOf<T>, OptionQuery>;
 
+	/// This network's deployment: 32 bytes fixed in genesis and never changed. Two networks
+	/// built from the same validators and balances still differ in it, so their genesis hashes
+	/// differ, and every device signature (which commits to the genesis hash) is worth nothing
+	/// on any other network. `provena-node build-spec --chain production:FILE` draws it at
+	/// random unless the file names it; the development presets leave it zero.
+	#[pallet::storage]
+	pub type Deployment<T: Config> = StorageValue<_, sp_core::H256, ValueQuery>;
+
 	/// What the registry reports.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -247,17 +255,21 @@ pub mod pallet {
 		PossessionUnproven,
 	}
 
-	/// Devices registered at genesis, with their deposits held from their owners.
+	/// Devices registered at genesis, with their deposits held from their owners, and the
+	/// network's [`Deployment`].
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// (device id, owner, key, metadata) of each device.
 		pub devices: alloc::vec::Vec<(DeviceId, T::AccountId, DeviceKey, MetadataInput)>,
+		/// The network's deployment value (see [`Deployment`]).
+		pub deployment: sp_core::H256,
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			Deployment::<T>::put(self.deployment);
 			for (device, owner, key, metadata) in &self.devices {
 				Pallet::<T>::do_register(owner.clone(), *device, *key, metadata.clone())
 					// allow-panic: a genesis that cannot be built must stop the chain starting.

@@ -141,9 +141,12 @@ impl ExtBuilder {
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
 			.unwrap();
-		pallet_device_registry::GenesisConfig::<Test> { devices: self.devices }
-			.assimilate_storage(&mut storage)
-			.unwrap();
+		pallet_device_registry::GenesisConfig::<Test> {
+			devices: self.devices,
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		// The benchmarks make device keys and sign with them.
 		ext.register_extension(sp_keystore::KeystoreExt::new(

@@ -2,8 +2,8 @@
 //! error path with `assert_noop!`.
 
 use crate::{
-	mock::*, DeviceInfo, DeviceKey, DeviceStatus, Devices, DevicesByOwner, Error, Event,
-	HoldReason, InspectDevice, MetadataInput, PendingTransfers, TransferOffer,
+	mock::*, Deployment, DeviceInfo, DeviceKey, DeviceStatus, Devices, DevicesByOwner, Error,
+	Event, HoldReason, InspectDevice, MetadataInput, PendingTransfers, TransferOffer,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -997,6 +997,22 @@ mod inspect_and_genesis {
 				assert_eq!(held(BOB), THERMOMETER_DEPOSIT);
 				assert!(DevicesByOwner::<Test>::contains_key(BOB, device_id(2)));
 			});
+	}
+
+	#[test]
+	fn the_deployment_is_what_genesis_says() {
+		use sp_runtime::BuildStorage;
+		ExtBuilder::new().build_and_execute(|| {
+			assert_eq!(Deployment::<Test>::get(), sp_core::H256::zero());
+		});
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let deployment = sp_core::H256::repeat_byte(0x5a);
+		crate::GenesisConfig::<Test> { devices: vec![], deployment }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		sp_io::TestExternalities::new(storage).execute_with(|| {
+			assert_eq!(Deployment::<Test>::get(), deployment);
+		});
 	}
 
 	#[test]

@@ -48,6 +48,11 @@ pub struct Cli {
 	/// without a terminal.
 	#[arg(long, global = true, env = "PROVENA_PASSWORD_FILE", value_name = "FILE")]
 	pub password_file: Option<PathBuf>,
+	/// How many blocks a transaction this command signs stays valid after the block it is
+	/// born at: a power of two from 8 to 2048. A shorter one learns sooner that a transaction
+	/// of an abandoned fork can never be included; a longer one rides out longer stalls.
+	#[arg(long, global = true, env = "PROVENA_MORTALITY", value_name = "BLOCKS", default_value_t = provena_client::chain::tx::MORTALITY)]
+	pub mortality: u64,
 	#[command(subcommand)]
 	pub command: Command,
 }
@@ -106,6 +111,7 @@ pub enum Command {
 /// Runs the command the command line names.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
 	crate::args::set_password_file(cli.password_file);
+	provena_client::chain::tx::set_mortality(cli.mortality)?;
 	let ctx = Context {
 		url: cli.url,
 		insecure: cli.insecure,

@@ -358,44 +358,93 @@ fn anchor_message(
 }
 
 /// Follows finalized blocks and matches each `Anchored` event to the message that carried it.
-async fn follow_finalized(chain: Chain, seen: Arc<Mutex<Seen>>, started: Instant) -> Result<()> {
-	let from = chain.finalized().await?.block_number();
+/// A lost node is reached again (for up to 15 minutes: a whole network may be restarting), and
+/// the blocks finalized meanwhile are read by number, so no block is missed or read twice.
+async fn follow_finalized(
+	mut chain: Chain,
+	seen: Arc<Mutex<Seen>>,
+	started: Instant,
+) -> Result<()> {
+	let mut next = chain.finalized().await?.block_number();
+	loop {
+		match follow_from(&chain, &mut next, &seen, started).await {
+			Ok(()) => eprintln!("The node's stream of finalized blocks ended; connecting again"),
+			Err(error) => eprintln!(
+				"Following finalized blocks: {}; connecting again",
+				provena_client::error::with_causes(&error)
+			),
+		}
+		chain = chain
+			.reconnect(Duration::from_secs(900), |attempt, wait| {
+				eprintln!("  node unreachable (attempt {attempt}); trying again in {wait:?}")
+			})
+			.await?;
+		eprintln!("Following finalized blocks again from #{next}");
+	}
+}
+
+/// Reads finalized blocks from number `next` on, as the node's stream reports them, filling in
+/// any the stream skipped; `next` is the first block not read yet.
+async fn follow_from(
+	chain: &Chain,
+	next: &mut u64,
+	seen: &Mutex<Seen>,
+	started: Instant,
+) -> Result<(), provena_client::Error> {
 	let mut blocks = chain.client.stream_blocks().await.map_err(|e| chain.lost(e))?;
 	while let Some(block) = blocks.next().await {
 		let block = block.map_err(|e| chain.lost(e))?;
-		if block.number() < from {
+		let number = block.number();
+		while *next < number {
+			let at = chain.client.at_block(*next).await.map_err(|e| chain.lost(e))?;
+			let events = at.events().fetch().await.map_err(|e| chain.lost(e))?;
+			record(&events, seen, started)?;
+			*next += 1;
+		}
+		if number < *next {
 			continue;
 		}
-		let now = Instant::now();
 		let at = block.at().await.map_err(|e| chain.lost(e))?;
 		let events = at.events().fetch().await.map_err(|e| chain.lost(e))?;
-		let mut seen = seen.lock().map_err(|_| anyhow!("a task panicked"))?;
-		for event in events.iter() {
-			let event = event.map_err(|e| provena_client::Error::metadata("an event", e))?;
-			let Ok(api::Event::Telemetry(event)) = event.decode_as::<api::Event>() else {
-				continue;
-			};
-			use api::telemetry::Event as T;
-			match event {
-				T::Anchored { record } => {
-					let record = record.0;
-					let Some((at, count)) = seen.waiting.remove(&(record.device, record.first_seq))
-					else {
-						continue;
-					};
-					seen.latencies.push((now - at).as_secs_f64());
-					seen.anchors_finalized += 1;
-					seen.readings_finalized += u64::from(count);
-					let minute = (now - started).as_secs() as usize / 60;
-					if seen.finalized_by_minute.len() <= minute {
-						seen.finalized_by_minute.resize(minute + 1, 0);
-					}
-					seen.finalized_by_minute[minute] += u64::from(count);
-				},
-				T::SequenceGap { .. } => seen.gaps += 1,
-				T::AnchorRejected { .. } => seen.rejected += 1,
-				_ => {},
-			}
+		record(&events, seen, started)?;
+		*next = number + 1;
+	}
+	Ok(())
+}
+
+/// Matches the Telemetry events of one finalized block to the messages waiting for them.
+fn record(
+	events: &subxt::events::Events<provena_client::chain::ProvenaConfig>,
+	seen: &Mutex<Seen>,
+	started: Instant,
+) -> Result<(), provena_client::Error> {
+	let now = Instant::now();
+	let mut seen = seen.lock().map_err(|_| provena_client::Error::input("a task panicked"))?;
+	for event in events.iter() {
+		let event = event.map_err(|e| provena_client::Error::metadata("an event", e))?;
+		let Ok(api::Event::Telemetry(event)) = event.decode_as::<api::Event>() else {
+			continue;
+		};
+		use api::telemetry::Event as T;
+		match event {
+			T::Anchored { record } => {
+				let record = record.0;
+				let Some((at, count)) = seen.waiting.remove(&(record.device, record.first_seq))
+				else {
+					continue;
+				};
+				seen.latencies.push((now - at).as_secs_f64());
+				seen.anchors_finalized += 1;
+				seen.readings_finalized += u64::from(count);
+				let minute = (now - started).as_secs() as usize / 60;
+				if seen.finalized_by_minute.len() <= minute {
+					seen.finalized_by_minute.resize(minute + 1, 0);
+				}
+				seen.finalized_by_minute[minute] += u64::from(count);
+			},
+			T::SequenceGap { .. } => seen.gaps += 1,
+			T::AnchorRejected { .. } => seen.rejected += 1,
+			_ => {},
 		}
 	}
 	Ok(())
