@@ -62,6 +62,17 @@ pub fn mortality() -> u64 {
 	MORTALITY_BLOCKS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// The runtime's block time, in milliseconds (`pallet_timestamp`'s minimum period doubled).
+pub const BLOCK_TIME_MS: u64 = 6_000;
+
+/// How long a sender may keep signing at one block: a quarter of the [`mortality`] at
+/// [`BLOCK_TIME_MS`], so a transaction signed at the end of it still has three quarters of its
+/// life ahead, and a sender that is never idle long enough to fetch a fresh block (a gateway
+/// round that always has something in flight) does not sign at an expired one.
+pub fn birth_block_max_age() -> std::time::Duration {
+	std::time::Duration::from_millis(mortality() * BLOCK_TIME_MS / 4)
+}
+
 /// How far finality may lag behind the best block, in blocks, for a transaction to be born at
 /// the finalized head. GRANDPA usually lags one or two blocks. A birth block that is final
 /// cannot be reverted (a transaction born at a reverted block is invalid), but when finality

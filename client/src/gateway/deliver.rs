@@ -6,7 +6,7 @@ use crate::{
 	chain::{
 		account_of, api,
 		events::{anchor_outcomes, ChainEvent},
-		tx::{general_at, sign_at, Sender},
+		tx::{birth_block_max_age, general_at, sign_at, Sender},
 		AtBlock, Bounded, Chain, Finalized, Signed,
 	},
 	keys::AccountKey,
@@ -108,6 +108,7 @@ async fn round(
 	let mut in_flight = 0usize;
 	let mut first_error: Option<Error> = None;
 	let mut at: Option<AtBlock> = None;
+	let mut at_taken = Instant::now();
 	let mut top_up = true;
 	let mut last_top_up = Instant::now();
 
@@ -146,6 +147,7 @@ async fn round(
 			}
 			if at.is_none() && !queue.is_empty() {
 				at = Some(chain.signing_block().await?);
+				at_taken = Instant::now();
 			}
 		}
 		while first_error.is_none() && in_flight < options.max_in_flight.max(1) {
@@ -164,10 +166,14 @@ async fn round(
 				}
 				break;
 			}
-			if sent % 64 == 63 {
-				// Sign against a recent block, so long deliveries stay within the mortality.
+			if sent % 64 == 63 || at_taken.elapsed() >= birth_block_max_age() {
+				// Sign against a recent block, so long deliveries stay within the mortality:
+				// every 64 transactions, and before a quarter of the mortality has passed.
 				match chain.signing_block().await {
-					Ok(recent) => at = Some(recent),
+					Ok(recent) => {
+						at = Some(recent);
+						at_taken = Instant::now();
+					},
 					Err(error) => {
 						first_error = Some(error);
 						break;

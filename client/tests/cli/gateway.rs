@@ -756,3 +756,51 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 	assert!(out.status.success(), "{}", text(&out.stderr));
 	drop(broker);
 }
+
+/// A gateway busy for longer than its transactions' mortality, with fewer than 64 transactions
+/// in that time, signs each at a recent block: every one is taken, and delivery never stops
+/// over an "ancient birth block". (A delivery round used to keep the block of its first
+/// transaction until 64 more were sent: with the default mortality of 256 blocks, a gateway
+/// sending one transaction every 30 s had one refused after 25 minutes, and restarted.)
+#[test]
+fn a_gateway_busy_past_the_mortality_signs_at_a_recent_block() {
+	let node = Node::dev();
+	let url = node.url();
+	let broker = Broker::start();
+	let home = tempfile::tempdir().unwrap();
+	let home = home.path();
+	let genesis: [u8; 32] = {
+		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
+		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
+	};
+	let mut device = Device::register(&url, home, [0x33; 32], false);
+	let http_port = free_port();
+	let mut command = gateway_command(&url, home, broker.port, http_port);
+	command.args(["--mortality", "8"]);
+	let gateway = Running::spawn(command);
+	let started = Instant::now();
+	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
+		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	// An anchor every 3 s for 75 s: always one in flight (finality takes two blocks or more),
+	// so one delivery round lasts the whole time, past 8 blocks of 6 s.
+	let topic = format!("provena/{}/anchors", device.hex_id());
+	for _ in 0..25 {
+		publish(broker.port, vec![(topic.clone(), device.message(2, &genesis))], Duration::ZERO);
+		std::thread::sleep(Duration::from_secs(3));
+	}
+	let started = Instant::now();
+	while metric(http_port, "provena_gateway_readings_finalized_total") < 50.0 {
+		assert!(
+			started.elapsed() < Duration::from_secs(90),
+			"not all 50 readings finalized:\n{}",
+			gateway_log_tail(home, 20)
+		);
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	drop(gateway);
+	let log = std::fs::read_to_string(gateway_log(home)).unwrap();
+	assert!(!log.contains("ancient birth block"), "{log}");
+	assert!(!log.contains("delivery stopped"), "{log}");
+}
