@@ -321,10 +321,9 @@ class Load:
             stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL, text=True,
             start_new_session=True)
 
-    def publishing(self):
-        """Whether the simulator has registered its devices and publishes."""
-        with open(self.out + ".log") as log:
-            return "Publishing" in log.read()
+    def failed(self):
+        """The simulator's exit code if it already stopped."""
+        return self.proc.poll()
 
     def finish(self, timeout):
         try:
@@ -354,6 +353,7 @@ def judge_load(report):
         "readings_finalized": report["readings_finalized"],
         "readings_lost": report["readings_lost"],
         "anchors_refused": report["anchors_rejected"],
+        "copies_of_anchored_refused": report["copies_refused"],
         "sequence_gaps": report["sequence_gaps"],
         "publish_to_final_p99_s": report["publish_to_final_p99_s"],
         "publish_to_final_max_s": report["publish_to_final_max_s"],
@@ -486,10 +486,25 @@ class Drills:
 
     # ---- helpers -----------------------------------------------------------------------
 
+    def received(self):
+        """Messages the gateway has taken so far (its metric)."""
+        text = http_get(0, GATEWAY_HTTP_PORT, "/metrics")
+        for line in text.splitlines():
+            if line.startswith("provena_gateway_messages_received_total"):
+                return float(line.split()[-1])
+        return 0.0
+
     def load(self, name, duration):
         a = self.args
+        before = self.received()
         load = Load(a.cli, self.out, name, a.devices, a.rate, duration, a.drain, a.batch)
-        wait_for("the simulator registering its devices and publishing", load.publishing, 300)
+
+        def publishing():
+            if load.failed() is not None:
+                raise DrillFailed(f"the simulator stopped (see {load.out}.log)")
+            return self.received() > before
+
+        wait_for("the simulator registering its devices and publishing", publishing, 300)
         return load
 
     def best_hash(self, i):

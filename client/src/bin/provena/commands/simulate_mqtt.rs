@@ -47,7 +47,14 @@ struct Seen {
 	/// Readings finalized per minute of the run (by when their block was seen finalized).
 	finalized_by_minute: Vec<u64>,
 	gaps: u64,
+	/// Anchors the chain refused that it had not anchored before.
 	rejected: u64,
+	/// The anchors seen finalized, by (device, first seq).
+	anchored: std::collections::HashSet<([u8; 32], u64)>,
+	/// Refused copies of anchors the chain already holds: a gateway that could not know
+	/// whether a transaction landed (a node restarted under it) sent it again. Harmless but
+	/// for the fee.
+	copies_refused: u64,
 }
 
 /// Runs `provena simulate --mqtt` with the devices already registered.
@@ -241,6 +248,7 @@ pub async fn run(
 		"readings_lost": lost_readings,
 		"sequence_gaps": seen.gaps,
 		"anchors_rejected": seen.rejected,
+		"copies_refused": seen.copies_refused,
 		"publish_to_final_p50_s": percentile(&mut seen.latencies, 50.0),
 		"publish_to_final_p99_s": percentile(&mut seen.latencies, 99.0),
 		"publish_to_final_max_s": percentile(&mut seen.latencies, 100.0),
@@ -251,7 +259,8 @@ pub async fn run(
 	let human = format!(
 		"Simulated {} devices over MQTT for {:.0} s\n  readings published   {} ({:.0}/s) in {} \
 		 messages, {} acknowledged by the broker\n  readings finalized   {} ({:.0}/s) in {} \
-		 anchors\n  lost                 {} anchors ({} readings); {} gaps, {} refused\n  \
+		 anchors\n  lost                 {} anchors ({} readings); {} gaps, {} refused, {} copies \
+		 of anchored ones refused\n  \
 		 publish → finalized  p50 {} s, p99 {} s, max {} s\n  gateway RSS max      {} MiB",
 		publishers.len(),
 		produced_for,
@@ -266,6 +275,7 @@ pub async fn run(
 		lost_readings,
 		seen.gaps,
 		seen.rejected,
+		seen.copies_refused,
 		opt(&report["publish_to_final_p50_s"]),
 		opt(&report["publish_to_final_p99_s"]),
 		opt(&report["publish_to_final_max_s"]),
@@ -429,6 +439,7 @@ fn record(
 		match event {
 			T::Anchored { record } => {
 				let record = record.0;
+				seen.anchored.insert((record.device, record.first_seq));
 				let Some((at, count)) = seen.waiting.remove(&(record.device, record.first_seq))
 				else {
 					continue;
@@ -443,7 +454,13 @@ fn record(
 				seen.finalized_by_minute[minute] += u64::from(count);
 			},
 			T::SequenceGap { .. } => seen.gaps += 1,
-			T::AnchorRejected { .. } => seen.rejected += 1,
+			T::AnchorRejected { device, first_seq, .. } => {
+				if seen.anchored.contains(&(device, first_seq)) {
+					seen.copies_refused += 1;
+				} else {
+					seen.rejected += 1;
+				}
+			},
 			_ => {},
 		}
 	}
