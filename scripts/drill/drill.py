@@ -353,7 +353,7 @@ def judge_load(report):
         "readings_finalized": report["readings_finalized"],
         "readings_lost": report["readings_lost"],
         "anchors_refused": report["anchors_rejected"],
-        "copies_of_anchored_refused": report["copies_refused"],
+        "refusals_of_anchors_sent_again": report["refusals_resent"],
         "sequence_gaps": report["sequence_gaps"],
         "publish_to_final_p99_s": report["publish_to_final_p99_s"],
         "publish_to_final_max_s": report["publish_to_final_max_s"],
