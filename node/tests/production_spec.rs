@@ -93,14 +93,17 @@ fn a_production_spec_has_no_development_key_no_sudo_and_its_own_genesis() {
 	let top = spec["genesis"]["raw"]["top"].as_object().unwrap();
 
 	// No sudo key: no value under Sudo::Key.
-	let sudo_key =
-		format!("0x{}{}", hex(&sp_core::twox_128(b"Sudo")), hex(&sp_core::twox_128(b"Key")));
+	let sudo_key = format!(
+		"0x{}{}",
+		hex(&sp_crypto_hashing::twox_128(b"Sudo")),
+		hex(&sp_crypto_hashing::twox_128(b"Key"))
+	);
 	assert!(!top.contains_key(&sudo_key), "the production genesis has a sudo key");
 	// Three validators in Aura's authorities, the key of each in the genesis.
 	let aura = format!(
 		"0x{}{}",
-		hex(&sp_core::twox_128(b"Aura")),
-		hex(&sp_core::twox_128(b"Authorities"))
+		hex(&sp_crypto_hashing::twox_128(b"Aura")),
+		hex(&sp_crypto_hashing::twox_128(b"Authorities"))
 	);
 	assert_eq!(top[&aura].as_str().unwrap().len(), 2 + 2 * (1 + 3 * 32), "three Aura keys");
 	// None of the development keys anywhere, in storage keys or values.
