@@ -130,9 +130,16 @@ pub fn run() -> sc_cli::Result<()> {
 			// `auto`, the SDK's default, serves every method, unsafe ones included, when RPC
 			// listens on loopback only. A Provena node serves the safe ones unless told
 			// `--rpc-methods unsafe`: keys go into the keystore with `provena-node key insert`.
+			use sc_service::config::RpcMethods;
 			let rpc = &mut runner.config_mut().rpc;
-			if matches!(rpc.methods, sc_service::config::RpcMethods::Auto) {
-				rpc.methods = sc_service::config::RpcMethods::Safe;
+			if matches!(rpc.methods, RpcMethods::Auto) {
+				rpc.methods = RpcMethods::Safe;
+			}
+			// Each endpoint carries its own copy of the setting.
+			for endpoint in rpc.addr.iter_mut().flatten() {
+				if matches!(endpoint.rpc_methods, RpcMethods::Auto) {
+					endpoint.rpc_methods = RpcMethods::Safe;
+				}
 			}
 			runner.run_node_until_exit(|config| async move {
 				service::new_full(config).map_err(sc_cli::Error::Service)

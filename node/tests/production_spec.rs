@@ -24,8 +24,12 @@ fn node(args: &[&str], base: &Path) -> Output {
 }
 
 /// `provena-node key generate --scheme <scheme>`: a fresh key, as an operator makes one.
-fn fresh_key(scheme: &str, base: &Path) -> String {
-	let out = node(&["key", "generate", "--scheme", scheme, "--output-type", "json"], base);
+fn fresh_key(scheme: &str) -> String {
+	let out = Command::new(node_binary())
+		.args(["key", "generate", "--scheme", scheme, "--output-type", "json"])
+		.stdin(Stdio::null())
+		.output()
+		.expect("run provena-node key generate");
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let key: Value = serde_json::from_slice(&out.stdout).unwrap();
 	key["ss58PublicKey"].as_str().unwrap().to_string()
@@ -57,12 +61,12 @@ fn a_production_spec_has_no_development_key_no_sudo_and_its_own_genesis() {
 		.map(|i| {
 			json!({
 				"name": format!("val-{i}"),
-				"aura": fresh_key("sr25519", &base),
-				"grandpa": fresh_key("ed25519", &base),
+				"aura": fresh_key("sr25519"),
+				"grandpa": fresh_key("ed25519"),
 			})
 		})
 		.collect();
-	let treasury = fresh_key("sr25519", &base);
+	let treasury = fresh_key("sr25519");
 	let network = json!({
 		"name": "Acme Cold Chain",
 		"id": "acme_cold_chain",
@@ -124,7 +128,7 @@ fn a_production_spec_has_no_development_key_no_sudo_and_its_own_genesis() {
 
 	// A node cannot start from the file itself while it names no deployment value: each start
 	// would make another genesis.
-	let out = node(&["--chain", &chain, "--tmp"], &base);
+	let out = node(&["--chain", &chain], &base);
 	assert!(!out.status.success());
 	let stderr = String::from_utf8_lossy(&out.stderr);
 	assert!(stderr.contains("names no deployment value"), "{stderr}");
@@ -144,7 +148,7 @@ fn a_network_file_with_a_development_key_is_refused() {
 		"validators": [{
 			"name": "val-1",
 			"aura": Sr25519Keyring::Alice.to_account_id().to_string(),
-			"grandpa": fresh_key("ed25519", &base),
+			"grandpa": fresh_key("ed25519"),
 		}],
 	});
 	let file = dir.path().join("network.json");
@@ -158,13 +162,17 @@ fn a_network_file_with_a_development_key_is_refused() {
 #[test]
 fn a_validator_refuses_a_development_chain_unless_told_it_is_a_test() {
 	let dir = tempfile::tempdir().unwrap();
+	// A validator of a chain that is not `--dev` needs a network key of its own.
+	let key = "0000000000000000000000000000000000000000000000000000000000000001";
+	let port = free_port().to_string();
 	let out =
-		node(&["--chain", "local", "--alice", "--port", &free_port().to_string()], dir.path());
+		node(&["--chain", "local", "--alice", "--node-key", key, "--port", &port], dir.path());
 	assert!(!out.status.success());
 	let stderr = String::from_utf8_lossy(&out.stderr);
 	assert!(stderr.contains("--test-network"), "{stderr}");
 	// Told, it validates.
-	let running = Node::start(&["--chain", "local", "--alice", "--tmp", "--test-network"]);
+	let running =
+		Node::start(&["--chain", "local", "--alice", "--node-key", key, "--tmp", "--test-network"]);
 	let roles = rpc(running.rpc_port, "system_nodeRoles", json!([]));
 	assert_eq!(roles["result"], json!(["Authority"]), "{roles}");
 }
