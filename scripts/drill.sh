@@ -16,7 +16,7 @@
 # Each drill prints its figures (finality lag during and after, readings sent, finalized, lost)
 # and fails if a finalized block is reverted, or if any reading the broker acknowledged is not
 # finalized exactly once (no loss, no gap, no refusal). A drill this machine cannot run is
-# reported as skipped with the reason, never as passed. All four take about 50 minutes: they are
+# reported as skipped with the reason, never as passed. All four take about 34 minutes: they are
 # not part of scripts/test.sh.
 #
 # Usage: sudo scripts/drill.sh [--drills partition,stall,restart,degrade] [--out DIR] [more]
