@@ -47,7 +47,7 @@ test('every DeviceRegistry call, storage item, constant, event and error is docu
 
   const storage = Object.entries(api.query.deviceRegistry);
   assert.deepEqual(storage.map(([name]) => name).sort(), [
-    'devices', 'devicesByOwner', 'palletVersion', 'pendingTransfers',
+    'deployment', 'devices', 'devicesByOwner', 'palletVersion', 'pendingTransfers',
   ].sort());
   for (const [name, item] of storage) {
     if (name === 'palletVersion') continue;
@@ -63,6 +63,11 @@ test('every DeviceRegistry call, storage item, constant, event and error is docu
   for (const [name, error] of Object.entries(api.errors.deviceRegistry)) {
     assert.ok(error.meta.docs.length > 0, `error ${name} has docs`);
   }
+});
+
+test("Polkadot.js reads the deployment value, zero on the dev chain", async () => {
+  const deployment = await api.query.deviceRegistry.deployment();
+  assert.equal(deployment.toHex(), `0x${'00'.repeat(32)}`);
 });
 
 test('the dev chain starts with two demo devices of Alice', async () => {

@@ -220,7 +220,7 @@ test('every storage entry of the three pallets decodes, and re-encodes to the by
   assert.deepEqual(Object.keys(counts).sort(), [
     'accessControl.deviceGroups', 'accessControl.encryptionKeys', 'accessControl.grantCount',
     'accessControl.grants', 'accessControl.groups', 'accessControl.keyEpochs',
-    'accessControl.nextGroupId', 'accessControl.sealedKeys', 'deviceRegistry.devices', 'deviceRegistry.devicesByOwner', 'deviceRegistry.pendingTransfers',
+    'accessControl.nextGroupId', 'accessControl.sealedKeys', 'deviceRegistry.deployment', 'deviceRegistry.devices', 'deviceRegistry.devicesByOwner', 'deviceRegistry.pendingTransfers',
     'telemetry.alertRules', 'telemetry.deviceStates',
   ]);
 

@@ -467,6 +467,11 @@ impl Shared {
 	) -> Result<Outcome, Error> {
 		self.metrics.received.get_or_create(&vec![("transport", transport.into())]).inc();
 		let outcome = self.ingest.lock().await.accept(bytes, claimed).await?;
+		Ok(self.observed(transport, outcome))
+	}
+
+	/// Counts what became of a message, marks its device as heard, logs a refusal.
+	fn observed(&self, transport: &'static str, outcome: Outcome) -> Outcome {
 		self.metrics.outcome(&outcome);
 		if let Outcome::Stored { device, .. } | Outcome::Duplicate { device } = &outcome {
 			self.heard(*device);
@@ -474,7 +479,7 @@ impl Shared {
 		if let Outcome::Refused(refusal) = &outcome {
 			tracing::warn!(transport, kind = refusal.kind.label(), "refused: {}", refusal.reason);
 		}
-		Ok(outcome)
+		outcome
 	}
 
 	/// [`Shared::accept`] for raw readings of `device` (see [`Ingest::accept_raw`]).
@@ -489,14 +494,7 @@ impl Shared {
 		self.metrics.received.get_or_create(&vec![("transport", transport.into())]).inc();
 		let outcome =
 			self.ingest.lock().await.accept_raw(bytes, format, device, redelivered).await?;
-		self.metrics.outcome(&outcome);
-		if let Outcome::Stored { device, .. } | Outcome::Duplicate { device } = &outcome {
-			self.heard(*device);
-		}
-		if let Outcome::Refused(refusal) = &outcome {
-			tracing::warn!(transport, kind = refusal.kind.label(), "refused: {}", refusal.reason);
-		}
-		Ok(outcome)
+		Ok(self.observed(transport, outcome))
 	}
 
 	fn heard(&self, device: DeviceId) {

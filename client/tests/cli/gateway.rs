@@ -140,6 +140,21 @@ impl Device {
 	}
 }
 
+/// Waits up to 60 s for the gateway with HTTP on `http_port` to answer `/healthz` with 200.
+fn wait_healthy(http_port: u16) {
+	let started = Instant::now();
+	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
+		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
+		std::thread::sleep(Duration::from_millis(200));
+	}
+}
+
+/// The genesis hash of `node`'s chain, which device statements are signed for.
+fn genesis_of(node: &Node) -> [u8; 32] {
+	let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
+	hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
+}
+
 /// Publishes `messages` (topic, payload) with QoS 1 and waits until the broker acknowledged
 /// each; collects what arrives on `<prefix>/+/rejected` meanwhile and for `linger` after.
 fn publish(port: u16, messages: Vec<(String, String)>, linger: Duration) -> Vec<serde_json::Value> {
@@ -194,10 +209,7 @@ fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
 	let broker = Broker::start();
 	let home = tempfile::tempdir().unwrap();
 	let home = home.path();
-	let genesis: [u8; 32] = {
-		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
-		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
-	};
+	let genesis = genesis_of(&node);
 	let mut devices = [
 		Device::register(&url, home, [0x11; 32], false),
 		Device::register(&url, home, [0x22; 32], true),
@@ -216,11 +228,7 @@ fn devices_signed_readings_reach_finality_through_mqtt_and_http() {
 		.spawn()
 		.unwrap();
 	let gateway = Running(Some(gateway));
-	let started = Instant::now();
-	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
-		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
-		std::thread::sleep(Duration::from_millis(200));
-	}
+	wait_healthy(http_port);
 
 	// Three anchors of four readings from each device over MQTT, plus garbage, a forgery (the
 	// first device's next anchor with a reading changed) and a message on another device's topic.
@@ -382,10 +390,7 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 	let node = Node::dev_at_port(&base, rpc_port);
 	let url = node.url();
 	let broker = Broker::start();
-	let genesis: [u8; 32] = {
-		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
-		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
-	};
+	let genesis = genesis_of(&node);
 	let mut devices: Vec<Device> =
 		(1..=3u8).map(|i| Device::register(&url, home, [0x40 + i; 32], false)).collect();
 	let http_port = free_port();
@@ -393,11 +398,7 @@ fn every_acknowledged_reading_is_anchored_once_across_a_killed_gateway_and_node(
 	// Healthy means subscribed: from then on the broker keeps the gateway's messages for it,
 	// also while it is dead. (A message published before a gateway ever subscribed is the
 	// broker's to drop.)
-	let started = Instant::now();
-	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
-		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
-		std::thread::sleep(Duration::from_millis(200));
-	}
+	wait_healthy(http_port);
 
 	// The devices: 3 × 40 anchors of 5 readings, one message every 40 ms, over one MQTT
 	// connection that lives through everything below; the broker acknowledges each (QoS 1).
@@ -630,11 +631,7 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 		.spawn()
 		.unwrap();
 	let gateway = Running(Some(gateway));
-	let started = Instant::now();
-	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
-		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
-		std::thread::sleep(Duration::from_millis(200));
-	}
+	wait_healthy(http_port);
 
 	// Device A over MQTT: 3 + 4 readings, numbered by the gateway; the first message again
 	// (stored once); a reading at a stored time with another value; the stranger's reading.
@@ -769,20 +766,13 @@ fn a_gateway_busy_past_the_mortality_signs_at_a_recent_block() {
 	let broker = Broker::start();
 	let home = tempfile::tempdir().unwrap();
 	let home = home.path();
-	let genesis: [u8; 32] = {
-		let hash = node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap();
-		hex::decode(hash.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()
-	};
+	let genesis = genesis_of(&node);
 	let mut device = Device::register(&url, home, [0x33; 32], false);
 	let http_port = free_port();
 	let mut command = gateway_command(&url, home, broker.port, http_port);
 	command.args(["--mortality", "8"]);
 	let gateway = Running::spawn(command);
-	let started = Instant::now();
-	while http(http_port, "GET", "/healthz", b"").map(|(s, _)| s) != Ok(200) {
-		assert!(started.elapsed() < Duration::from_secs(60), "the gateway is not healthy");
-		std::thread::sleep(Duration::from_millis(200));
-	}
+	wait_healthy(http_port);
 	// An anchor every 3 s for 75 s: always one in flight (finality takes two blocks or more),
 	// so one delivery round lasts the whole time, past 8 blocks of 6 s.
 	let topic = format!("provena/{}/anchors", device.hex_id());
