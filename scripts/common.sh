@@ -49,6 +49,28 @@ ensure_mosquitto() {
 		die "mosquitto is missing: install it (Debian/Ubuntu: apt-get install mosquitto)."
 }
 
+# Chromium, the browser the dashboard's tests drive with puppeteer-core (Debian's package
+# `chromium`; no browser is downloaded). PROVENA_CHROMIUM names another.
+ensure_chromium() {
+	[ -x "${PROVENA_CHROMIUM:-/usr/bin/chromium}" ] ||
+		apt_install "Chromium, the browser the dashboard's tests drive" chromium ||
+		die "chromium is missing: install it (Debian/Ubuntu: apt-get install chromium) or set PROVENA_CHROMIUM."
+}
+
+# The dashboard built into dashboard/dist (esbuild; its JavaScript pinned by the lockfile),
+# unless dist is newer than every source file and the lockfile.
+build_dashboard_if_needed() {
+	local dir="$PROVENA_ROOT/dashboard" newer
+	if [ -f "$dir/dist/index.html" ] && [ -d "$dir/node_modules" ]; then
+		newer=$(cd "$dir" && find src build.mjs package.json package-lock.json -newer dist/index.html \
+			-type f 2>/dev/null | head -1)
+		[ -z "$newer" ] && return 0
+	fi
+	ensure_node_js
+	npm_install dashboard
+	(cd "$dir" && npm run --silent build) || die "The dashboard's build failed."
+}
+
 # The toolchain rust-toolchain.toml pins, with its targets and components. rustup installs
 # them on its own only when it installs the toolchain itself; a machine that already has the
 # same version (a base image, an earlier project) gets neither the WASM target nor clippy, and

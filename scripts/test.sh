@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test in the project and exits non-zero on any failure. Usage:
 #
-#   scripts/test.sh [STAGE...]     STAGE: check, rust, zombienet, polkadotjs (default: all, in
-#                                  this order)
+#   scripts/test.sh [STAGE...]     STAGE: check, rust, zombienet, polkadotjs, dashboard
+#                                  (default: all, in this order)
 #
 #  check       the fast check lane (scripts/check.sh): formatting, TOML, features, the
 #              dependency arrows, clippy and docs with warnings denied;
@@ -14,7 +14,10 @@
 #              anchoring readings from the provena client, losing a validator and getting it
 #              back, making proof bundles that are then verified with the network stopped;
 #  polkadotjs  the Polkadot.js checks (node --test), which start the real node and talk to it
-#              with @polkadot/api.
+#              with @polkadot/api;
+#  dashboard   the dashboard in Debian's headless Chromium (puppeteer-core), against the real
+#              node and a real gateway service with simulated devices; screenshots of each view
+#              go to $PROVENA_DASHBOARD_OUT (default dashboard/test-output).
 #
 # Each runner prints its own summary; the script ends with every stage's duration and result.
 # Nothing prompts, ports are free ones, and every process a test starts is stopped by it.
@@ -26,7 +29,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$PROVENA_ROOT"
 
-all_stages=(check rust zombienet polkadotjs)
+all_stages=(check rust zombienet polkadotjs dashboard)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 for stage in "${stages[@]}"; do
@@ -131,6 +134,17 @@ stage_polkadotjs() {
 	say "Polkadot.js checks against $PROVENA_NODE"
 	npm_install polkadotjs
 	(cd polkadotjs && PROVENA_NODE="$PROVENA_NODE" node --test --test-concurrency=1 --test-reporter=tap)
+}
+
+stage_dashboard() {
+	ensure_build_deps
+	ensure_chromium
+	build_node_if_needed
+	build_client_if_needed
+	build_dashboard_if_needed
+	say "The dashboard in Chromium against $PROVENA_NODE and a gateway service"
+	(cd dashboard && PROVENA_NODE="$PROVENA_NODE" PROVENA_CLI="$PROVENA_CLI" \
+		node --test --test-concurrency=1 --test-reporter=tap test/*.test.mjs)
 }
 
 for stage in "${stages[@]}"; do

@@ -25,6 +25,10 @@
 //!   each change is also posted to it as JSON: `{"event": "device_silent" |
 //!   "device_publishes_again", "device", "silent_for_s", "at_ms"}`.
 
+mod dashboard;
+
+pub use dashboard::DashboardOptions;
+
 use super::{
 	ingest::{Batching, Ingest, Outcome},
 	message::{Refusal, RefusalKind},
@@ -85,9 +89,11 @@ pub struct ServiceOptions {
 	pub silent_webhook: Option<Webhook>,
 	/// Raw readings of devices whose keys the gateway holds (the explicit raw mode).
 	pub raw: RawOptions,
-	/// The bearer token every HTTP `POST` must carry, if any (`/metrics` and `/healthz` stay
-	/// open).
+	/// The bearer token every HTTP request to `/v1` must carry, if any (`/metrics`,
+	/// `/healthz` and the dashboard's files stay open).
 	pub http_token: Option<HttpToken>,
+	/// The dashboard and the store's read API ([`dashboard`]).
+	pub dashboard: DashboardOptions,
 }
 
 /// A secret HTTP clients prove they hold (`Authorization: Bearer <token>`). Its `Debug` does
@@ -432,6 +438,19 @@ struct Shared {
 	alerts: Option<tokio::sync::mpsc::Sender<serde_json::Value>>,
 	/// The token HTTP posts must carry, if any.
 	token: Option<HttpToken>,
+	/// The store's second connection, for the dashboard's reads (SQLite's WAL lets them run
+	/// beside the ingest's writes).
+	view: Mutex<Store>,
+	/// The node connection as the delivery task last made it.
+	chain: watch::Receiver<Chain>,
+	/// The chain's genesis hash.
+	genesis: sp_core::H256,
+	/// How long a device may publish nothing before it is reported silent.
+	silent_after: Option<Duration>,
+	/// What the dashboard needs.
+	dashboard: DashboardOptions,
+	/// Whether HTTP listens on a loopback address only.
+	http_loopback: bool,
 }
 
 impl Shared {
@@ -443,7 +462,7 @@ impl Shared {
 			return None;
 		}
 		let body = serde_json::json!({
-			"error": "this gateway takes posts only with `Authorization: Bearer <token>`, the \
+			"error": "this gateway answers /v1 only with `Authorization: Bearer <token>`, the \
 					  token of its --http-token-file",
 		});
 		Some(
@@ -547,6 +566,8 @@ pub async fn run(
 		},
 		None => (None, None),
 	};
+	let view = Store::open(&store, genesis)?;
+	let (chain_tx, chain_rx) = watch::channel(chain.clone());
 	let shared = Arc::new(Shared {
 		ingest: Mutex::new(ingest),
 		metrics: Metrics::new(),
@@ -556,9 +577,14 @@ pub async fn run(
 		mqtt: options.mqtt.is_some(),
 		alerts,
 		token: options.http_token.clone(),
+		view: Mutex::new(view),
+		chain: chain_rx.clone(),
+		genesis,
+		silent_after: options.silent_after,
+		dashboard: options.dashboard.clone(),
+		http_loopback: options.http.is_some_and(|addr| addr.ip().is_loopback()),
 	});
 	let (stop_tx, stop) = watch::channel(false);
-	let (chain_tx, chain_rx) = watch::channel(chain.clone());
 	let mut tasks = tokio::task::JoinSet::new();
 
 	if let Some(addr) = options.http {
@@ -574,6 +600,7 @@ pub async fn run(
 			.route("/v1/devices/{device}/readings", post(post_readings))
 			.route("/metrics", get(metrics))
 			.route("/healthz", get(healthz))
+			.merge(dashboard::routes(&options.dashboard))
 			.layer(DefaultBodyLimit::max(64 << 20))
 			.with_state(shared.clone());
 		let mut stop = stop.clone();

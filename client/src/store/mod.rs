@@ -29,8 +29,10 @@ use std::path::Path;
 
 mod kept_keys;
 mod types;
+mod view;
 
 pub use types::{Added, Status, StoredAnchor, StoredReading, Tally};
+pub use view::{AnchorRow, AnchorState, DeviceSummary, ReadingRow, Window};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (

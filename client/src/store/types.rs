@@ -23,7 +23,8 @@ pub enum Status {
 }
 
 impl Status {
-	pub(super) fn as_str(self) -> &'static str {
+	/// Its name in the store (and in the gateway's API).
+	pub fn as_str(self) -> &'static str {
 		match self {
 			Status::Signed => "signed",
 			Status::Submitted => "submitted",

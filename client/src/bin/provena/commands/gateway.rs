@@ -9,7 +9,10 @@ use clap::{Args, Subcommand};
 use provena_client::{
 	gateway::{
 		ingest::Batching,
-		service::{self, HeldKeys, HttpToken, MqttOptions, RawOptions, ServiceOptions, Webhook},
+		service::{
+			self, DashboardOptions, HeldKeys, HttpToken, MqttOptions, RawOptions, ServiceOptions,
+			Webhook,
+		},
 		DeliverOptions, Pay,
 	},
 	keys::{read_password_file, KeyPair},
@@ -94,6 +97,14 @@ pub struct Run {
 	/// Raw mode: the longest a reading waits for its batch to fill, in seconds. Default 10.
 	#[arg(long, value_name = "SECONDS")]
 	batch_age: Option<u64>,
+	/// Serve the dashboard built in this folder (`dashboard/dist` after `npm run build` in
+	/// `dashboard/`; `scripts/start.sh` builds it) at `/dashboard/` on the HTTP address.
+	#[arg(long, value_name = "DIR")]
+	dashboard: Option<PathBuf>,
+	/// The node's WebSocket URL as the dashboard's browser reaches it. Default: the node URL
+	/// this gateway uses (`--url`).
+	#[arg(long, value_name = "URL")]
+	dashboard_node: Option<String>,
 	#[command(flatten)]
 	account: Account,
 }
@@ -115,6 +126,8 @@ struct FileConfig {
 	device_keys: Option<PathBuf>,
 	batch_size: Option<usize>,
 	batch_age: Option<u64>,
+	dashboard: Option<PathBuf>,
+	dashboard_node: Option<String>,
 }
 
 /// Runs a `provena gateway` command.
@@ -247,7 +260,26 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 			);
 		}
 	}
-	let options = ServiceOptions {
+	let dashboard_dir = args.dashboard.or(file.dashboard);
+	if let Some(dir) = &dashboard_dir {
+		if http.is_none() {
+			bail!("the dashboard is served over HTTP: leave HTTP on (--http ADDR:PORT)");
+		}
+		if !dir.join("index.html").is_file() {
+			bail!(
+				"{} holds no built dashboard (index.html): run `npm install && npm run build` \
+				 in dashboard/ and give its dist folder",
+				dir.display()
+			);
+		}
+	}
+	let dashboard_node = args.dashboard_node.or(file.dashboard_node);
+	if let Some(url) = &dashboard_node {
+		if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+			bail!("--dashboard-node takes the node's ws:// or wss:// URL, not `{url}`");
+		}
+	}
+	let mut options = ServiceOptions {
 		mqtt,
 		http,
 		deliver: DeliverOptions {
@@ -271,9 +303,11 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 		silent_webhook,
 		raw: RawOptions { keys, batching },
 		http_token,
+		dashboard: DashboardOptions { dir: dashboard_dir, node_url: String::new() },
 	};
 	let account = args.account.load()?;
 	let chain = ctx.connect().await?;
+	options.dashboard.node_url = dashboard_node.unwrap_or_else(|| chain.url.clone());
 	let store = ctx.store_path(&chain)?;
 	eprintln!(
 		"provena gateway: node {}, store {}, MQTT {}, HTTP {}",
@@ -286,6 +320,9 @@ async fn run_service(ctx: &Context, args: Run) -> Result<()> {
 			.unwrap_or_else(|| "off".into()),
 		options.http.map(|a| format!("http://{a}")).unwrap_or_else(|| "off".into()),
 	);
+	if let (Some(addr), Some(_)) = (options.http, &options.dashboard.dir) {
+		eprintln!("provena gateway: dashboard on http://{addr}/dashboard/");
+	}
 	if !options.raw.keys.0.is_empty() {
 		eprintln!(
 			"provena gateway: raw readings of {} devices whose keys it holds, {} readings an \
