@@ -729,6 +729,44 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 	let history = json(provena(&url, home).args(["history", "--device", &a]));
 	assert_eq!(first_seqs(&history)[0..2], [0, 5], "{history}");
 
+	// The dashboard's read API answers only with the token; with it, it shows what the store
+	// holds, and a reading's proof bundle verifies offline.
+	for target in ["/v1/devices", "/v1/info", &format!("/v1/devices/{a}/readings")] {
+		let (status, reply) = http_with(http_port, "GET", target, &[], b"").unwrap();
+		assert_eq!(status, 401, "{target}: {reply}");
+	}
+	let get = |target: &str| -> serde_json::Value {
+		let (status, reply) = http_with(http_port, "GET", target, &[bearer], b"").unwrap();
+		assert_eq!(status, 200, "{target}: {reply}");
+		serde_json::from_str(&reply).unwrap()
+	};
+	let listed = get("/v1/devices");
+	let listed = listed["devices"].as_array().unwrap();
+	let of = |id: &str| listed.iter().find(|d| d["device"] == id).unwrap().clone();
+	assert_eq!((of(&a)["stored"].as_u64(), of(&a)["finalized"].as_u64()), (Some(7), Some(7)));
+	assert_eq!((of(&b)["stored"].as_u64(), of(&b)["missing"].as_u64()), (Some(3), Some(0)));
+	let newest = get(&format!("/v1/devices/{a}/readings?newest=2"));
+	let seqs: Vec<u64> =
+		newest["readings"].as_array().unwrap().iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+	assert_eq!(seqs, [5, 6], "{newest}");
+	assert_eq!(newest["readings"][0]["values"]["temp_c"], 4.5, "{newest}");
+	assert_eq!(newest["readings"][0]["anchor"]["status"], "finalized", "{newest}");
+	let detail = get(&format!("/v1/devices/{a}?anchors=5"));
+	assert_eq!(detail["anchors"].as_array().unwrap().len(), 2, "{detail}");
+	assert_eq!(detail["holes"], serde_json::json!([]), "{detail}");
+	let (status, bundle) =
+		http_with(http_port, "GET", &format!("/v1/devices/{a}/readings/2/proof"), &[bearer], b"")
+			.unwrap();
+	assert_eq!(status, 200, "{bundle}");
+	std::fs::write(home.join("from-api.json"), &bundle).unwrap();
+	let verified =
+		ok(provena(&url, home).args(["verify", "--bundle"]).arg(home.join("from-api.json")));
+	assert!(verified.contains("VERIFIED: reading 2 of device"), "{verified}");
+	let (status, reply) =
+		http_with(http_port, "GET", &format!("/v1/devices/{a}/readings/99/proof"), &[bearer], b"")
+			.unwrap();
+	assert_eq!(status, 404, "{reply}");
+
 	// Both go silent, and the webhook hears of it; A publishes again, and it hears that too.
 	let mut silent = Vec::new();
 	while silent.len() < 2 {
@@ -752,6 +790,45 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 	let out = gateway.wait_with_output().unwrap();
 	assert!(out.status.success(), "{}", text(&out.stderr));
 	drop(broker);
+}
+
+/// The dashboard's settings are checked before anything starts, and a gateway listening
+/// beyond loopback without a token serves no readings (anyone who reaches it could read them
+/// all), while it still takes anchors and answers `/healthz`.
+#[test]
+fn a_gateway_beyond_loopback_without_a_token_serves_no_readings() {
+	let node = Node::dev();
+	let url = node.url();
+	let home = tempfile::tempdir().unwrap();
+	let home = home.path();
+	let store = home.join("gateway.db");
+	let run = |extra: &[&str]| {
+		let mut command = provena(&url, home);
+		command
+			.args(["gateway", "run", "--suri", "//Alice"])
+			.args(extra)
+			.arg("--store")
+			.arg(&store);
+		command
+	};
+	let (_, err) = fails(&mut run(&["--dashboard", home.to_str().unwrap()]));
+	assert!(err.contains("holds no built dashboard") && err.contains("npm run build"), "{err}");
+	let (_, err) = fails(&mut run(&["--dashboard-node", "http://127.0.0.1:9944"]));
+	assert!(err.contains("ws:// or wss://"), "{err}");
+
+	let http_port = free_port();
+	let mut command = run(&["--http", &format!("0.0.0.0:{http_port}")]);
+	command.stdout(Stdio::null()).stderr(Stdio::null());
+	let _gateway = Running::spawn(command);
+	wait_healthy(http_port);
+	for target in ["/v1/devices", "/v1/info", "/v1/devices/0x12/readings"] {
+		let (status, reply) = http(http_port, "GET", target, b"").unwrap();
+		assert_eq!(status, 403, "{target}: {reply}");
+		assert!(reply.contains("--http-token-file"), "{reply}");
+	}
+	// No dashboard folder given: no dashboard.
+	let (status, _) = http(http_port, "GET", "/dashboard/index.html", b"").unwrap();
+	assert_eq!(status, 404);
 }
 
 /// A gateway busy for longer than its transactions' mortality, with fewer than 64 transactions
