@@ -3,9 +3,10 @@
 # real provena-node process, launched by zombienet from zombienet/provena-testnet.toml, with
 # Alice's RPC on ws://127.0.0.1:9944; beside it Mosquitto (MQTT on 127.0.0.1:1883, or a free
 # port) and a gateway service (`provena gateway run` as Alice, HTTP on 127.0.0.1:8080, or a
-# free port). Builds the node and the client first if needed, prints the Polkadot.js Apps link
-# and every address, and with --simulate starts simulated devices that sign their readings and
-# publish them over MQTT: device → broker → gateway → chain. Ctrl-C stops everything it started.
+# free port) serving the dashboard. Builds the node, the client and the dashboard first if
+# needed, prints the dashboard's URL, the Polkadot.js Apps link and every address, and with
+# --simulate starts simulated devices that sign their readings and publish them over MQTT:
+# device → broker → gateway → chain. Ctrl-C stops everything it started.
 #
 # Usage: scripts/start.sh [--simulate [N]] [--rpc-port PORT] [--dir DIR]
 #        scripts/start.sh --dev [--persist DIR] [--rpc-port PORT] [-- EXTRA NODE ARGS]
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--) shift; extra=("$@"); break ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -61,6 +62,7 @@ fi
 ensure_node_js
 ensure_mosquitto
 build_client_if_needed
+build_dashboard_if_needed
 npm_install zombienet
 
 if [ -z "$dir" ]; then
@@ -152,7 +154,8 @@ broker_pid=$!
 http_port=8080
 port_in_use "$http_port" && http_port=$(free_port)
 "$PROVENA_CLI" --url "$rpc" gateway run --suri //Alice --store "$dir/gateway.db" \
-	--mqtt "127.0.0.1:$mqtt_port" --http "127.0.0.1:$http_port" >"$dir/gateway.log" 2>&1 </dev/null &
+	--mqtt "127.0.0.1:$mqtt_port" --http "127.0.0.1:$http_port" \
+	--dashboard "$PROVENA_ROOT/dashboard/dist" >"$dir/gateway.log" 2>&1 </dev/null &
 gateway_pid=$!
 until gateway_healthy "$http_port"; do
 	kill -0 "$broker_pid" 2>/dev/null || die "Mosquitto stopped (its log: $dir/mosquitto.log)"
@@ -162,6 +165,8 @@ done
 printf '  MQTT broker:      127.0.0.1:%s (devices publish to provena/<device>/anchors)\n' "$mqtt_port"
 printf '  Gateway:          http://127.0.0.1:%s (/metrics, /healthz, POST /v1/anchors), log %s\n' \
 	"$http_port" "$dir/gateway.log"
+printf '  Dashboard:        http://127.0.0.1:%s/dashboard/ (devices, readings, alerts, access)\n' "$http_port"
+printf '  Polkadot.js Apps: %s\n' "$(apps_link "$rpc")"
 
 if [ "$simulate" != 0 ]; then
 	"$PROVENA_CLI" simulate --url "$rpc" --suri //Alice --devices "$simulate" --rate "$simulate" \

@@ -6,7 +6,7 @@
 // show. Screenshots of each view go to $PROVENA_DASHBOARD_OUT (default dashboard/test-output).
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -161,7 +161,6 @@ describe('the dashboard in Chromium', () => {
     const alert = await page.waitForSelector('#alert-feed li[data-kind="alert"]', { timeout: 30_000 });
     const text = await alert.evaluate((li) => li.innerText);
     assert.match(text, /temp_c = 12\.5 at reading 11 broke its rule \(2 to 8\)/);
-    await screenshot('alerts');
   });
 
   test('a gap shows where readings never arrived', async () => {
@@ -174,6 +173,16 @@ describe('the dashboard in Chromium', () => {
     await page.waitForSelector('.chart[data-metric="temp_c"][data-gaps="1"]', { timeout: 30_000 });
     const gaps = await page.evaluate(() => document.body.innerText);
     assert.match(gaps, /Readings 14–15 \(2\) never reached this gateway/);
+    await screenshot('device-gap');
+    // A reading anchored past the chain's next sequence number (the owner's own `provena
+    // submit`, account-paid): the chain records the gap, and the feed shows it.
+    const file = path.join(dir, 'pump-late.jsonl');
+    writeFileSync(file, `${JSON.stringify({ seq: 15, timestamp_ms: t0 + 15 * 60_000, values: { flow_l_min: 13 } })}\n`);
+    provena(node.url, dir, ['submit', '--device', pump, '--device-key', path.join(dir, 'pump.key'), '--suri', '//Alice', '--file', file]);
+    await open('#/alerts');
+    const gap = await page.waitForSelector('#alert-feed li[data-kind="gap"]', { timeout: 60_000 });
+    assert.match(await gap.evaluate((li) => li.innerText), /readings 10–14 \(5\) were never anchored/);
+    assert.match(await page.$eval('#gateway-holes', (n) => n.innerText), /1 device\(s\) with readings that never reached this gateway.*\(2 missing\)/s);
     await open('#/devices');
     // The devices view counts the hole in its "Holes here" column.
     await page.waitForFunction((id) => [...document.querySelectorAll('#devices-table tbody tr')]
@@ -194,6 +203,13 @@ describe('the dashboard in Chromium', () => {
     const verified = provena(node.url, dir, ['verify', '--bundle', path.join(downloads, file), '--chain-spec', spec]);
     assert.match(verified, new RegExp(`VERIFIED: reading ${seq} of device`));
     assert.doesNotMatch(verified, /NOT VERIFIED/);
+  });
+
+  test('the alerts view shows the alert and the gap together', async () => {
+    await open('#/alerts');
+    await page.waitForSelector('#alert-feed li[data-kind="gap"]', { timeout: 30_000 });
+    await page.waitForSelector('#alert-feed li[data-kind="alert"]', { timeout: 30_000 });
+    await screenshot('alerts');
   });
 
   test('the access view shows who holds which grant, and the history', async () => {

@@ -16,6 +16,9 @@
 //!   `<prefix>/<device>/readings` (JSON Lines) and `<prefix>/<device>/senml` (SenML JSON), and
 //!   HTTP `POST /v1/devices/<device>/readings`, stored on arrival and signed by the gateway in
 //!   batches by size and age ([`super::raw`]).
+//! - **Dashboard**: `GET /v1/info`, `/v1/devices…` read the store for the dashboard (and
+//!   scripts), and with a dashboard folder its files are served at `/dashboard/`
+//!   ([`DashboardOptions`]).
 //! - **Delivery**: one task sends every pending anchor and follows it to finality, again and
 //!   again; it reconnects to a lost node for as long as it takes, and on its return resends
 //!   only what the chain does not have ([`super::deliver`]).
@@ -92,7 +95,7 @@ pub struct ServiceOptions {
 	/// The bearer token every HTTP request to `/v1` must carry, if any (`/metrics`,
 	/// `/healthz` and the dashboard's files stay open).
 	pub http_token: Option<HttpToken>,
-	/// The dashboard and the store's read API ([`dashboard`]).
+	/// The dashboard and the store's read API ([`DashboardOptions`]).
 	pub dashboard: DashboardOptions,
 }
 

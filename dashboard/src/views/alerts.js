@@ -51,12 +51,19 @@ export function renderAlerts(ctx, _arg, showError) {
 
   async function silent() {
     try {
-      const devices = (await gateway.devices()).filter((d) => d.silent);
+      const all = await gateway.devices();
+      const quiet = all.filter((d) => d.silent);
+      const holes = all.filter((d) => d.missing > 0);
       if (stopped) return;
-      fill(silentBox, devices.length
-        ? h('div', { class: 'notice', role: 'status' }, `${devices.length} device(s) silent at this gateway: `,
-          devices.map((d, i) => [i ? ', ' : '', deviceLink(d.device), ` (nothing for ${d.last_heard_s} s)`]))
-        : null);
+      fill(silentBox,
+        quiet.length
+          ? h('div', { class: 'notice', role: 'status', id: 'silent-devices' }, `${quiet.length} device(s) silent at this gateway: `,
+            quiet.map((d, i) => [i ? ', ' : '', deviceLink(d.device), ` (nothing for ${d.last_heard_s} s)`]))
+          : null,
+        holes.length
+          ? h('div', { class: 'notice', role: 'status', id: 'gateway-holes' }, `${holes.length} device(s) with readings that never reached this gateway (their later anchors wait): `,
+            holes.map((d, i) => [i ? ', ' : '', deviceLink(d.device), ` (${d.missing} missing)`]))
+          : null);
     } catch (error) {
       if (!stopped) showError(error);
     }

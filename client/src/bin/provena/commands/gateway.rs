@@ -33,7 +33,8 @@ pub enum Command {
 	/// Run the gateway service until SIGINT or SIGTERM: take anchors devices signed
 	/// themselves over MQTT (`<prefix>/<device>/anchors`, QoS 1) and HTTP (`POST
 	/// /v1/anchors`, JSON Lines), store each before acknowledging it, deliver them to the
-	/// chain, and serve `/metrics` and `/healthz`. With `--device-keys`, also take raw
+	/// chain, and serve `/metrics`, `/healthz`, the store's read API (`GET /v1/devices…`) and,
+	/// with `--dashboard`, the dashboard. With `--device-keys`, also take raw
 	/// readings (JSON Lines or SenML) of the devices whose keys it holds, and sign them in
 	/// batches. The message formats are documented in `provena_client::gateway::message` and
 	/// `::raw`, and in the README's gateway section.
