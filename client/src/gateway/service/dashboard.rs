@@ -87,28 +87,38 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 	answer(status, json!({ "error": message.into() }))
 }
 
+/// A request refused: the status and the reason, answered as JSON.
+#[derive(Debug)]
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+	fn into_response(self) -> Response {
+		refuse(self.0, self.1)
+	}
+}
+
 /// A store or node failure as the answer to give.
-fn failed(error: &Error) -> Response {
+fn failed(error: &Error) -> Refused {
 	let status = match error {
 		Error::Input { .. } => StatusCode::CONFLICT,
 		_ => StatusCode::SERVICE_UNAVAILABLE,
 	};
-	refuse(status, with_causes(error))
+	Refused(status, with_causes(error))
 }
 
 /// The numbers a query string gives (`a=1&b=2`), or which one is not a number.
-fn numbers(query: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, u64)>, Response> {
+fn numbers(query: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, u64)>, Refused> {
 	let mut out = Vec::new();
 	for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
 		let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
 		if !allowed.contains(&key) {
-			return Err(refuse(
+			return Err(Refused(
 				StatusCode::BAD_REQUEST,
 				format!("unknown parameter `{key}`; this takes {}", allowed.join(", ")),
 			));
 		}
 		let Ok(number) = value.parse::<u64>() else {
-			return Err(refuse(
+			return Err(Refused(
 				StatusCode::BAD_REQUEST,
 				format!("`{key}` takes a whole number, not `{value}`"),
 			));
@@ -123,8 +133,8 @@ fn number(numbers: &[(String, u64)], key: &str) -> Option<u64> {
 }
 
 /// The device a path names, or the `400` to answer.
-fn device_of(text: &str) -> Result<DeviceId, Response> {
-	parse_device(text).map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))
+fn device_of(text: &str) -> Result<DeviceId, Refused> {
+	parse_device(text).map_err(|e| Refused(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 impl Shared {
@@ -200,7 +210,7 @@ fn reading_json(reading: &Reading) -> Value {
 async fn with_store<T>(
 	shared: &Shared,
 	read: impl FnOnce(&Store) -> Result<T, Error>,
-) -> Result<T, Response> {
+) -> Result<T, Refused> {
 	let store = shared.view.lock().await;
 	read(&store).map_err(|e| failed(&e))
 }
@@ -229,7 +239,7 @@ async fn devices(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respo
 			let list: Vec<Value> = summaries.iter().map(|s| shared.summary_json(s)).collect();
 			answer(StatusCode::OK, json!({ "devices": list }))
 		},
-		Err(response) => response,
+		Err(refused) => refused.into_response(),
 	}
 }
 
@@ -245,7 +255,7 @@ async fn device(
 	let (device, query) =
 		match (device_of(&device), numbers(query.as_deref(), &["holes", "anchors"])) {
 			(Ok(device), Ok(query)) => (device, query),
-			(Err(response), _) | (_, Err(response)) => return response,
+			(Err(refused), _) | (_, Err(refused)) => return refused.into_response(),
 		};
 	let holes = number(&query, "holes").unwrap_or(50).min(MAX_ROWS as u64) as u32;
 	let anchors = number(&query, "anchors").unwrap_or(20).min(MAX_ROWS as u64) as u32;
@@ -262,7 +272,7 @@ async fn device(
 				format!("this gateway has no readings of device {}", show_device(&device)),
 			)
 		},
-		Err(response) => return response,
+		Err(refused) => return refused.into_response(),
 	};
 	let mut body = shared.summary_json(&summary);
 	body["holes"] = holes.iter().map(|(from, to)| json!({ "from": from, "to": to })).collect();
@@ -292,7 +302,7 @@ async fn readings(
 	let allowed = ["newest", "after", "limit"];
 	let (device, query) = match (device_of(&device), numbers(query.as_deref(), &allowed)) {
 		(Ok(device), Ok(query)) => (device, query),
-		(Err(response), _) | (_, Err(response)) => return response,
+		(Err(refused), _) | (_, Err(refused)) => return refused.into_response(),
 	};
 	let cap = |n: u64| n.clamp(1, MAX_READINGS as u64) as u32;
 	let window = match (number(&query, "after"), number(&query, "newest")) {
@@ -314,7 +324,7 @@ async fn readings(
 				.collect();
 			answer(StatusCode::OK, json!({ "device": show_device(&device), "readings": list }))
 		},
-		Err(response) => response,
+		Err(refused) => refused.into_response(),
 	}
 }
 
@@ -328,7 +338,7 @@ async fn proof(
 	}
 	let device = match device_of(&device) {
 		Ok(device) => device,
-		Err(response) => return response,
+		Err(refused) => return refused.into_response(),
 	};
 	let Ok(seq) = seq.parse::<u64>() else {
 		return refuse(StatusCode::BAD_REQUEST, format!("`{seq}` is not a sequence number"));
@@ -341,7 +351,7 @@ async fn proof(
 				format!("reading {seq} of device {} is not in this store", show_device(&device)),
 			)
 		},
-		Err(response) => return response,
+		Err(refused) => return refused.into_response(),
 	};
 	let Some(path) = stored.proof else {
 		return refuse(
@@ -369,7 +379,7 @@ async fn proof(
 			},
 			Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("a bundle: {e}")),
 		},
-		Err(error) => failed(&error),
+		Err(error) => failed(&error).into_response(),
 	}
 }
 
