@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS anchors (
 	UNIQUE (device, first_seq)
 );
 CREATE INDEX IF NOT EXISTS anchors_by_status ON anchors (status);
+-- What the dashboard counts per device, read from the index alone.
+CREATE INDEX IF NOT EXISTS anchors_by_device_status ON anchors (device, status, count);
 CREATE TABLE IF NOT EXISTS raw_messages (
 	device BLOB NOT NULL,
 	hash BLOB NOT NULL,

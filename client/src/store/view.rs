@@ -1,7 +1,8 @@
 //! What the gateway's dashboard reads from the store: each device's readings and anchors at a
 //! glance, a device's readings with the anchor each belongs to, its recent anchors, and the
 //! holes in its sequence numbers (readings that never arrived). Every query reads by index and
-//! returns a bounded number of rows, so a large store answers as fast as a small one.
+//! returns a bounded number of rows; the holes of a device are found by reading its sequence
+//! numbers from the index, once per request.
 
 use super::{store_err, to_device, to_h256, Status, Store};
 use crate::Error;
@@ -92,14 +93,29 @@ pub enum Window {
 impl Store {
 	/// Every device with readings in the store, by device id.
 	pub fn device_summaries(&self) -> Result<Vec<DeviceSummary>, Error> {
+		self.summaries(None)
+	}
+
+	/// One device as the store knows it, if it has readings here.
+	pub fn device_summary(&self, device: &DeviceId) -> Result<Option<DeviceSummary>, Error> {
+		Ok(self.summaries(Some(device))?.pop())
+	}
+
+	/// The summaries of every device, or of `only`.
+	fn summaries(&self, only: Option<&DeviceId>) -> Result<Vec<DeviceSummary>, Error> {
 		let mut devices: BTreeMap<DeviceId, DeviceSummary> = BTreeMap::new();
-		// Anchors are a hundredth of the readings: their counts come from them.
+		let only = only.map(|d| d.to_vec());
+		let filter = if only.is_some() { "WHERE device = ?1" } else { "" };
+		// Anchors are a hundredth of the readings: their counts come from them, and from an
+		// index that holds every column read.
 		let mut stmt = self
 			.db
-			.prepare("SELECT device, status, SUM(count) FROM anchors GROUP BY device, status")
+			.prepare(&format!(
+				"SELECT device, status, SUM(count) FROM anchors {filter} GROUP BY device, status"
+			))
 			.map_err(store_err)?;
 		let rows = stmt
-			.query_map([], |r| {
+			.query_map(rusqlite::params_from_iter(only.iter()), |r| {
 				Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
 			})
 			.map_err(store_err)?;
@@ -116,14 +132,18 @@ impl Store {
 				_ => summary.pending += readings,
 			}
 		}
+		let filter = if only.is_some() { "AND device = ?1" } else { "" };
 		let mut stmt = self
 			.db
-			.prepare(
-				"SELECT device, COUNT(*) FROM readings WHERE anchor_id IS NULL GROUP BY device",
-			)
+			.prepare(&format!(
+				"SELECT device, COUNT(*) FROM readings WHERE anchor_id IS NULL {filter} \
+				 GROUP BY device"
+			))
 			.map_err(store_err)?;
 		let rows = stmt
-			.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
+			.query_map(rusqlite::params_from_iter(only.iter()), |r| {
+				Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+			})
 			.map_err(store_err)?;
 		for row in rows {
 			let (device, readings) = row.map_err(store_err)?;
@@ -304,6 +324,8 @@ mod tests {
 		assert_eq!((sa.unbatched, sa.finalized, sa.missing()), (7, 0, 3));
 		assert_eq!(sa.last_reading_ms, 10_000);
 		assert_eq!((summaries[1].stored, summaries[1].missing()), (3, 0));
+		assert_eq!(store.device_summary(&b).unwrap().as_ref(), Some(&summaries[1]));
+		assert_eq!(store.device_summary(&[9; 32]).unwrap(), None);
 
 		assert_eq!(store.holes(&a, 10).unwrap(), vec![(5, 7)]);
 		assert!(store.holes(&b, 10).unwrap().is_empty());

@@ -260,7 +260,7 @@ async fn device(
 	let holes = number(&query, "holes").unwrap_or(50).min(MAX_ROWS as u64) as u32;
 	let anchors = number(&query, "anchors").unwrap_or(20).min(MAX_ROWS as u64) as u32;
 	let read = with_store(&shared, |store| {
-		let summary = store.device_summaries()?.into_iter().find(|s| s.device == device);
+		let summary = store.device_summary(&device)?;
 		Ok((summary, store.holes(&device, holes)?, store.recent_anchors(&device, anchors)?))
 	})
 	.await;
