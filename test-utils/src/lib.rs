@@ -265,7 +265,8 @@ pub fn http(port: u16, method: &str, path: &str, body: &[u8]) -> Result<(u16, St
 	http_with(port, method, path, &[], body)
 }
 
-/// [`http`] with extra request `headers` (name, value).
+/// [`http`] with extra request `headers` (name, value); a `Host` among them replaces
+/// `127.0.0.1:<port>`.
 pub fn http_with(
 	port: u16,
 	method: &str,
@@ -277,9 +278,14 @@ pub fn http_with(
 	stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
 	let extra: String =
 		headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+	// A `Host` among `headers` replaces the address's own.
+	let host = match headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+		true => String::new(),
+		false => format!("Host: 127.0.0.1:{port}\r\n"),
+	};
 	let head = format!(
-		"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n\
-		 {extra}Connection: close\r\n\r\n",
+		"{method} {path} HTTP/1.1\r\n{host}Content-Length: {}\r\n{extra}Connection: \
+		 close\r\n\r\n",
 		body.len()
 	);
 	stream.write_all(head.as_bytes()).map_err(|e| e.to_string())?;

@@ -456,8 +456,69 @@ struct Shared {
 	http_loopback: bool,
 }
 
+/// `403` with `reason`, as JSON.
+fn forbidden(reason: &str) -> Response {
+	let body = serde_json::json!({ "error": reason });
+	(StatusCode::FORBIDDEN, body.to_string()).into_response()
+}
+
+/// `Some(403)` for a request a browser sent from a page of another site: browsers name the
+/// page's origin in `Origin` on cross-site posts (and on any cross-origin fetch), and devices,
+/// scripts and the dashboard itself (same origin) either name none or this gateway.
+fn refuse_cross_site(headers: &axum::http::HeaderMap) -> Option<Response> {
+	let origin = headers.get(axum::http::header::ORIGIN)?;
+	let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+	let same = match (origin.to_str(), host) {
+		(Ok(origin), Some(host)) => {
+			origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+		},
+		_ => false,
+	};
+	(!same).then(|| {
+		forbidden(
+			"this gateway takes no request from a page of another site (its `Origin` is not \
+			 this gateway)",
+		)
+	})
+}
+
+/// Whether the request names this gateway by address (`Host` an IP address or `localhost`),
+/// as every client on this machine does. A web page whose own name was made to point to
+/// 127.0.0.1 (DNS rebinding) still names itself: without a token, whatever is trusted for
+/// coming from this machine is refused to it.
+fn names_an_address(headers: &axum::http::HeaderMap) -> bool {
+	let Some(host) = headers.get(axum::http::header::HOST) else { return true };
+	let Ok(host) = host.to_str() else { return false };
+	let name = match host.strip_prefix('[') {
+		Some(rest) => rest.split_once(']').map_or(rest, |(name, _)| name),
+		None => match host.rsplit_once(':') {
+			Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+			_ => host,
+		},
+	};
+	name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
+}
+
 impl Shared {
-	/// `None` if the request may post, else the `401` to answer.
+	/// `None` if the request may post, else the answer: a page of another site is refused,
+	/// and with a token the request must carry it. Without a token, `by_address` (raw
+	/// readings, which the gateway signs) also needs the gateway named by its address.
+	fn refuse_post(&self, headers: &axum::http::HeaderMap, by_address: bool) -> Option<Response> {
+		if let Some(refused) = refuse_cross_site(headers) {
+			return Some(refused);
+		}
+		if self.token.is_some() {
+			return self.refuse_unauthorized(headers);
+		}
+		(by_address && !names_an_address(headers)).then(|| {
+			forbidden(
+				"without --http-token-file this gateway takes raw readings only from clients \
+				 that name it by its address",
+			)
+		})
+	}
+
+	/// `None` if the request carries the token (or none is needed), else the `401` to answer.
 	fn refuse_unauthorized(&self, headers: &axum::http::HeaderMap) -> Option<Response> {
 		let token = self.token.as_ref()?;
 		let given = headers.get(axum::http::header::AUTHORIZATION).map(|v| v.as_bytes());
@@ -1084,7 +1145,7 @@ async fn post_readings(
 	headers: axum::http::HeaderMap,
 	body: Bytes,
 ) -> Response {
-	if let Some(refused) = shared.refuse_unauthorized(&headers) {
+	if let Some(refused) = shared.refuse_post(&headers, true) {
 		return refused;
 	}
 	let Ok(device) = parse_device(&device) else {
@@ -1127,7 +1188,7 @@ async fn post_anchors(
 	headers: axum::http::HeaderMap,
 	body: Bytes,
 ) -> Response {
-	if let Some(refused) = shared.refuse_unauthorized(&headers) {
+	if let Some(refused) = shared.refuse_post(&headers, false) {
 		return refused;
 	}
 	let (mut stored, mut duplicates) = (0u64, 0u64);
@@ -1216,6 +1277,22 @@ mod tests {
 		}
 		assert!(!token.admits(None));
 		assert_eq!(format!("{token:?}"), "HttpToken(…)");
+	}
+
+	#[test]
+	fn a_request_names_this_gateway_by_address_or_not() {
+		let named = |host: &str| {
+			let mut headers = axum::http::HeaderMap::new();
+			headers.insert(axum::http::header::HOST, host.parse().unwrap());
+			names_an_address(&headers)
+		};
+		for ok in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "10.0.0.5"] {
+			assert!(named(ok), "{ok}");
+		}
+		for rebound in ["evil.example:8080", "evil.example", "127.0.0.1.evil.example:80"] {
+			assert!(!named(rebound), "{rebound}");
+		}
+		assert!(names_an_address(&axum::http::HeaderMap::new()));
 	}
 
 	#[test]

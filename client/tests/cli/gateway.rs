@@ -792,11 +792,12 @@ fn raw_readings_are_signed_by_the_gateway_and_reach_finality() {
 	drop(broker);
 }
 
-/// The dashboard's settings are checked before anything starts, and a gateway listening
-/// beyond loopback without a token serves no readings (anyone who reaches it could read them
-/// all), while it still takes anchors and answers `/healthz`.
+/// The dashboard's settings are checked before anything starts; a gateway listening beyond
+/// loopback without a token serves no readings (anyone who reaches it could read them all),
+/// while it still answers `/healthz`; and one on loopback serves this machine but not the
+/// pages of other sites a browser here has open.
 #[test]
-fn a_gateway_beyond_loopback_without_a_token_serves_no_readings() {
+fn a_gateway_serves_readings_only_to_this_machine_or_the_token_holder() {
 	let node = Node::dev();
 	let url = node.url();
 	let home = tempfile::tempdir().unwrap();
@@ -829,6 +830,51 @@ fn a_gateway_beyond_loopback_without_a_token_serves_no_readings() {
 	// No dashboard folder given: no dashboard.
 	let (status, _) = http(http_port, "GET", "/dashboard/index.html", b"").unwrap();
 	assert_eq!(status, 404);
+
+	// On loopback, holding a device's key, without a token: this machine may read and post,
+	// a page of another site open in a browser here may not. Browsers name the page's origin
+	// on cross-site posts (`Origin`), and a site that rebinds its own name to 127.0.0.1 still
+	// names itself in `Host`.
+	let keys = home.join("device-keys");
+	std::fs::create_dir(&keys).unwrap();
+	let (key, device) = alices_device(&url, home, "held.json");
+	std::fs::rename(&key, keys.join(format!("{device}.json"))).unwrap();
+	let local_port = free_port();
+	let mut command = provena(&url, home);
+	command
+		.args(["gateway", "run", "--suri", "//Alice", "--http", &format!("127.0.0.1:{local_port}")])
+		.arg("--device-keys")
+		.arg(&keys)
+		.arg("--store")
+		.arg(home.join("local.db"))
+		.stdout(Stdio::null())
+		.stderr(Stdio::null());
+	let _local = Running::spawn(command);
+	wait_healthy(local_port);
+	let reading = br#"{"seq": 0, "timestamp_ms": 1795219200000, "values": {"temp_c": 4.5}}"#;
+	let post = format!("/v1/devices/{device}/readings");
+	let evil = ("Origin", "http://evil.example");
+	let (status, reply) = http_with(local_port, "POST", &post, &[evil], reading).unwrap();
+	assert_eq!(status, 403, "a cross-site post was taken: {reply}");
+	assert!(reply.contains("another site"), "{reply}");
+	let (status, reply) = http_with(local_port, "POST", "/v1/anchors", &[evil], b"{}").unwrap();
+	assert_eq!(status, 403, "{reply}");
+	let rebound = ("Host", "evil.example:80");
+	let (status, reply) = http_with(local_port, "GET", "/v1/devices", &[rebound], b"").unwrap();
+	assert_eq!(status, 403, "a rebound name read the store: {reply}");
+	let (status, reply) = http_with(local_port, "GET", "/v1/devices", &[evil], b"").unwrap();
+	assert_eq!(status, 403, "{reply}");
+	// The same origin (the dashboard itself), and clients that name none, are served.
+	let own = format!("http://127.0.0.1:{local_port}");
+	let (status, reply) =
+		http_with(local_port, "POST", &post, &[("Origin", own.as_str())], reading).unwrap();
+	assert_eq!(status, 202, "{reply}");
+	let (status, reply) = http(local_port, "GET", "/v1/devices", b"").unwrap();
+	assert_eq!(status, 200, "{reply}");
+	let localhost = format!("localhost:{local_port}");
+	let (status, reply) =
+		http_with(local_port, "GET", "/v1/info", &[("Host", localhost.as_str())], b"").unwrap();
+	assert_eq!(status, 200, "{reply}");
 }
 
 /// A gateway busy for longer than its transactions' mortality, with fewer than 64 transactions

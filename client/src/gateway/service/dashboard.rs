@@ -138,18 +138,29 @@ fn device_of(text: &str) -> Result<DeviceId, Refused> {
 }
 
 impl Shared {
-	/// `None` if the request may read the store, else the answer to give: with a token, the
-	/// request must carry it; without one, only a gateway listening on loopback serves its
-	/// readings (anyone who reaches another address could read them all).
+	/// `None` if the request may read the store, else the answer to give: a page of another
+	/// site is refused; with a token, the request must carry it; without one, only a gateway
+	/// listening on loopback serves its readings (anyone who reaches another address could
+	/// read them all), and only to requests that name it by its address.
 	fn refuse_read(&self, headers: &HeaderMap) -> Option<Response> {
+		if let Some(refused) = super::refuse_cross_site(headers) {
+			return Some(refused);
+		}
 		if self.token.is_some() {
 			return self.refuse_unauthorized(headers);
 		}
-		(!self.http_loopback).then(|| {
-			refuse(
+		if !self.http_loopback {
+			return Some(refuse(
 				StatusCode::FORBIDDEN,
 				"this gateway listens beyond loopback without --http-token-file, so it serves \
 				 no readings: give it a token file (the dashboard asks for the token)",
+			));
+		}
+		(!super::names_an_address(headers)).then(|| {
+			refuse(
+				StatusCode::FORBIDDEN,
+				"without --http-token-file this gateway serves readings only to clients that \
+				 name it by its address (http://127.0.0.1:PORT or http://localhost:PORT)",
 			)
 		})
 	}
