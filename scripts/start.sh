@@ -136,8 +136,7 @@ printf '\n'
 say "Provena testnet: 4 validators, finalizing (up in $((SECONDS - started)) s)"
 printf '  %-8s %-26s %s\n' node RPC log
 while read -r name uri log; do printf '  %-8s %-26s %s\n' "$name" "$uri" "$log"; done <<<"$nodes"
-printf '\n  Polkadot.js Apps: %s\n' "$(apps_link "$rpc")"
-printf '  The client:       export PROVENA_URL=%s; provena --help\n' "$rpc"
+printf '\n  The client:       export PROVENA_URL=%s; provena --help\n' "$rpc"
 printf '  Chain spec (raw): %s (what `provena verify --chain-spec` trusts)\n' "$dir/testnet.json"
 
 

@@ -65,18 +65,25 @@ export class Chain {
     provider.on('connected', () => { this.status = 'connected'; this.emit('status'); });
     this.api = await ApiPromise.create({ provider, noInitWarn: true });
     this.status = 'connected';
-    const header = await this.api.rpc.chain.getFinalizedHead()
-      .then((hash) => this.api.rpc.chain.getHeader(hash));
+    this.finalizedHash = await this.api.rpc.chain.getFinalizedHead();
+    const header = await this.api.rpc.chain.getHeader(this.finalizedHash);
     this.finalized = header.number.toNumber();
     this.scannedTo = this.finalized;
     this.scannedFrom = this.finalized + 1;
     this.emit('head');
-    await this.api.rpc.chain.subscribeFinalizedHeads((head) => this.onFinalized(head.number.toNumber()));
+    await this.api.rpc.chain.subscribeFinalizedHeads((head) => this.onFinalized(head.number.toNumber(), head.hash));
   }
 
-  async onFinalized(number) {
+  /** The chain's state at the finalized head: what every view shows, so that what the chain
+   * says and what the gateway calls final agree. */
+  atFinalized() {
+    return this.api.at(this.finalizedHash);
+  }
+
+  async onFinalized(number, hash) {
     if (number <= this.finalized) return;
     this.finalized = number;
+    this.finalizedHash = hash;
     // Finalized heads may jump: every block in between is final too.
     const from = this.scannedTo + 1;
     this.scannedTo = number;

@@ -17,7 +17,7 @@ export function renderAccess(ctx, id, showError) {
     const ids = new Set((await gateway.devices()).map((d) => d.device));
     const owner = localStorage.getItem('provena-dashboard-owner');
     if (owner) {
-      try { for (const d of await devicesOf(chain.api, owner)) ids.add(d); } catch { /* not an account */ }
+      try { for (const d of await devicesOf(await chain.atFinalized(), owner)) ids.add(d); } catch { /* not an account */ }
     }
     if (id) ids.add(id.toLowerCase());
     fill(picker, h('option', { value: '' }, '—'), [...ids].sort().map((d) => h('option', { value: d, selected: d === id?.toLowerCase() }, short(d))));
@@ -27,16 +27,16 @@ export function renderAccess(ctx, id, showError) {
     if (!id || stopped) return;
     const device = id.toLowerCase();
     const api = chain.api;
-    const [direct, groups, epoch, sealed, best] = await Promise.all([
-      api.query.accessControl.grants.entries({ Device: device }),
-      api.query.accessControl.deviceGroups(device),
-      api.query.accessControl.keyEpochs(device),
-      api.query.accessControl.sealedKeys.entries(device),
-      api.rpc.chain.getHeader(),
+    const at = await chain.atFinalized();
+    const now = chain.finalized;
+    const [direct, groups, epoch, sealed] = await Promise.all([
+      at.query.accessControl.grants.entries({ Device: device }),
+      at.query.accessControl.deviceGroups(device),
+      at.query.accessControl.keyEpochs(device),
+      at.query.accessControl.sealedKeys.entries(device),
     ]);
     const groupIds = groups.map((m) => snake(m.toJSON()).group);
-    const viaGroups = await Promise.all(groupIds.map((g) => api.query.accessControl.grants.entries({ Group: g })));
-    const now = best.number.toNumber();
+    const viaGroups = await Promise.all(groupIds.map((g) => at.query.accessControl.grants.entries({ Group: g })));
     const grantRows = [];
     const addRows = (entries, scope) => {
       for (const [key, value] of entries) {
@@ -64,6 +64,7 @@ export function renderAccess(ctx, id, showError) {
       || (e.fields.scope?.group !== undefined && groupIds.includes(e.fields.scope.group))));
     if (stopped) return;
     fill(body,
+      h('p', { class: 'muted' }, `As of finalized block #${now}.`),
       h('h2', {}, 'Grants in force and expired'),
       grantRows.length
         ? table([{ label: 'Grantee' }, { label: 'Permissions' }, { label: 'Through' }, { label: 'Until' }, { label: 'State' }, { label: 'Granted by', narrow: true }], grantRows, { id: 'grants-table' })

@@ -268,10 +268,11 @@ export function renderDevice(ctx, id, showError) {
     busy = true;
     try {
       // The newest window each time: the anchors of readings already shown change state too.
+      const at = await chain.atFinalized();
       const [d, r, c, latest] = await Promise.all([
         gateway.device(id).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
-        rulesOf(chain.api, id),
-        chainDevices(chain.api, [id]),
+        rulesOf(at, id),
+        chainDevices(at, [id]),
         gateway.newest(id, WINDOW),
       ]);
       detail = d;

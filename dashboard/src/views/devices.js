@@ -81,15 +81,16 @@ export function renderDevices(ctx, _arg, showError) {
       const here = await gateway.devices();
       const ids = new Set(here.map((d) => d.device));
       const ownerText = owner.value.trim();
+      const at = await chain.atFinalized();
       if (ownerText) {
         try {
-          for (const id of await devicesOf(chain.api, ownerText)) ids.add(id);
+          for (const id of await devicesOf(at, ownerText)) ids.add(id);
           localStorage.setItem(OWNER_KEY, ownerText);
         } catch (e) {
           fill(summary, `“${ownerText}” is not an account: ${e.message}`);
         }
       }
-      const onChain = await chainDevices(chain.api, [...ids]);
+      const onChain = await chainDevices(at, [...ids]);
       const byId = new Map(here.map((d) => [d.device, d]));
       rows = [...ids].sort().map((id) => {
         const g = byId.get(id);
