@@ -1,6 +1,8 @@
 //! Chain values for people: event fields as JSON with byte strings shown as hex (ids, keys,
 //! hashes) or text (names), instead of lists of numbers.
 
+use crate::{input::decimal, show_device};
+use provena_primitives::telemetry::Reading;
 use serde_json::{json, Map, Value as Json};
 use subxt::ext::scale_value::{Composite, Primitive, Value, ValueDef};
 
@@ -57,6 +59,22 @@ fn composite_json(composite: &Composite<()>) -> Json {
 			}
 		},
 	}
+}
+
+/// A reading as JSON: its device, sequence number, time, values (as decimals) and payload hash.
+pub fn reading_json(reading: &Reading) -> Json {
+	let values: Map<String, Json> = reading
+		.values
+		.iter()
+		.map(|m| (String::from_utf8_lossy(&m.metric).into_owned(), json!(decimal(m.value))))
+		.collect();
+	json!({
+		"device": show_device(&reading.device),
+		"seq": reading.seq,
+		"timestamp_ms": reading.timestamp_ms,
+		"values": values,
+		"payload_hash": reading.payload_hash.map(|h| format!("0x{}", hex::encode(h))),
+	})
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! The one way commands speak: human text by default, one JSON value per result with `--json`,
 //! progress and notes on stderr (never in JSON mode), warnings on stderr in every mode.
 
-use provena_client::{chain::Finalized, input::decimal, show_device};
-use provena_primitives::telemetry::Reading;
+use provena_client::{chain::Finalized, input::decimal};
 use serde_json::{json, Value};
 
 /// Where a command's results go, and in which form.
@@ -74,18 +73,4 @@ pub fn permission_names(bits: u8) -> String {
 	}
 }
 
-/// A reading as JSON: its device, sequence number, time, values (as decimals) and payload hash.
-pub fn reading_json(reading: &Reading) -> Value {
-	let values: serde_json::Map<String, Value> = reading
-		.values
-		.iter()
-		.map(|m| (String::from_utf8_lossy(&m.metric).into_owned(), json!(decimal(m.value))))
-		.collect();
-	json!({
-		"device": show_device(&reading.device),
-		"seq": reading.seq,
-		"timestamp_ms": reading.timestamp_ms,
-		"values": values,
-		"payload_hash": reading.payload_hash.map(|h| format!("0x{}", hex::encode(h))),
-	})
-}
+pub use provena_client::display::reading_json;

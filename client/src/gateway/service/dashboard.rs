@@ -23,8 +23,8 @@
 
 use super::{Shared, StatusCode};
 use crate::{
+	display::reading_json,
 	error::with_causes,
-	input::decimal,
 	parse_device, show_device,
 	store::{AnchorState, DeviceSummary, Store, Window},
 	Error,
@@ -36,7 +36,7 @@ use axum::{
 	routing::get,
 	Router,
 };
-use provena_primitives::{telemetry::Reading, DeviceId};
+use provena_primitives::DeviceId;
 use serde_json::{json, Value};
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -137,6 +137,15 @@ fn device_of(text: &str) -> Result<DeviceId, Refused> {
 	parse_device(text).map_err(|e| Refused(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
+/// The device a path names and the numbers its query gives, or the `400` to answer.
+fn device_query(
+	device: &str,
+	query: Option<&str>,
+	allowed: &[&str],
+) -> Result<(DeviceId, Vec<(String, u64)>), Refused> {
+	Ok((device_of(device)?, numbers(query, allowed)?))
+}
+
 impl Shared {
 	/// `None` if the request may read the store, else the answer to give: a page of another
 	/// site is refused; with a token, the request must carry it; without one, only a gateway
@@ -203,20 +212,6 @@ fn anchor_json(state: &AnchorState) -> Value {
 	})
 }
 
-fn reading_json(reading: &Reading) -> Value {
-	let values: serde_json::Map<String, Value> = reading
-		.values
-		.iter()
-		.map(|m| (String::from_utf8_lossy(&m.metric).into_owned(), json!(decimal(m.value))))
-		.collect();
-	json!({
-		"seq": reading.seq,
-		"timestamp_ms": reading.timestamp_ms,
-		"values": values,
-		"payload_hash": reading.payload_hash.map(|h| format!("0x{}", hex::encode(h))),
-	})
-}
-
 /// Runs `read` on the dashboard's store connection.
 async fn with_store<T>(
 	shared: &Shared,
@@ -263,11 +258,10 @@ async fn device(
 	if let Some(refused) = shared.refuse_read(&headers) {
 		return refused;
 	}
-	let (device, query) =
-		match (device_of(&device), numbers(query.as_deref(), &["holes", "anchors"])) {
-			(Ok(device), Ok(query)) => (device, query),
-			(Err(refused), _) | (_, Err(refused)) => return refused.into_response(),
-		};
+	let (device, query) = match device_query(&device, query.as_deref(), &["holes", "anchors"]) {
+		Ok(parsed) => parsed,
+		Err(refused) => return refused.into_response(),
+	};
 	let holes = number(&query, "holes").unwrap_or(50).min(MAX_ROWS as u64) as u32;
 	let anchors = number(&query, "anchors").unwrap_or(20).min(MAX_ROWS as u64) as u32;
 	let read = with_store(&shared, |store| {
@@ -310,11 +304,11 @@ async fn readings(
 	if let Some(refused) = shared.refuse_read(&headers) {
 		return refused;
 	}
-	let allowed = ["newest", "after", "limit"];
-	let (device, query) = match (device_of(&device), numbers(query.as_deref(), &allowed)) {
-		(Ok(device), Ok(query)) => (device, query),
-		(Err(refused), _) | (_, Err(refused)) => return refused.into_response(),
-	};
+	let (device, query) =
+		match device_query(&device, query.as_deref(), &["newest", "after", "limit"]) {
+			Ok(parsed) => parsed,
+			Err(refused) => return refused.into_response(),
+		};
 	let cap = |n: u64| n.clamp(1, MAX_READINGS as u64) as u32;
 	let window = match (number(&query, "after"), number(&query, "newest")) {
 		(Some(_), Some(_)) => {
