@@ -42,7 +42,7 @@ pub struct DeviceSummary {
 impl DeviceSummary {
 	/// Sequence numbers between the first and the last stored that never arrived.
 	pub fn missing(&self) -> u64 {
-		(self.last_seq - self.first_seq + 1).saturating_sub(self.stored)
+		(self.last_seq.saturating_sub(self.first_seq)).saturating_add(1).saturating_sub(self.stored)
 	}
 }
 
