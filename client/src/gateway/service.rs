@@ -446,8 +446,6 @@ struct Shared {
 	view: Mutex<Store>,
 	/// The node connection as the delivery task last made it.
 	chain: watch::Receiver<Chain>,
-	/// The chain's genesis hash.
-	genesis: sp_core::H256,
 	/// How long a device may publish nothing before it is reported silent.
 	silent_after: Option<Duration>,
 	/// What the dashboard needs.
@@ -456,10 +454,16 @@ struct Shared {
 	http_loopback: bool,
 }
 
+/// `status` with `{"error": message}` as JSON.
+fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+	let body = serde_json::json!({ "error": message.into() });
+	(status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string())
+		.into_response()
+}
+
 /// `403` with `reason`, as JSON.
 fn forbidden(reason: &str) -> Response {
-	let body = serde_json::json!({ "error": reason });
-	(StatusCode::FORBIDDEN, body.to_string()).into_response()
+	json_error(StatusCode::FORBIDDEN, reason)
 }
 
 /// `Some(403)` for a request a browser sent from a page of another site: browsers name the
@@ -500,10 +504,15 @@ fn names_an_address(headers: &axum::http::HeaderMap) -> bool {
 }
 
 impl Shared {
-	/// `None` if the request may post, else the answer: a page of another site is refused,
-	/// and with a token the request must carry it. Without a token, `by_address` (raw
-	/// readings, which the gateway signs) also needs the gateway named by its address.
-	fn refuse_post(&self, headers: &axum::http::HeaderMap, by_address: bool) -> Option<Response> {
+	/// `None` if the request to `/v1` may go on, else the answer: a page of another site is
+	/// refused, and with a token the request must carry it. Without a token, `by_address`
+	/// requests (raw readings, which the gateway signs, and reads of the store) also need the
+	/// gateway named by its address.
+	fn refuse_request(
+		&self,
+		headers: &axum::http::HeaderMap,
+		by_address: bool,
+	) -> Option<Response> {
 		if let Some(refused) = refuse_cross_site(headers) {
 			return Some(refused);
 		}
@@ -512,8 +521,9 @@ impl Shared {
 		}
 		(by_address && !names_an_address(headers)).then(|| {
 			forbidden(
-				"without --http-token-file this gateway takes raw readings only from clients \
-				 that name it by its address",
+				"without --http-token-file this gateway takes raw readings and serves readings \
+				 only to clients that name it by its address (http://127.0.0.1:PORT or \
+				 http://localhost:PORT)",
 			)
 		})
 	}
@@ -643,7 +653,6 @@ pub async fn run(
 		token: options.http_token.clone(),
 		view: Mutex::new(view),
 		chain: chain_rx.clone(),
-		genesis,
 		silent_after: options.silent_after,
 		dashboard: options.dashboard.clone(),
 		http_loopback: options.http.is_some_and(|addr| addr.ip().is_loopback()),
@@ -1145,7 +1154,7 @@ async fn post_readings(
 	headers: axum::http::HeaderMap,
 	body: Bytes,
 ) -> Response {
-	if let Some(refused) = shared.refuse_post(&headers, true) {
+	if let Some(refused) = shared.refuse_request(&headers, true) {
 		return refused;
 	}
 	let Ok(device) = parse_device(&device) else {
@@ -1188,7 +1197,7 @@ async fn post_anchors(
 	headers: axum::http::HeaderMap,
 	body: Bytes,
 ) -> Response {
-	if let Some(refused) = shared.refuse_post(&headers, false) {
+	if let Some(refused) = shared.refuse_request(&headers, false) {
 		return refused;
 	}
 	let (mut stored, mut duplicates) = (0u64, 0u64);

@@ -21,7 +21,7 @@
 //! gateway listening beyond loopback without a token serves no readings at all. The
 //! dashboard's files hold no data and are served to anyone.
 
-use super::{Shared, StatusCode};
+use super::{json_error as refuse, Shared, StatusCode};
 use crate::{
 	display::reading_json,
 	error::with_causes,
@@ -80,11 +80,6 @@ pub(super) fn routes(options: &DashboardOptions) -> Router<Arc<Shared>> {
 /// A JSON answer.
 fn answer(status: StatusCode, body: Value) -> Response {
 	(status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
-}
-
-/// A JSON error answer.
-fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-	answer(status, json!({ "error": message.into() }))
 }
 
 /// A request refused: the status and the reason, answered as JSON.
@@ -152,26 +147,14 @@ impl Shared {
 	/// listening on loopback serves its readings (anyone who reaches another address could
 	/// read them all), and only to requests that name it by its address.
 	fn refuse_read(&self, headers: &HeaderMap) -> Option<Response> {
-		if let Some(refused) = super::refuse_cross_site(headers) {
-			return Some(refused);
-		}
-		if self.token.is_some() {
-			return self.refuse_unauthorized(headers);
-		}
-		if !self.http_loopback {
+		if self.token.is_none() && !self.http_loopback {
 			return Some(refuse(
 				StatusCode::FORBIDDEN,
 				"this gateway listens beyond loopback without --http-token-file, so it serves \
 				 no readings: give it a token file (the dashboard asks for the token)",
 			));
 		}
-		(!super::names_an_address(headers)).then(|| {
-			refuse(
-				StatusCode::FORBIDDEN,
-				"without --http-token-file this gateway serves readings only to clients that \
-				 name it by its address (http://127.0.0.1:PORT or http://localhost:PORT)",
-			)
-		})
+		self.refuse_request(headers, true)
 	}
 
 	/// How long ago the gateway last heard from `device` (since it started), and whether it
@@ -228,7 +211,7 @@ async fn info(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
 	answer(
 		StatusCode::OK,
 		json!({
-			"genesis": format!("{:?}", shared.genesis),
+			"genesis": format!("{:?}", shared.chain.borrow().genesis_hash()),
 			"node_url": shared.dashboard.node_url,
 			"silent_after_s": shared.silent_after.map(|d| d.as_secs()),
 			"version": env!("CARGO_PKG_VERSION"),
