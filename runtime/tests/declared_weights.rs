@@ -13,6 +13,7 @@ use frame_support::{
 };
 use pallet_access_control::{NextGroupId, Permissions, Scope, WeightInfo as _};
 use pallet_telemetry::{WeightInfo as _, MAX_LOG_PEAKS};
+use provena_primitives::DevicePermissions;
 use provena_runtime::{AccessControl, Runtime, RuntimeCall, RuntimeOrigin, Telemetry};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::AccountId32;
@@ -169,4 +170,22 @@ fn a_group_grant_losing_read_pays_for_each_member_it_walked() {
 		assert!(reported.all_lte(declared));
 		assert_eq!(epoch(), before + 2);
 	});
+}
+
+/// A gateway's batch is charged from the benchmarks of its least items, with what each item
+/// carries added from others. For a batch of the costliest items (the most public values, the
+/// largest payloads, logs of the most peaks) that sum must cover the benchmark of that very
+/// batch, at one item and at the most.
+#[test]
+fn a_batch_of_the_costliest_items_declares_at_least_their_benchmark() {
+	let payload: u32 = <Runtime as pallet_telemetry::Config>::MaxPayloadLen::get();
+	let most: u32 = <Runtime as pallet_telemetry::Config>::MaxBatchLen::get();
+	for n in [1, most / 2, most] {
+		// Less the searches for the right to submit: the benchmark's owner needs none.
+		let searches = <AccessControl as DevicePermissions<AccountId32>>::submit_path_weight(None);
+		let declared = Telemetry::batch_weight_of(n, n, payload * n)
+			.saturating_sub(searches.saturating_mul(n.into()));
+		let measured = TelemetryWeights::anchor_batch_costliest(n);
+		assert!(declared.all_gte(measured), "{n} items: declared {declared:?} < {measured:?}");
+	}
 }

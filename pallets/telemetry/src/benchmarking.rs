@@ -4,7 +4,9 @@
 //! a manager whose right comes from a grant by the runtime's costliest path (through the
 //! device's last group, with access control). Anchors are submitted by the device's owner: the
 //! search for a gateway's right is access control's to benchmark, and the call adds its weight
-//! for the path the search took.
+//! for the path the search took. A gateway's batch is measured three ways: its least items,
+//! the same with full logs, and its costliest items; the call charges each item by what it
+//! carries, so a batch of lean items is not charged as if each were the costliest.
 
 // Benchmarks never run in a block: they build their own inputs in a benchmark build, where a
 // panic only stops the benchmark. The block code's bans (see lib.rs) do not apply here.
@@ -69,6 +71,17 @@ impl BenchDevice {
 				value: i64::MAX,
 			})
 			.collect();
+		self.anchor_with_values::<T>(first_seq, count, values, payload)
+	}
+
+	/// As [`Self::anchor_with_payload`], with these public values.
+	fn anchor_with_values<T: Config>(
+		&self,
+		first_seq: Seq,
+		count: u32,
+		values: Vec<PublicValue>,
+		payload: &[u8],
+	) -> AnchorOf<T> {
 		let statement = AnchorStatement {
 			device: self.id,
 			first_seq,
@@ -183,20 +196,20 @@ mod benchmarks {
 		assert_eq!((state.next_seq, state.peaks.len()), (after_gap(m) + 1_000, 1));
 	}
 
-	/// A batch of `n` anchors of `n` devices of one owner, without public values (the call
-	/// adds what values cost from `anchor`'s `v`), each device's log at its most peaks (the
-	/// call refunds by `anchor`'s `m`).
+	/// A batch of `n` anchors of `n` devices of one owner, each of the least an item can be:
+	/// one reading, no public value, an empty payload, a log without peaks, only the sequence
+	/// gap it reports. The call adds what an item's log peaks, public values and payload bytes
+	/// cost from [`anchor_batch_full_logs`](Self), [`anchor_batch_costliest`](Self) and
+	/// `authorize_device_anchor`'s `p`, and refunds what the logs did not need.
 	#[benchmark]
 	fn anchor_batch(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
 		let items: Vec<BatchItemOf<T>> = (0..n)
 			.map(|i| {
-				let device = BenchDevice::new::<T>(&owner, i)
-					.with_rules::<T>()
-					.with_history::<T>(MAX_LOG_PEAKS);
+				let device = BenchDevice::new::<T>(&owner, i).with_history::<T>(0);
 				BatchItem {
-					anchor: device.anchor::<T>(after_gap(MAX_LOG_PEAKS), 1_000, 0),
-					payload: Some(bounded_payload::<T>()),
+					anchor: device.anchor_with_values::<T>(after_gap(0), 1, Vec::new(), &[]),
+					payload: Some(BoundedVec::new()),
 				}
 			})
 			.collect();
@@ -204,6 +217,63 @@ mod benchmarks {
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), items);
+
+		assert_last_event::<T>(Event::BatchProcessed {
+			submitter: owner,
+			accepted: n,
+			rejected: 0,
+		});
+	}
+
+	/// As [`anchor_batch`](Self), with every device's log at its most peaks, all of which the
+	/// anchor merges: what a log's peaks cost an item of a batch.
+	#[benchmark]
+	fn anchor_batch_full_logs(n: Linear<1, { T::MaxBatchLen::get() }>) {
+		let owner: T::AccountId = whitelisted_caller();
+		let items: Vec<BatchItemOf<T>> = (0..n)
+			.map(|i| {
+				let device = BenchDevice::new::<T>(&owner, i).with_history::<T>(MAX_LOG_PEAKS);
+				let first = after_gap(MAX_LOG_PEAKS);
+				BatchItem {
+					anchor: device.anchor_with_values::<T>(first, 1, Vec::new(), &[]),
+					payload: Some(BoundedVec::new()),
+				}
+			})
+			.collect();
+		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");
+
+		#[extrinsic_call]
+		anchor_batch(RawOrigin::Signed(owner.clone()), items);
+
+		assert_last_event::<T>(Event::BatchProcessed {
+			submitter: owner,
+			accepted: n,
+			rejected: 0,
+		});
+	}
+
+	/// A batch of `n` anchors, each the costliest an item can be: the most public values,
+	/// each breaking a rule, the largest payload, a log of the most peaks, after a gap. An item
+	/// with public values is charged what this costs beyond [`anchor_batch_full_logs`](Self).
+	#[benchmark]
+	fn anchor_batch_costliest(n: Linear<1, { T::MaxBatchLen::get() }>) {
+		let owner: T::AccountId = whitelisted_caller();
+		let values = T::MaxPublicValues::get();
+		let items: Vec<BatchItemOf<T>> = (0..n)
+			.map(|i| {
+				let device = BenchDevice::new::<T>(&owner, i)
+					.with_rules::<T>()
+					.with_history::<T>(MAX_LOG_PEAKS);
+				BatchItem {
+					anchor: device.anchor::<T>(after_gap(MAX_LOG_PEAKS), 1_000, values),
+					payload: Some(bounded_payload::<T>()),
+				}
+			})
+			.collect();
+		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");
+
+		#[extrinsic_call]
+		anchor_batch(RawOrigin::Signed(owner.clone()), items);
 
 		assert_last_event::<T>(Event::BatchProcessed {
 			submitter: owner,

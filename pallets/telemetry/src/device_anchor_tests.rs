@@ -677,6 +677,45 @@ mod refunds {
 	}
 
 	#[test]
+	fn a_batch_is_charged_for_what_its_items_carry() {
+		let device = thermometer();
+		ExtBuilder::new().with_device(&device).build_and_execute(|| {
+			let declared = |items: Vec<BatchItem<MaxPublicValues, MaxPayloadLen>>| {
+				let items: BoundedVec<_, MaxBatchLen> =
+					items.try_into().expect("within MaxBatchLen");
+				TelemetryCall::<Test>::anchor_batch { items }.get_dispatch_info().call_weight
+			};
+			let lean = |seq| BatchItem { anchor: device.anchor(seq, 1), payload: None };
+			let valued = |values: &[(&str, i64)]| BatchItem {
+				anchor: device.anchor_with_values(1, values),
+				payload: None,
+			};
+			let two_lean = declared(vec![lean(0), lean(1)]);
+			let one_value = declared(vec![lean(0), valued(&[("temp_c", 1)])]);
+			let two_values = declared(vec![lean(0), valued(&[("temp_c", 1), ("rh", 2)])]);
+			// An item with public values is charged as the costliest item, however many.
+			let carrying =
+				W::anchor_batch_costliest(1).saturating_sub(W::anchor_batch_full_logs(1));
+			assert!(carrying.ref_time() > 0);
+			assert_eq!(one_value.saturating_sub(two_lean), carrying);
+			assert_eq!(two_values, one_value);
+
+			let mut paying = lean(1);
+			paying.anchor.statement.payload_hash = Some(H256::repeat_byte(1));
+			paying.payload = Some(
+				vec![0u8; MaxPayloadLen::get() as usize].try_into().expect("within MaxPayloadLen"),
+			);
+			let bytes = declared(vec![lean(0), paying]).saturating_sub(two_lean);
+			assert_eq!(
+				bytes,
+				W::authorize_device_anchor(MaxPayloadLen::get(), 0)
+					.saturating_sub(W::authorize_device_anchor(0, 0)),
+				"the payload's bytes hashed"
+			);
+		});
+	}
+
+	#[test]
 	fn a_batch_is_refunded_what_its_accepted_anchors_did_not_need() {
 		let (device, other) = (thermometer(), pump());
 		ExtBuilder::new().with_device(&device).with_device(&other).build_and_execute(|| {
@@ -701,11 +740,11 @@ mod refunds {
 				.call_weight;
 			let info =
 				Telemetry::anchor_batch(RuntimeOrigin::signed(OWNER), items).expect("processed");
-			let most = W::anchor(0, MAX_LOG_PEAKS);
+			let most = Telemetry::batch_log_weight(MAX_LOG_PEAKS);
 			// Each accepted anchor: the peaks its log lacked, and the whole search (the owner
 			// needs none).
 			let unused: Weight = [2, 0].iter().fold(Weight::zero(), |sum, peaks| {
-				let log = most.saturating_sub(W::anchor(0, *peaks));
+				let log = most.saturating_sub(Telemetry::batch_log_weight(*peaks));
 				sum.saturating_add(log).saturating_add(LONGEST_SEARCH)
 			});
 			assert_eq!(info.actual_weight, Some(declared.saturating_sub(unused)));

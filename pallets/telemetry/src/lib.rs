@@ -470,10 +470,8 @@ pub mod pallet {
 
 			let block = <T as frame_system::Config>::BlockWeights::get();
 			let limit = block.get(DispatchClass::Normal).max_extrinsic.unwrap_or(block.max_block);
-			let full = T::WeightInfo::anchor_batch(max).saturating_add(
-				T::WeightInfo::anchor(values.saturating_mul(max), MAX_LOG_PEAKS)
-					.saturating_sub(T::WeightInfo::anchor(0, MAX_LOG_PEAKS)),
-			);
+			let payload = T::MaxPayloadLen::get().saturating_mul(max);
+			let full = Self::batch_weight_of(max, max, payload);
 			assert!(
 				full.all_lte(limit),
 				"a full anchor_batch weighs {full:?}, more than an extrinsic may ({limit:?})"
@@ -541,9 +539,9 @@ pub mod pallet {
 		/// - `items`: one to `MaxBatchLen` anchors, each with an optional encrypted payload.
 		///
 		/// Emits, per anchor, what `anchor` emits or `AnchorRejected` with the reason; then
-		/// `BatchProcessed`. Charged for every device's log at its most peaks and for the
-		/// longest search for each right to submit, and refunded what the accepted anchors did
-		/// not need of either.
+		/// `BatchProcessed`. Charged by what its items carry (public values, payload bytes),
+		/// for every device's log at its most peaks and for the longest search for each right
+		/// to submit, and refunded what the accepted anchors did not need of the last two.
 		#[pallet::call_index(1)]
 		#[pallet::weight(Pallet::<T>::batch_weight(items))]
 		pub fn anchor_batch(
@@ -775,21 +773,71 @@ pub mod pallet {
 		/// values cost a single anchor, for every value in the batch, plus the longest search
 		/// for a right to submit, for every anchor.
 		fn batch_weight(items: &[BatchItemOf<T>]) -> Weight {
-			let len = items.len() as u32;
-			let values: u32 =
-				items.iter().map(|item| item.anchor.statement.values.len() as u32).sum();
-			let per_value = T::WeightInfo::anchor(values, MAX_LOG_PEAKS)
-				.saturating_sub(T::WeightInfo::anchor(0, MAX_LOG_PEAKS));
-			let searches = T::Permissions::submit_path_weight(None).saturating_mul(len.into());
-			T::WeightInfo::anchor_batch(len).saturating_add(per_value).saturating_add(searches)
+			let (mut with_values, mut bytes) = (0u32, 0u32);
+			for item in items {
+				let valued = !item.anchor.statement.values.is_empty();
+				with_values.saturating_accrue(u32::from(valued));
+				let len = item.payload.as_ref().map_or(0, |p| p.len() as u32);
+				bytes.saturating_accrue(len);
+			}
+			Self::batch_weight_of(items.len() as u32, with_values, bytes)
 		}
 
-		/// What an anchor appended to a log of `peaks` peaks, whose right to submit took
-		/// `search` to find, did not use of the weight charged for a log of the most peaks and
-		/// the longest search.
+		/// The weight of a batch of `len` anchors, `with_values` of which carry public values,
+		/// with `bytes` bytes of payload in all, before its refund: the
+		/// batch's least items (its benchmark); every device's log at its most peaks
+		/// ([`Self::batch_log_weight`]); for each item with values, what the costliest item costs
+		/// beyond that (the most values, each raising an alert, and the largest payload); the
+		/// payload bytes hashed; and the longest search for each right to submit.
+		pub fn batch_weight_of(len: u32, with_values: u32, bytes: u32) -> Weight {
+			let logs = Self::batch_log_weight(MAX_LOG_PEAKS).saturating_mul(len.into());
+			let carrying = if with_values == 0 {
+				Weight::zero()
+			} else {
+				T::WeightInfo::anchor_batch_costliest(with_values)
+					.saturating_sub(T::WeightInfo::anchor_batch_full_logs(with_values))
+			};
+			let payloads = T::WeightInfo::authorize_device_anchor(bytes, 0)
+				.saturating_sub(T::WeightInfo::authorize_device_anchor(0, 0));
+			let searches = T::Permissions::submit_path_weight(None).saturating_mul(len.into());
+			T::WeightInfo::anchor_batch(len)
+				.saturating_add(logs)
+				.saturating_add(carrying)
+				.saturating_add(payloads)
+				.saturating_add(searches)
+		}
+
+		/// What appending to a log of `peaks` peaks costs an anchor of a batch beyond the
+		/// batch's least item, in proportion to the peaks (rounded up) of what a log of the most
+		/// peaks costs it: the benchmark of batches whose logs all have the most peaks, less
+		/// that of the least items, per item, at one item or at the most, whichever is more (so
+		/// that `len` times it covers every batch length between).
+		pub(crate) fn batch_log_weight(peaks: u32) -> Weight {
+			let most = T::MaxBatchLen::get();
+			let at = |n: u32| {
+				T::WeightInfo::anchor_batch_full_logs(n)
+					.saturating_sub(T::WeightInfo::anchor_batch(n))
+			};
+			let full = at(most);
+			let per_item = Weight::from_parts(
+				full.ref_time().checked_div(most.into()).unwrap_or(u64::MAX),
+				full.proof_size().checked_div(most.into()).unwrap_or(u64::MAX),
+			)
+			.max(at(1));
+			let share = |total: u64| {
+				let scaled = total.saturating_mul(peaks.min(MAX_LOG_PEAKS).into());
+				let per = u64::from(MAX_LOG_PEAKS);
+				scaled.saturating_add(per.saturating_sub(1)).checked_div(per).unwrap_or(total)
+			};
+			Weight::from_parts(share(per_item.ref_time()), share(per_item.proof_size()))
+		}
+
+		/// What an anchor of a batch appended to a log of `peaks` peaks, whose right to submit
+		/// took `search` to find, did not use of the weight charged for a log of the most peaks
+		/// and the longest search.
 		fn unused_by(peaks: u32, search: Weight) -> Weight {
-			let log = T::WeightInfo::anchor(0, MAX_LOG_PEAKS)
-				.saturating_sub(T::WeightInfo::anchor(0, peaks));
+			let log =
+				Self::batch_log_weight(MAX_LOG_PEAKS).saturating_sub(Self::batch_log_weight(peaks));
 			let longest = T::Permissions::submit_path_weight(None);
 			log.saturating_add(longest.saturating_sub(search))
 		}

@@ -24,6 +24,8 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 pub trait WeightInfo {
 	fn anchor(v: u32, m: u32, ) -> Weight;
 	fn anchor_batch(n: u32, ) -> Weight;
+	fn anchor_batch_full_logs(n: u32, ) -> Weight;
+	fn anchor_batch_costliest(n: u32, ) -> Weight;
 	fn set_alert_rule() -> Weight;
 	fn clear_alert_rule() -> Weight;
 	fn device_anchor(v: u32, m: u32, ) -> Weight;
@@ -49,12 +51,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `m` ranges over `[0, 63]`.
 	fn anchor(v: u32, m: u32, ) -> Weight {
 		// Proof size: measured 2127 bytes, estimated 5651 bytes.
-		// Fastest run: 130_157 ns.
-		Weight::from_parts(117_407_730, 5651)
-			// Standard error: 35_979
-			.saturating_add(Weight::from_parts(2_173_052, 0).saturating_mul(v.into()))
-			// Standard error: 9_453
-			.saturating_add(Weight::from_parts(2_059_457, 0).saturating_mul(m.into()))
+		// Fastest run: 128_298 ns.
+		Weight::from_parts(108_741_670, 5651)
+			// Standard error: 40_888
+			.saturating_add(Weight::from_parts(2_671_221, 0).saturating_mul(v.into()))
+			// Standard error: 10_742
+			.saturating_add(Weight::from_parts(2_070_206, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -68,14 +70,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 256]`.
 	fn anchor_batch(n: u32, ) -> Weight {
-		// Proof size: measured 2370 bytes, estimated 3509 bytes.
-		// Fastest run: 226_969 ns.
-		Weight::from_parts(244_544_000, 3509)
-			// Standard error: 464_434
-			.saturating_add(Weight::from_parts(266_493_702, 0).saturating_mul(n.into()))
+		// Proof size: measured 316 bytes, estimated 3509 bytes.
+		// Fastest run: 89_098 ns.
+		Weight::from_parts(7_330_672, 3509)
+			// Standard error: 133_606
+			.saturating_add(Weight::from_parts(74_035_097, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 4661).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
+	/// Storage: `DeviceRegistry::Devices` (r:256 w:0)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::DeviceStates` (r:256 w:256)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 256]`.
+	fn anchor_batch_full_logs(n: u32, ) -> Weight {
+		// Proof size: measured 2332 bytes, estimated 3509 bytes.
+		// Fastest run: 222_371 ns.
+		Weight::from_parts(230_869_000, 3509)
+			// Standard error: 408_357
+			.saturating_add(Weight::from_parts(277_347_191, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4661).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
+	/// Storage: `DeviceRegistry::Devices` (r:256 w:0)
+	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::DeviceStates` (r:256 w:256)
+	/// Proof: `Telemetry::DeviceStates` (`max_values`: None, `max_size`: Some(2186), added: 4661, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Telemetry::AlertRules` (r:256 w:0)
+	/// Proof: `Telemetry::AlertRules` (`max_values`: None, `max_size`: Some(1697), added: 4172, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 256]`.
+	fn anchor_batch_costliest(n: u32, ) -> Weight {
+		// Proof size: measured 3865 bytes, estimated 3509 bytes.
+		// Fastest run: 300_979 ns.
+		Weight::from_parts(307_147_000, 3509)
+			// Standard error: 834_306
+			.saturating_add(Weight::from_parts(336_067_359, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4661).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
@@ -92,8 +136,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn set_alert_rule() -> Weight {
 		// Proof size: measured 4941 bytes, estimated 45241 bytes.
-		// Fastest run: 624_099 ns.
-		Weight::from_parts(711_576_000, 45241)
+		// Fastest run: 641_568 ns.
+		Weight::from_parts(727_320_000, 45241)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(35_u64))
 	}
@@ -111,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn clear_alert_rule() -> Weight {
 		// Proof size: measured 3037 bytes, estimated 27279 bytes.
-		// Fastest run: 95_016 ns.
-		Weight::from_parts(102_630_000, 27279)
+		// Fastest run: 99_473 ns.
+		Weight::from_parts(115_835_000, 27279)
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -124,12 +168,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `m` ranges over `[0, 63]`.
 	fn device_anchor(v: u32, m: u32, ) -> Weight {
 		// Proof size: measured 1768 bytes, estimated 5651 bytes.
-		// Fastest run: 69_776 ns.
-		Weight::from_parts(51_974_720, 5651)
-			// Standard error: 26_031
-			.saturating_add(Weight::from_parts(2_173_108, 0).saturating_mul(v.into()))
-			// Standard error: 6_839
-			.saturating_add(Weight::from_parts(1_870_631, 0).saturating_mul(m.into()))
+		// Fastest run: 80_156 ns.
+		Weight::from_parts(58_380_915, 5651)
+			// Standard error: 23_773
+			.saturating_add(Weight::from_parts(2_457_328, 0).saturating_mul(v.into()))
+			// Standard error: 6_246
+			.saturating_add(Weight::from_parts(2_170_779, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -145,18 +189,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `v` ranges over `[0, 16]`.
 	fn authorize_device_anchor(p: u32, v: u32, ) -> Weight {
 		// Proof size: measured 2544 bytes, estimated 5651 bytes.
-		// Fastest run: 61_254 ns.
-		Weight::from_parts(71_328_594, 5651)
-			// Standard error: 42
-			.saturating_add(Weight::from_parts(858, 0).saturating_mul(p.into()))
-			// Standard error: 10_362
-			.saturating_add(Weight::from_parts(86_492, 0).saturating_mul(v.into()))
+		// Fastest run: 66_507 ns.
+		Weight::from_parts(78_356_715, 5651)
+			// Standard error: 47
+			.saturating_add(Weight::from_parts(311, 0).saturating_mul(p.into()))
+			// Standard error: 11_575
+			.saturating_add(Weight::from_parts(120_506, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
 	fn account_signature_check() -> Weight {
 		// Proof size: measured 0 bytes, estimated 0 bytes.
-		// Fastest run: 35_383 ns.
-		Weight::from_parts(38_303_000, 0)
+		// Fastest run: 36_519 ns.
+		Weight::from_parts(41_893_000, 0)
 	}
 	/// Storage: `DeviceRegistry::Devices` (r:1 w:0)
 	/// Proof: `DeviceRegistry::Devices` (`max_values`: None, `max_size`: Some(369), added: 2844, mode: `MaxEncodedLen`)
@@ -166,8 +210,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn buy_credits() -> Weight {
 		// Proof size: measured 445 bytes, estimated 5651 bytes.
-		// Fastest run: 36_671 ns.
-		Weight::from_parts(40_455_000, 5651)
+		// Fastest run: 37_676 ns.
+		Weight::from_parts(45_929_000, 5651)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -176,48 +220,64 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn anchor(v: u32, m: u32, ) -> Weight {
-		Weight::from_parts(117_407_730, 5651)
-			.saturating_add(Weight::from_parts(2_173_052, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(2_059_457, 0).saturating_mul(m.into()))
+		Weight::from_parts(108_741_670, 5651)
+			.saturating_add(Weight::from_parts(2_671_221, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(2_070_206, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn anchor_batch(n: u32, ) -> Weight {
-		Weight::from_parts(244_544_000, 3509)
-			.saturating_add(Weight::from_parts(266_493_702, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_330_672, 3509)
+			.saturating_add(Weight::from_parts(74_035_097, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 4661).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
+	fn anchor_batch_full_logs(n: u32, ) -> Weight {
+		Weight::from_parts(230_869_000, 3509)
+			.saturating_add(Weight::from_parts(277_347_191, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4661).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
+	fn anchor_batch_costliest(n: u32, ) -> Weight {
+		Weight::from_parts(307_147_000, 3509)
+			.saturating_add(Weight::from_parts(336_067_359, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4661).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
 	fn set_alert_rule() -> Weight {
-		Weight::from_parts(711_576_000, 45241)
+		Weight::from_parts(727_320_000, 45241)
 			.saturating_add(ParityDbWeight::get().reads(46_u64))
 			.saturating_add(ParityDbWeight::get().writes(35_u64))
 	}
 	fn clear_alert_rule() -> Weight {
-		Weight::from_parts(102_630_000, 27279)
+		Weight::from_parts(115_835_000, 27279)
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn device_anchor(v: u32, m: u32, ) -> Weight {
-		Weight::from_parts(51_974_720, 5651)
-			.saturating_add(Weight::from_parts(2_173_108, 0).saturating_mul(v.into()))
-			.saturating_add(Weight::from_parts(1_870_631, 0).saturating_mul(m.into()))
+		Weight::from_parts(58_380_915, 5651)
+			.saturating_add(Weight::from_parts(2_457_328, 0).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(2_170_779, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_device_anchor(p: u32, v: u32, ) -> Weight {
-		Weight::from_parts(71_328_594, 5651)
-			.saturating_add(Weight::from_parts(858, 0).saturating_mul(p.into()))
-			.saturating_add(Weight::from_parts(86_492, 0).saturating_mul(v.into()))
+		Weight::from_parts(78_356_715, 5651)
+			.saturating_add(Weight::from_parts(311, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(120_506, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 	}
 	fn account_signature_check() -> Weight {
-		Weight::from_parts(38_303_000, 0)
+		Weight::from_parts(41_893_000, 0)
 	}
 	fn buy_credits() -> Weight {
-		Weight::from_parts(40_455_000, 5651)
+		Weight::from_parts(45_929_000, 5651)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
