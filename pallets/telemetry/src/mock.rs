@@ -285,7 +285,7 @@ impl TestDevice {
 		Reading {
 			device: self.id(),
 			seq,
-			timestamp_ms: NOW_MS - 600_000 + seq * 1_000,
+			timestamp_ms: (NOW_MS - 600_000).saturating_add(seq.saturating_mul(1_000)),
 			values: vec![Measurement { metric: metric("temp_c"), value: 4_000 + seq as i64 }],
 			payload_hash: None,
 		}
@@ -294,7 +294,8 @@ impl TestDevice {
 	/// The statement of readings `first_seq .. first_seq + count`, with no public values.
 	pub fn statement(&self, first_seq: Seq, count: u32) -> AnchorStatement<MaxPublicValues> {
 		let readings: Vec<Reading> =
-			(first_seq..first_seq + u64::from(count)).map(|seq| self.reading(seq)).collect();
+			// Wrapping, so that a test can sign a statement that runs past `u64::MAX`.
+			(0..u64::from(count)).map(|i| self.reading(first_seq.wrapping_add(i))).collect();
 		let leaves: Vec<H256> = readings.iter().map(Reading::leaf).collect();
 		AnchorStatement {
 			device: self.id(),
