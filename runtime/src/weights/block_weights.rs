@@ -1,8 +1,8 @@
 // This file is part of Provena. Licensed under the Apache License, Version 2.0.
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-02 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
+//! DATE: 2026-12-04 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! SHORT-NAME: `block`, LONG-NAME: `BlockExecution`, RUNTIME: `provena`
 //! WARMUPS: `10`, REPEAT: `100`
@@ -34,17 +34,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 132_789, 1_059_851
-	///   Average:  181_323
-	///   Median:   138_539
-	///   Std-Dev:  100740.11
+	///   Min, Max: 245_921, 1_732_961
+	///   Average:  292_470
+	///   Median:   267_622
+	///   Std-Dev:  148902.17
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 286_997
-	///   95th: 249_856
-	///   75th: 233_107
+	///   99th: 427_712
+	///   95th: 351_390
+	///   75th: 288_721
 	pub const BlockExecutionWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(181_323), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(292_470), 0);
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 // This file is part of Provena. Licensed under the Apache License, Version 2.0.
 
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-12-02 (Y/M/D)
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
+//! DATE: 2026-12-04 (Y/M/D)
+//! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! SHORT-NAME: `extrinsic`, LONG-NAME: `ExtrinsicBase`, RUNTIME: `provena`
 //! WARMUPS: `10`, REPEAT: `100`
@@ -34,17 +34,17 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 100_825, 116_616
-	///   Average:  105_277
-	///   Median:   105_308
-	///   Std-Dev:  2057.17
+	///   Min, Max: 145_780, 290_920
+	///   Average:  186_308
+	///   Median:   169_100
+	///   Std-Dev:  36508.24
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 112_306
-	///   95th: 107_684
-	///   75th: 105_587
+	///   99th: 264_375
+	///   95th: 253_691
+	///   75th: 212_113
 	pub const ExtrinsicBaseWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(105_277), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(186_308), 0);
 }
 
 #[cfg(test)]

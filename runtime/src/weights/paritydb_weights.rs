@@ -4,9 +4,9 @@
 //! ParityDB, measured by `provena-node benchmark storage`. DO NOT EDIT: run
 //! `scripts/benchmark-weights.sh db` again instead.
 //!
-//! Generated on 2026-12-03 (Y/M/D) by frame-benchmarking-cli 64.0.0,
-//! on host `vm`, CPU `Intel(R) Xeon(R) Processor`.
-//! State: block `Number(30)` of a dev chain that `provena-bench` filled
+//! Generated on 2026-12-04 (Y/M/D) by frame-benchmarking-cli 64.0.0,
+//! on host `vm`, CPU `AMD EPYC`.
+//! State: block `Number(31)` of a dev chain that `provena-bench` filled
 //! (its accounts, devices, credits and anchors).
 //! Database: `ParityDb`, state version 1, trie cache off,
 //! 1 warm-up round(s).
@@ -31,21 +31,21 @@ pub mod constants {
 		/// One read and one write of a storage item on ParityDB, measured on this chain's state.
 		pub const ParityDbWeight: RuntimeDbWeight = RuntimeDbWeight {
 			// Reading one item (every key of the state, once), in ns:
-			// min 695, max 3_703_540,
-			// average 4_125, median 2_916,
-			// standard deviation 58018.89;
-			// percentiles 75th 3_226, 95th 3_801,
-			// 99th 9_833.
-			// Value sizes in bytes: min 0, max 4_823_428,
-			// average 1_294.
-			read: 4_125 * constants::WEIGHT_REF_TIME_PER_NANOS,
+			// min 962, max 4_689_006,
+			// average 6_109, median 4_499,
+			// standard deviation 73403.87;
+			// percentiles 75th 4_989, 95th 6_102,
+			// 99th 20_338.
+			// Value sizes in bytes: min 0, max 4_836_024,
+			// average 1_278.
+			read: 6_109 * constants::WEIGHT_REF_TIME_PER_NANOS,
 			// Writing one item (every key of the state, once), in ns:
-			// min 4_941, max 13_465,
-			// average 7_347, median 5_208,
-			// standard deviation 3544.79;
-			// percentiles 75th 5_776, 95th 13_465,
-			// 99th 13_465.
-			write: 7_347 * constants::WEIGHT_REF_TIME_PER_NANOS,
+			// min 7_190, max 19_719,
+			// average 10_936, median 8_068,
+			// standard deviation 5101.35;
+			// percentiles 75th 8_769, 95th 19_719,
+			// 99th 19_719.
+			write: 10_936 * constants::WEIGHT_REF_TIME_PER_NANOS,
 		};
 	}
 
