@@ -787,16 +787,16 @@ pub mod pallet {
 		/// with `bytes` bytes of payload in all, before its refund: the
 		/// batch's least items (its benchmark); every device's log at its most peaks
 		/// ([`Self::batch_log_weight`]); for each item with values, what the costliest item costs
-		/// beyond that (the most values, each raising an alert, and the largest payload); the
+		/// beyond that (the most values, each raising an alert, and the largest payload; per
+		/// item, see [`Self::batch_per_item`]); the
 		/// payload bytes hashed; and the longest search for each right to submit.
 		pub fn batch_weight_of(len: u32, with_values: u32, bytes: u32) -> Weight {
 			let logs = Self::batch_log_weight(MAX_LOG_PEAKS).saturating_mul(len.into());
-			let carrying = if with_values == 0 {
-				Weight::zero()
-			} else {
-				T::WeightInfo::anchor_batch_costliest(with_values)
-					.saturating_sub(T::WeightInfo::anchor_batch_full_logs(with_values))
-			};
+			let carrying = Self::batch_per_item(|n| {
+				T::WeightInfo::anchor_batch_costliest(n)
+					.saturating_sub(T::WeightInfo::anchor_batch_full_logs(n))
+			})
+			.saturating_mul(with_values.into());
 			let payloads = T::WeightInfo::authorize_device_anchor(bytes, 0)
 				.saturating_sub(T::WeightInfo::authorize_device_anchor(0, 0));
 			let searches = T::Permissions::submit_path_weight(None).saturating_mul(len.into());
@@ -807,23 +807,31 @@ pub mod pallet {
 				.saturating_add(searches)
 		}
 
+		/// Per item, what `extra(n)` costs, a difference between two of `anchor_batch`'s
+		/// benchmarks at `n` items: `extra` at the most items divided by them (rounded up), or
+		/// `extra(1)`, whichever is more. Both benchmarks are straight lines in `n`, so `n`
+		/// times this covers `extra(n)` for every `n` up to the most, also when the
+		/// difference of their fitted intercepts is negative and `extra` is nothing at a few
+		/// items (a measurement's noise, not a free item).
+		fn batch_per_item(extra: impl Fn(u32) -> Weight) -> Weight {
+			let most = T::MaxBatchLen::get();
+			let full = extra(most);
+			let per = |total: u64| {
+				let most = u64::from(most);
+				total.saturating_add(most.saturating_sub(1)).checked_div(most).unwrap_or(total)
+			};
+			Weight::from_parts(per(full.ref_time()), per(full.proof_size())).max(extra(1))
+		}
+
 		/// What appending to a log of `peaks` peaks costs an anchor of a batch beyond the
 		/// batch's least item, in proportion to the peaks (rounded up) of what a log of the most
 		/// peaks costs it: the benchmark of batches whose logs all have the most peaks, less
-		/// that of the least items, per item, at one item or at the most, whichever is more (so
-		/// that `len` times it covers every batch length between).
+		/// that of the least items, per item ([`Self::batch_per_item`]).
 		pub(crate) fn batch_log_weight(peaks: u32) -> Weight {
-			let most = T::MaxBatchLen::get();
-			let at = |n: u32| {
+			let per_item = Self::batch_per_item(|n| {
 				T::WeightInfo::anchor_batch_full_logs(n)
 					.saturating_sub(T::WeightInfo::anchor_batch(n))
-			};
-			let full = at(most);
-			let per_item = Weight::from_parts(
-				full.ref_time().checked_div(most.into()).unwrap_or(u64::MAX),
-				full.proof_size().checked_div(most.into()).unwrap_or(u64::MAX),
-			)
-			.max(at(1));
+			});
 			let share = |total: u64| {
 				let scaled = total.saturating_mul(peaks.min(MAX_LOG_PEAKS).into());
 				let per = u64::from(MAX_LOG_PEAKS);
