@@ -784,11 +784,10 @@ pub mod pallet {
 		}
 
 		/// The weight of a batch of `len` anchors, `with_values` of which carry public values,
-		/// with `bytes` bytes of payload in all, before its refund: the
-		/// batch's least items (its benchmark); every device's log at its most peaks
-		/// ([`Self::batch_log_weight`]); for each item with values, what the costliest item costs
-		/// beyond that (the most values, each raising an alert, and the largest payload; per
-		/// item, see [`Self::batch_per_item`]); the
+		/// with `bytes` bytes of payload in all, before its refund: the batch's least items
+		/// (its benchmark); every device's log at its most peaks (`batch_log_weight`); for each
+		/// item with values, what the costliest item costs beyond that (the most values, each
+		/// raising an alert, and the largest payload; per item, see `batch_per_item`); the
 		/// payload bytes hashed; and the longest search for each right to submit.
 		pub fn batch_weight_of(len: u32, with_values: u32, bytes: u32) -> Weight {
 			let logs = Self::batch_log_weight(MAX_LOG_PEAKS).saturating_mul(len.into());
