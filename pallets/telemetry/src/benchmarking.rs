@@ -177,6 +177,22 @@ fn assert_last_event<T: Config>(event: Event<T>) {
 	));
 }
 
+/// `n` items of `n` devices of `owner`, one per device, each made by `item` from its device.
+fn batch_of<T: Config>(
+	owner: &T::AccountId,
+	n: u32,
+	item: impl Fn(BenchDevice) -> BatchItemOf<T>,
+) -> BoundedVec<BatchItemOf<T>, T::MaxBatchLen> {
+	let items: Vec<BatchItemOf<T>> =
+		(0..n).map(|i| item(BenchDevice::new::<T>(owner, i))).collect();
+	BoundedVec::try_from(items).expect("at most MaxBatchLen")
+}
+
+/// The batch of `submitter` took all its `n` anchors.
+fn assert_batch_took_all<T: Config>(submitter: T::AccountId, n: u32) {
+	assert_last_event::<T>(Event::BatchProcessed { submitter, accepted: n, rejected: 0 });
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -204,25 +220,18 @@ mod benchmarks {
 	#[benchmark]
 	fn anchor_batch(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let items: Vec<BatchItemOf<T>> = (0..n)
-			.map(|i| {
-				let device = BenchDevice::new::<T>(&owner, i).with_history::<T>(0);
-				BatchItem {
-					anchor: device.anchor_with_values::<T>(after_gap(0), 1, Vec::new(), &[]),
-					payload: Some(BoundedVec::new()),
-				}
-			})
-			.collect();
-		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");
+		let items = batch_of::<T>(&owner, n, |device| {
+			let device = device.with_history::<T>(0);
+			BatchItem {
+				anchor: device.anchor_with_values::<T>(after_gap(0), 1, Vec::new(), &[]),
+				payload: Some(BoundedVec::new()),
+			}
+		});
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), items);
 
-		assert_last_event::<T>(Event::BatchProcessed {
-			submitter: owner,
-			accepted: n,
-			rejected: 0,
-		});
+		assert_batch_took_all::<T>(owner, n);
 	}
 
 	/// As [`anchor_batch`](Self), with every device's log at its most peaks, all of which the
@@ -230,26 +239,19 @@ mod benchmarks {
 	#[benchmark]
 	fn anchor_batch_full_logs(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let items: Vec<BatchItemOf<T>> = (0..n)
-			.map(|i| {
-				let device = BenchDevice::new::<T>(&owner, i).with_history::<T>(MAX_LOG_PEAKS);
-				let first = after_gap(MAX_LOG_PEAKS);
-				BatchItem {
-					anchor: device.anchor_with_values::<T>(first, 1, Vec::new(), &[]),
-					payload: Some(BoundedVec::new()),
-				}
-			})
-			.collect();
-		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");
+		let items = batch_of::<T>(&owner, n, |device| {
+			let device = device.with_history::<T>(MAX_LOG_PEAKS);
+			let first = after_gap(MAX_LOG_PEAKS);
+			BatchItem {
+				anchor: device.anchor_with_values::<T>(first, 1, Vec::new(), &[]),
+				payload: Some(BoundedVec::new()),
+			}
+		});
 
 		#[extrinsic_call]
 		anchor_batch(RawOrigin::Signed(owner.clone()), items);
 
-		assert_last_event::<T>(Event::BatchProcessed {
-			submitter: owner,
-			accepted: n,
-			rejected: 0,
-		});
+		assert_batch_took_all::<T>(owner, n);
 	}
 
 	/// A batch of `n` anchors, each the costliest an item can be: the most public values,
@@ -259,27 +261,18 @@ mod benchmarks {
 	fn anchor_batch_costliest(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
 		let values = T::MaxPublicValues::get();
-		let items: Vec<BatchItemOf<T>> = (0..n)
-			.map(|i| {
-				let device = BenchDevice::new::<T>(&owner, i)
-					.with_rules::<T>()
-					.with_history::<T>(MAX_LOG_PEAKS);
-				BatchItem {
-					anchor: device.anchor::<T>(after_gap(MAX_LOG_PEAKS), 1_000, values),
-					payload: Some(bounded_payload::<T>()),
-				}
-			})
-			.collect();
-		let items = BoundedVec::try_from(items).expect("at most MaxBatchLen");
+		let items = batch_of::<T>(&owner, n, |device| {
+			let device = device.with_rules::<T>().with_history::<T>(MAX_LOG_PEAKS);
+			BatchItem {
+				anchor: device.anchor::<T>(after_gap(MAX_LOG_PEAKS), 1_000, values),
+				payload: Some(bounded_payload::<T>()),
+			}
+		});
 
 		#[extrinsic_call]
 		anchor_batch(RawOrigin::Signed(owner.clone()), items);
 
-		assert_last_event::<T>(Event::BatchProcessed {
-			submitter: owner,
-			accepted: n,
-			rejected: 0,
-		});
+		assert_batch_took_all::<T>(owner, n);
 	}
 
 	/// Sets a rule for the new owner of a device whose previous owner left it full of rules,
