@@ -768,10 +768,8 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The weight of a batch: its anchors (benchmarked without public values, each
-		/// device's log at its most peaks, submitted by the devices' owner), plus what public
-		/// values cost a single anchor, for every value in the batch, plus the longest search
-		/// for a right to submit, for every anchor.
+		/// The weight of a batch, before its refund: counts its items with public values and
+		/// its payload bytes, and prices them with [`Self::batch_weight_of`].
 		fn batch_weight(items: &[BatchItemOf<T>]) -> Weight {
 			let (mut with_values, mut bytes) = (0u32, 0u32);
 			for item in items {
