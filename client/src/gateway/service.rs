@@ -454,11 +454,15 @@ struct Shared {
 	http_loopback: bool,
 }
 
-/// `status` with `{"error": message}` as JSON.
-fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
-	let body = serde_json::json!({ "error": message.into() });
+/// `status` with `body` as JSON.
+fn json_answer(status: StatusCode, body: serde_json::Value) -> Response {
 	(status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string())
 		.into_response()
+}
+
+/// `status` with `{"error": message}` as JSON.
+fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+	json_answer(status, serde_json::json!({ "error": message.into() }))
 }
 
 /// `403` with `reason`, as JSON.

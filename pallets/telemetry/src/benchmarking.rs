@@ -188,6 +188,16 @@ fn batch_of<T: Config>(
 	BoundedVec::try_from(items).expect("at most MaxBatchLen")
 }
 
+/// A lean item of a batch: one reading of `device`, whose log is given `peaks` peaks first, no
+/// public value, an empty payload, after the gap `after_gap` leaves.
+fn lean_item<T: Config>(device: BenchDevice, peaks: u32) -> BatchItemOf<T> {
+	let device = device.with_history::<T>(peaks);
+	BatchItem {
+		anchor: device.anchor_with_values::<T>(after_gap(peaks), 1, Vec::new(), &[]),
+		payload: Some(BoundedVec::new()),
+	}
+}
+
 /// The batch of `submitter` took all its `n` anchors.
 fn assert_batch_took_all<T: Config>(submitter: T::AccountId, n: u32) {
 	assert_last_event::<T>(Event::BatchProcessed { submitter, accepted: n, rejected: 0 });
@@ -220,13 +230,7 @@ mod benchmarks {
 	#[benchmark]
 	fn anchor_batch(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let items = batch_of::<T>(&owner, n, |device| {
-			let device = device.with_history::<T>(0);
-			BatchItem {
-				anchor: device.anchor_with_values::<T>(after_gap(0), 1, Vec::new(), &[]),
-				payload: Some(BoundedVec::new()),
-			}
-		});
+		let items = batch_of::<T>(&owner, n, |device| lean_item::<T>(device, 0));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), items);
@@ -239,14 +243,7 @@ mod benchmarks {
 	#[benchmark]
 	fn anchor_batch_full_logs(n: Linear<1, { T::MaxBatchLen::get() }>) {
 		let owner: T::AccountId = whitelisted_caller();
-		let items = batch_of::<T>(&owner, n, |device| {
-			let device = device.with_history::<T>(MAX_LOG_PEAKS);
-			let first = after_gap(MAX_LOG_PEAKS);
-			BatchItem {
-				anchor: device.anchor_with_values::<T>(first, 1, Vec::new(), &[]),
-				payload: Some(BoundedVec::new()),
-			}
-		});
+		let items = batch_of::<T>(&owner, n, |device| lean_item::<T>(device, MAX_LOG_PEAKS));
 
 		#[extrinsic_call]
 		anchor_batch(RawOrigin::Signed(owner.clone()), items);

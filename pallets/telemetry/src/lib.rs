@@ -100,6 +100,11 @@ pub const MAX_PATH_LEN: usize = 32;
 /// refunded down to the log's actual count.
 pub const MAX_LOG_PEAKS: u32 = 63;
 
+/// `total / by` rounded up, saturating; `total` itself when `by` is zero.
+fn div_ceil(total: u64, by: u64) -> u64 {
+	total.saturating_add(by.saturating_sub(1)).checked_div(by).unwrap_or(total)
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 #[cfg(test)]
@@ -813,10 +818,7 @@ pub mod pallet {
 		fn batch_per_item(extra: impl Fn(u32) -> Weight) -> Weight {
 			let most = T::MaxBatchLen::get();
 			let full = extra(most);
-			let per = |total: u64| {
-				let most = u64::from(most);
-				total.saturating_add(most.saturating_sub(1)).checked_div(most).unwrap_or(total)
-			};
+			let per = |total: u64| div_ceil(total, most.into());
 			Weight::from_parts(per(full.ref_time()), per(full.proof_size())).max(extra(1))
 		}
 
@@ -831,8 +833,7 @@ pub mod pallet {
 			});
 			let share = |total: u64| {
 				let scaled = total.saturating_mul(peaks.min(MAX_LOG_PEAKS).into());
-				let per = u64::from(MAX_LOG_PEAKS);
-				scaled.saturating_add(per.saturating_sub(1)).checked_div(per).unwrap_or(total)
+				div_ceil(scaled, MAX_LOG_PEAKS.into())
 			};
 			Weight::from_parts(share(per_item.ref_time()), share(per_item.proof_size()))
 		}

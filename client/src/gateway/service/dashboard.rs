@@ -21,7 +21,7 @@
 //! gateway listening beyond loopback without a token serves no readings at all. The
 //! dashboard's files hold no data and are served to anyone.
 
-use super::{json_error as refuse, Shared, StatusCode};
+use super::{json_answer as answer, json_error as refuse, Shared, StatusCode};
 use crate::{
 	display::reading_json,
 	error::with_causes,
@@ -75,11 +75,6 @@ pub(super) fn routes(options: &DashboardOptions) -> Router<Arc<Shared>> {
 			.route("/dashboard/{file}", get(file)),
 		None => api,
 	}
-}
-
-/// A JSON answer.
-fn answer(status: StatusCode, body: Value) -> Response {
-	(status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 /// A request refused: the status and the reason, answered as JSON.
