@@ -6,9 +6,12 @@
 #   2. starts the four-validator testnet (scripts/start.sh) and measures single anchors there.
 # Builds the node and the client first if needed; stops every process it started.
 #
-# Usage: scripts/bench.sh [--dev-only] [--soak S] [--node-arg ARG]... [--warmup S] [--duration S]
-#                         [--out DIR]
+# Usage: scripts/bench.sh [--dev-only] [--check-weights] [--soak S] [--node-arg ARG]...
+#                         [--warmup S] [--duration S] [--out DIR]
 #   --dev-only    skip the testnet run
+#   --check-weights  keep the dev node's state of every block (archive-canonical) and at the
+#                 end execute each scenario's full blocks again with
+#                 scripts/check-block-weights.sh: the time each takes against its weight
 #   --soak S      instead of the scenarios: single anchors for S seconds on a fresh dev node,
 #                 to see whether the node's memory grows with the chain (RSS a minute in,
 #                 its largest after that, the database's size)
@@ -26,23 +29,26 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 warmup=30
 duration=60
 testnet=true
+check_weights=false
 soak=0
 out=
 node_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dev-only) testnet=false; shift ;;
+	--check-weights) check_weights=true; shift ;;
 	--soak) soak=${2:?--soak needs seconds}; shift 2 ;;
 	--node-arg) node_args+=("${2:?--node-arg needs an argument}"); shift 2 ;;
 	--warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
 	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
 [[ $warmup =~ ^[0-9]+$ && $duration =~ ^[0-9]+$ && $soak =~ ^[0-9]+$ ]] ||
 	die "--warmup, --duration and --soak take whole seconds"
+if $check_weights && [ "$soak" -gt 0 ]; then die "--check-weights checks the scenarios' blocks, not a --soak"; fi
 out=$(realpath -m "${out:-$PROVENA_ROOT/bench-results/$(date -u +%Y%m%d-%H%M%S)}")
 mkdir -p "$out"
 
@@ -71,6 +77,12 @@ rpc_port=$(free_port)
 say "Starting a fresh dev node (RPC $rpc_port); log $out/dev-node.log"
 # Its chain lives in DIR/dev-chain, so the database's size can be reported; a fresh one each run.
 rm -rf "$out/dev-chain"
+if $check_weights; then
+	# The blocks are executed again on the state before each, and with the chain's own spec.
+	node_args+=(--state-pruning archive-canonical)
+	"$PROVENA_NODE" build-spec --chain dev --raw >"$out/dev-spec.json" 2>/dev/null ||
+		die "provena-node build-spec failed"
+fi
 "$PROVENA_NODE" --dev --base-path "$out/dev-chain" --rpc-port "$rpc_port" --port "$(free_port)" \
 	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
 	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 --rpc-methods safe ${node_args[@]+"${node_args[@]}"} \
@@ -136,4 +148,9 @@ fi
 		cat "$out/testnet.md"
 	fi
 } >"$out/results.md"
+if $check_weights; then
+	"$PROVENA_ROOT/scripts/check-block-weights.sh" "$out"
+	printf '\n## The full blocks executed again (scripts/check-block-weights.sh)\n\n' >>"$out/results.md"
+	cat "$out/block-weights.md" >>"$out/results.md"
+fi
 say "Done: $out/results.md"

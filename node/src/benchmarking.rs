@@ -4,7 +4,10 @@
 //! `benchmark overhead` measures the base weights of a block and of an extrinsic on a ParityDB
 //! database; `benchmark storage` times reading and writing every key of a chain's state in its
 //! database, the runtime's database weights (`scripts/benchmark-weights.sh` drives all three);
-//! `benchmark machine` measures this machine against the reference hardware.
+//! `benchmark block` executes a chain's recorded blocks again and compares each one's execution
+//! time with the weight it declared (`scripts/check-block-weights.sh` runs it on the blocks of a
+//! `scripts/bench.sh` run); `benchmark machine` measures this machine against the reference
+//! hardware.
 
 use crate::cli::Cli;
 use frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE};
@@ -32,11 +35,17 @@ pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 			let trie_cache = parts.backend.expose_shared_trie_cache();
 			cmd.run(config, parts.client, db, storage, trie_cache)
 		}),
+		// Executes blocks `--from`..=`--to` of the database again, `--repeat` times each, and
+		// logs the time each took against the weight it consumed (`System::BlockWeight`).
+		BenchmarkCmd::Block(cmd) => runner.sync_run(|config| {
+			let parts = crate::service::new_partial(&config)?;
+			cmd.run(parts.client)
+		}),
 		BenchmarkCmd::Machine(cmd) => {
 			runner.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()))
 		},
-		_ => Err("provena-node implements `benchmark pallet`, `overhead`, `storage` and \
-			`machine`; the block and extrinsic benchmarks are not wired up"
+		_ => Err("provena-node implements `benchmark pallet`, `overhead`, `storage`, `block` \
+			and `machine`; the extrinsic benchmark is not wired up"
 			.into()),
 	}
 }

@@ -128,6 +128,8 @@ fn figures(
 		"block_weight_share_mean": mean(&weight_shares),
 		"block_length_share_mean": mean(&length_shares),
 		"full_blocks": full_blocks.len(),
+		// Which blocks: `scripts/check-block-weights.sh` executes them again.
+		"full_block_numbers": full_blocks.iter().map(|(number, _, _)| *number).collect::<Vec<u64>>(),
 		"weight_us_per_extrinsic": mean(&weight_us),
 		"proposer_us_per_extrinsic": mean(&proposer_us),
 		"node_rss_max_bytes": in_window.iter().map(|(_, m)| m.total).max(),
