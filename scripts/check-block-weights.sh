@@ -14,7 +14,8 @@
 #   --repeat N  executions of each block, averaged (default 3)
 #   --range S:F-L  check blocks F to L as scenario S instead of the blocks dev.json names
 #               (repeatable; for a run whose dev.json predates `full_block_numbers`)
-# Writes DIR/block-weights.md (a row per scenario) and DIR/block-weights.log (every block).
+# Writes DIR/block-weights.md (a row per scenario) and DIR/block-weights.log (every block
+# executed, with the block before the first as a warm-up).
 #
 # It builds provena-node with `--features runtime-benchmarks` (the `benchmark` subcommand) and
 # builds the normal node again at its end. The blocks run on the chain's own runtime code, so
@@ -32,37 +33,43 @@ while [ $# -gt 0 ]; do
 		[[ ${2:-} =~ ^([a-z]+):([0-9]+)-([0-9]+)$ ]] || die "--range takes SCENARIO:FIRST-LAST, e.g. single:38-49"
 		ranges+="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"$'\n'
 		shift 2 ;;
-	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) [ -z "$dir" ] || die "one directory only (see --help)"; dir=$1; shift ;;
 	esac
 done
-[ -n "$dir" ] || die "usage: scripts/check-block-weights.sh DIR [--repeat N]"
+[ -n "$dir" ] || die "usage: scripts/check-block-weights.sh DIR [--repeat N] [--range SCENARIO:FIRST-LAST]... (see --help)"
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "--repeat takes a whole number of at least 1"
 dir=$(realpath "$dir")
 for need in dev.json dev-chain dev-spec.json; do
 	[ -e "$dir/$need" ] || die "$dir/$need is missing: run scripts/bench.sh --check-weights --out $dir"
 done
 
-# Each scenario's full blocks, as "scenario first last" runs of consecutive numbers.
+# Each scenario's full blocks, a "scenario number" line each.
 if [ -n "$ranges" ]; then
-	runs=${ranges%$'\n'}
+	blocks=$(while read -r scenario first last; do
+		for ((n = first; n <= last; n++)); do echo "$scenario $n"; done
+	done <<<"${ranges%$'\n'}")
 else
-	runs=$(python3 - "$dir/dev.json" <<-'PY'
+	blocks=$(python3 - "$dir/dev.json" <<-'PY'
 		import json, sys
 		for r in json.load(open(sys.argv[1]))["results"]:
-		    numbers = sorted(r.get("full_block_numbers") or [])
+		    numbers = r.get("full_block_numbers")
 		    if not numbers:
 		        sys.exit(f"{r['scenario']}: dev.json names no full blocks (a run of bench.sh before --check-weights?)")
-		    start = prev = numbers[0]
-		    for n in numbers[1:] + [None]:
-		        if n != prev + 1:
-		            print(r["scenario"], start, prev)
-		            start = n
-		        prev = n
+		    for n in numbers:
+		        print(r["scenario"], n)
 	PY
 	) || die "could not read the blocks to check from $dir/dev.json"
 fi
+[ -n "$blocks" ] || die "no blocks to check"
+printf '%s\n' "$blocks" >"$dir/block-weights.blocks"
+# One pass over all of them, from the block before the first: the first block a process
+# executes also pays for compiling the runtime and for its cold caches, so it is only a
+# warm-up, reported apart.
+first=$(awk '{print $2}' <<<"$blocks" | sort -n | head -1)
+last=$(awk '{print $2}' <<<"$blocks" | sort -n | tail -1)
+from=$((first > 1 ? first - 1 : 1))
 
 ensure_build_deps
 cd "$PROVENA_ROOT"
@@ -71,54 +78,50 @@ cargo build --release -p provena-node --features runtime-benchmarks --locked
 # Whatever happens below, leave the normal node in the target directory.
 rebuild_normal() {
 	say "Building the normal provena-node again"
-	cargo build --release -p provena-node --locked && touch "$PROVENA_NODE"
+	local started
+	started=$(date +%s)
+	cargo build --release -p provena-node --locked && touch -d "@$started" "$PROVENA_NODE"
 }
 trap rebuild_normal EXIT
 
 log=$dir/block-weights.log
-: >"$log"
-while read -r scenario first last; do
-	say "Executing $scenario's blocks $first..$last again, $repeat times each"
-	printf '# %s\n' "$scenario" >>"$log"
-	"$PROVENA_NODE" benchmark block --chain "$dir/dev-spec.json" --base-path "$dir/dev-chain" \
-		--database paritydb --state-pruning archive-canonical --from "$first" --to "$last" \
-		--repeat "$repeat" 2>&1 </dev/null | grep -E "Block [0-9]+ with" | tee -a "$log" ||
-		die "benchmark block failed on $scenario's blocks $first..$last (see $log)"
-done <<<"$runs"
+say "Executing blocks $from..$last again, $repeat times each (log: $log)"
+"$PROVENA_NODE" benchmark block --chain "$dir/dev-spec.json" --base-path "$dir/dev-chain" \
+	--database paritydb --state-pruning archive-canonical --from "$from" --to "$last" \
+	--repeat "$repeat" 2>&1 </dev/null | grep -E "Block [0-9]+ with" >"$log" ||
+	die "provena-node benchmark block failed on blocks $from..$last"
 
-python3 - "$log" "$dir/dev.json" <<-'PY' | tee "$dir/block-weights.md"
+python3 - "$log" "$dir/block-weights.blocks" "$dir/dev.json" <<-'PY' | tee "$dir/block-weights.md"
 	import json, re, sys
 	line = re.compile(r"Block (\d+) with\s+(\d+) tx used\s+([\d.]+)% of its weight \(\s*([\d,]+) of\s+([\d,]+) ns\)")
-	# Per scenario: its first block of each invocation (read from disk into cold caches), and
-	# the others.
-	cold, warm, scenario, first = {}, {}, None, False
+	executed = []
 	for text in open(sys.argv[1]):
-	    if text.startswith("# "):
-	        scenario, first = text[2:].strip(), True
-	        continue
 	    m = line.search(text)
 	    if m:
 	        took, weight = (int(g.replace(",", "")) for g in m.group(4, 5))
-	        (cold if first else warm).setdefault(scenario, []).append((int(m.group(2)), took, weight))
-	        first = False
-	labels = {r["scenario"]: r["label"] for r in json.load(open(sys.argv[2]))["results"]}
-	share = lambda rows: [took / weight for _, took, weight in rows]
-	print("| scenario | blocks | extrinsics a block | first block, cold | the others: mean | largest | "
-	      "µs an extrinsic, the others: taken / weight |")
-	print("|---|---:|---:|---:|---:|---:|---:|")
+	        executed.append((int(m.group(1)), int(m.group(2)), took, weight))
+	scenario_of = dict((int(n), key) for key, n in (l.split() for l in open(sys.argv[2])))
+	labels = {r["scenario"]: r["label"] for r in json.load(open(sys.argv[3]))["results"]}
+	rows = {}
+	for number, txs, took, weight in executed[1:]:
+	    if number in scenario_of:
+	        rows.setdefault(scenario_of[number], []).append((txs, took, weight))
+	print("| scenario | blocks | extrinsics a block | execution / weight: mean | largest | "
+	      "µs an extrinsic: taken / weight |")
+	print("|---|---:|---:|---:|---:|---:|")
 	over = []
-	for key in cold:
-	    rows, others = cold[key] + warm.get(key, []), warm.get(key, [])
-	    txs = sum(n for n, _, _ in others) or 1
-	    taken = sum(t for _, t, _ in others) / txs / 1e3
-	    weight = sum(w for _, _, w in others) / txs / 1e3
-	    s = share(others) or [0.0]
-	    print(f"| {labels.get(key, key)} | {len(rows)} | {sum(n for n, _, _ in rows) / len(rows):,.0f} "
-	          f"| {100 * max(share(cold[key])):.1f} % | {100 * sum(s) / len(s):.1f} % | {100 * max(s):.1f} % "
-	          f"| {taken:.1f} / {weight:.1f} |")
-	    if max(share(rows)) > 1:
+	for key, blocks in rows.items():
+	    shares = [took / weight for _, took, weight in blocks]
+	    txs = sum(n for n, _, _ in blocks)
+	    print(f"| {labels.get(key, key)} | {len(blocks)} | {txs / len(blocks):,.0f} "
+	          f"| {100 * sum(shares) / len(shares):.1f} % | {100 * max(shares):.1f} % "
+	          f"| {sum(t for _, t, _ in blocks) / txs / 1e3:.1f} / {sum(w for _, _, w in blocks) / txs / 1e3:.1f} |")
+	    if max(shares) > 1:
 	        over.append(key)
 	print()
-	print("Execution time over weight (a block took longer than the weight it consumed): "
-	      + (", ".join(over) if over else "none") + ".")
+	if executed:
+	    number, txs, took, weight = executed[0]
+	    print(f"Warm-up, not counted: block {number} ({txs} extrinsics), the first this process executed "
+	          f"(the runtime compiled, caches cold), took {100 * took / weight:.1f} % of its weight.")
+	print("Blocks that took longer than the weight they consumed: " + (", ".join(over) if over else "none") + ".")
 	PY

@@ -116,9 +116,12 @@ build_node_if_needed() {
 		[ -z "$newer" ] && return 0
 	fi
 	say "Building provena-node (release). A cold build takes about 40 minutes on 2 cores."
+	local started
+	started=$(date +%s)
 	(cd "$PROVENA_ROOT" && cargo build --release -p provena-node) || die "The node build failed."
-	# Cargo leaves the binary alone when only tests changed: mark it checked against them.
-	touch "$PROVENA_NODE"
+	# Cargo leaves the binary alone when only tests changed: mark it checked against them, as
+	# of the build's start, so that a file edited while it ran still counts as newer.
+	touch -d "@$started" "$PROVENA_NODE"
 }
 
 # Builds the release `provena` and `provena-bench` binaries unless both are newer than every
@@ -131,8 +134,10 @@ build_client_if_needed() {
 		[ -z "$newer" ] && return 0
 	fi
 	say "Building the provena client and provena-bench (release)."
+	local started
+	started=$(date +%s)
 	(cd "$PROVENA_ROOT" && cargo build --release -p provena-client --bins) || die "The client build failed."
-	touch "$PROVENA_CLI" "$PROVENA_BENCH"
+	touch -d "@$started" "$PROVENA_CLI" "$PROVENA_BENCH"
 }
 
 # Whether something listens on 127.0.0.1:PORT.
