@@ -76,13 +76,7 @@ cd "$PROVENA_ROOT"
 say "Building provena-node with --features runtime-benchmarks"
 cargo build --release -p provena-node --features runtime-benchmarks --locked
 # Whatever happens below, leave the normal node in the target directory.
-rebuild_normal() {
-	say "Building the normal provena-node again"
-	local started
-	started=$(date +%s)
-	cargo build --release -p provena-node --locked && touch -d "@$started" "$PROVENA_NODE"
-}
-trap rebuild_normal EXIT
+trap build_node EXIT
 
 log=$dir/block-weights.log
 say "Executing blocks $from..$last again, $repeat times each (log: $log)"

@@ -115,6 +115,12 @@ build_node_if_needed() {
 			-type f 2>/dev/null | head -1)
 		[ -z "$newer" ] && return 0
 	fi
+	build_node
+}
+
+# Builds the normal release node (no extra features), also over a benchmarking build that
+# took its place in the target directory.
+build_node() {
 	say "Building provena-node (release). A cold build takes about 40 minutes on 2 cores."
 	local started
 	started=$(date +%s)

@@ -1063,10 +1063,7 @@ mod tests {
 
 	/// The JSON Schema of `docs/proof-bundle.schema.json`.
 	pub(crate) fn schema() -> jsonschema::Validator {
-		// Found at run time (cargo test sets the variable): the test binary may have been
-		// built from another checkout that shares the target directory.
-		let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-		let path = std::path::Path::new(&manifest).join("../docs/proof-bundle.schema.json");
+		let path = provena_test_utils::in_checkout("../docs/proof-bundle.schema.json");
 		let text = std::fs::read_to_string(&path)
 			.unwrap_or_else(|e| panic!("read the bundle schema {}: {e}", path.display()));
 		let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");

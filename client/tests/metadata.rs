@@ -3,7 +3,6 @@
 //! client behind. `scripts/update-metadata.sh` (or `PROVENA_BLESS=1` on this test) rewrites it.
 
 use codec::{Decode, Encode};
-use std::path::Path;
 
 /// The metadata version the client is generated from.
 const VERSION: u32 = 16;
@@ -21,10 +20,7 @@ async fn the_checked_in_metadata_is_what_the_runtime_serves() {
 	let served: Option<Vec<u8>> = Decode::decode(&mut &reply[..]).unwrap();
 	let served = served.unwrap_or_else(|| panic!("the runtime serves no v{VERSION} metadata"));
 
-	// Read at run time (cargo test sets it): the binary may come from another checkout that
-	// shares the target directory.
-	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-	let path = Path::new(&manifest).join("metadata/provena.scale");
+	let path = provena_test_utils::in_checkout("metadata/provena.scale");
 	if std::env::var_os("PROVENA_BLESS").is_some() {
 		std::fs::write(&path, &served).unwrap();
 		eprintln!("wrote {} ({} bytes)", path.display(), served.len());

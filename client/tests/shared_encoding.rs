@@ -17,12 +17,9 @@ use sp_core::H256;
 /// The fixture: (genesis hash, device key, readings, signed anchor, proof of each reading).
 type Fixture = (H256, DeviceKey, Vec<Reading>, SignedAnchor, Vec<Vec<H256>>);
 
-/// The fixture's path. `cargo test` sets `CARGO_MANIFEST_DIR` when it runs the test; read at run
-/// time, it names this checkout even when the binary was built in another one sharing the
-/// target directory (CI and a developer's tree do).
+/// The fixture's path, in this checkout.
 fn fixture_path() -> std::path::PathBuf {
-	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-	std::path::Path::new(&manifest).join("../fixtures/client-batch.hex")
+	provena_test_utils::in_checkout("../fixtures/client-batch.hex")
 }
 
 /// The genesis hash the fixture is signed for; the pallet's test chain is given the same.

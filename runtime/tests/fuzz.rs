@@ -351,8 +351,12 @@ type Target = fn(&[u8]);
 const TARGETS: [(&str, Target); 3] =
 	[("decode", decode), ("dispatch", dispatch), ("verify", verify)];
 
+/// `target`'s saved regressions, in this checkout: `CARGO_MANIFEST_DIR` is read when the test
+/// runs, so a binary built from another checkout sharing the target directory does not look
+/// in that one's folder (and find nothing to replay).
 fn regressions(target: &str) -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target)
+	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+	PathBuf::from(manifest).join("fuzz/regressions").join(target)
 }
 
 /// Runs `input` through `run`; a panic saves the input as a regression and fails the test.

@@ -42,6 +42,15 @@ pub fn node_binary() -> PathBuf {
 	path
 }
 
+/// A path in this checkout, relative to the crate under test. `cargo test` sets
+/// `CARGO_MANIFEST_DIR` when it runs a test too; read then, not at compile time, it names this
+/// checkout even when the test binary was built from another one that shares the target
+/// directory (CI's clone and a developer's tree do).
+pub fn in_checkout(relative: &str) -> PathBuf {
+	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+	Path::new(&manifest).join(relative)
+}
+
 /// A TCP port nobody listens on right now (the OS picks it).
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")

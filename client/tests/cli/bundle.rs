@@ -88,10 +88,7 @@ fn bundles_verify_offline_and_every_alteration_is_named() {
 
 	// The bundle matches the documented JSON Schema.
 	let original = std::fs::read_to_string(&bundle_path).unwrap();
-	// Found at run time (cargo test sets the variable): the test binary may have been built
-	// from another checkout that shares the target directory.
-	let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-	let schema_path = std::path::Path::new(&manifest).join("../docs/proof-bundle.schema.json");
+	let schema_path = provena_test_utils::in_checkout("../docs/proof-bundle.schema.json");
 	let schema: Value =
 		serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
 	let instance: Value = serde_json::from_str(&original).unwrap();
