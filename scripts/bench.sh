@@ -7,16 +7,20 @@
 # Builds the node and the client first if needed; stops every process it started.
 #
 # Usage: scripts/bench.sh [--dev-only] [--check-weights] [--soak S] [--node-arg ARG]...
-#                         [--warmup S] [--duration S] [--out DIR]
+#                         [--memory-limit MIB] [--warmup S] [--duration S] [--out DIR]
 #   --dev-only    skip the testnet run
 #   --check-weights  keep the dev node's state of every block (archive-canonical) and at the
 #                 end execute each scenario's full blocks again with
 #                 scripts/check-block-weights.sh: the time each takes against its weight
 #   --soak S      instead of the scenarios: single anchors for S seconds on a fresh dev node,
 #                 to see whether the node's memory grows with the chain (RSS a minute in,
-#                 its largest after that, the database's size)
+#                 its largest after that, the database's size by column)
 #   --node-arg A  one more argument for the dev node (repeatable), e.g. --node-arg
 #                 --trie-cache-size=67108864 to see what a setting costs or saves
+#   --memory-limit MIB  with --soak: the dev node runs in a memory cgroup limited to MIB
+#                 (cgroup v1's memory controller, as root), to see whether it keeps up when the
+#                 kernel must reclaim its mapped database; the cgroup's peak and OOM kills
+#                 are reported
 #   --warmup S    seconds of load before measuring, per scenario (default 30)
 #   --duration S  seconds measured, per scenario (default 60)
 #   --out DIR     where results and logs go (default bench-results/<UTC date and time>)
@@ -31,6 +35,7 @@ duration=60
 testnet=true
 check_weights=false
 soak=0
+memory_limit=
 out=
 node_args=()
 while [ $# -gt 0 ]; do
@@ -39,18 +44,41 @@ while [ $# -gt 0 ]; do
 	--check-weights) check_weights=true; shift ;;
 	--soak) soak=${2:?--soak needs seconds}; shift 2 ;;
 	--node-arg) node_args+=("${2:?--node-arg needs an argument}"); shift 2 ;;
+	--memory-limit) memory_limit=${2:?--memory-limit needs MiB}; shift 2 ;;
 	--warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
 	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
 [[ $warmup =~ ^[0-9]+$ && $duration =~ ^[0-9]+$ && $soak =~ ^[0-9]+$ ]] ||
 	die "--warmup, --duration and --soak take whole seconds"
+[[ -z $memory_limit || $memory_limit =~ ^[1-9][0-9]*$ ]] || die "--memory-limit takes whole MiB"
+[[ -z $memory_limit || $soak -gt 0 ]] || die "--memory-limit goes with --soak"
 if $check_weights && [ "$soak" -gt 0 ]; then die "--check-weights checks the scenarios' blocks, not a --soak"; fi
 out=$(realpath -m "${out:-$PROVENA_ROOT/bench-results/$(date -u +%Y%m%d-%H%M%S)}")
 mkdir -p "$out"
+
+# --memory-limit: a memory cgroup of its own for the dev node, a child of this script's.
+# Swap, if any, is limited too, so the limit is on what the node keeps in memory.
+cgroup=
+if [ -n "$memory_limit" ]; then
+	memory_root=/sys/fs/cgroup/memory
+	own=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
+	[ -n "$own" ] && [ -w "$memory_root${own%/}/" ] ||
+		die "--memory-limit needs cgroup v1's memory controller, writable at $memory_root (as root)"
+	cgroup="$memory_root${own%/}/provena-bench-$$"
+fi
+# One line on the cgroup: its peak charge (the node's heap and the page cache it brought in,
+# mapped or not: the kernel reclaims the cache to stay under the limit) and its OOM kills.
+cgroup_report() {
+	local peak kills
+	peak=$(($(cat "$cgroup/memory.max_usage_in_bytes") / 1048576))
+	kills=$(sed -n 's/^oom_kill //p' "$cgroup/memory.oom_control")
+	printf 'Memory cgroup limited to %s MiB: peak charge %s MiB, OOM kills %s\n' \
+		"$memory_limit" "$peak" "${kills:-unknown}"
+}
 
 ensure_build_deps
 ensure_node_js
@@ -63,9 +91,17 @@ dev_keys="--funder //Alice --gateways //Bob,//Charlie,//Dave,//Eve"
 
 node_pid=
 start_pid=
+# A node starved under --memory-limit can take minutes to stop: its limit is lifted first.
+lift_memory_limit() {
+	[ -n "$cgroup" ] && [ -d "$cgroup" ] || return 0
+	[ ! -e "$cgroup/memory.memsw.limit_in_bytes" ] || echo -1 >"$cgroup/memory.memsw.limit_in_bytes"
+	echo -1 >"$cgroup/memory.limit_in_bytes"
+}
 stop() {
 	trap - INT TERM EXIT
+	lift_memory_limit || true
 	[ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+	[ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null || true
 	[ -n "$start_pid" ] && kill -TERM "$start_pid" 2>/dev/null && wait "$start_pid" 2>/dev/null || true
 }
 trap stop EXIT
@@ -83,7 +119,16 @@ if $check_weights; then
 	"$PROVENA_NODE" build-spec --chain dev --raw >"$out/dev-spec.json" 2>/dev/null ||
 		die "provena-node build-spec failed"
 fi
-"$PROVENA_NODE" --dev --base-path "$out/dev-chain" --rpc-port "$rpc_port" --port "$(free_port)" \
+# With --memory-limit, the node starts inside its cgroup: a shell joins it, then becomes the node.
+in_cgroup=()
+if [ -n "$cgroup" ]; then
+	mkdir "$cgroup" || { cgroup=; die "cannot create a memory cgroup under $memory_root$own"; }
+	echo $((memory_limit * 1048576)) >"$cgroup/memory.limit_in_bytes"
+	[ ! -e "$cgroup/memory.memsw.limit_in_bytes" ] ||
+		echo $((memory_limit * 1048576)) >"$cgroup/memory.memsw.limit_in_bytes"
+	in_cgroup=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cgroup")
+fi
+${in_cgroup[@]+"${in_cgroup[@]}"} "$PROVENA_NODE" --dev --base-path "$out/dev-chain" --rpc-port "$rpc_port" --port "$(free_port)" \
 	--prometheus-port "$(free_port)" --no-telemetry --enable-offchain-indexing true \
 	--pool-limit 40000 --pool-kbytes 204800 --rpc-max-connections 200 --rpc-methods safe ${node_args[@]+"${node_args[@]}"} \
 	>"$out/dev-node.log" 2>&1 </dev/null &
@@ -95,11 +140,21 @@ done
 
 if [ "$soak" -gt 0 ]; then
 	say "Soak: single anchors for $soak s on the dev node"
-	"$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
+	if ! "$PROVENA_BENCH" --url "ws://127.0.0.1:$rpc_port" --node-pid "$node_pid" \
 		--node-db "$out/dev-chain" $dev_keys --scenarios single --warmup 0 --duration "$soak" \
-		--max-in-flight 30000 --out "$out/soak.json" </dev/null | tee "$out/soak.md"
-	python3 - "$out/soak.json" <<-'PY' | tee -a "$out/soak.md"
-		import json, sys
+		--max-in-flight 30000 --out "$out/soak.json" </dev/null | tee "$out/soak.md"; then
+		[ -z "$cgroup" ] || {
+			cgroup_report >&2
+			say "A node whose own memory does not fit the limit is not killed: it stalls. Raise --memory-limit."
+		}
+		die "the soak failed (the dev node's log: $out/dev-node.log)"
+	fi
+	# Stopped, the node has written ParityDB's log into the columns' tables.
+	lift_memory_limit
+	kill "$node_pid" && wait "$node_pid" 2>/dev/null || true
+	node_pid=
+	python3 - "$out/soak.json" "$out/dev-chain" <<-'PY' | tee -a "$out/soak.md"
+		import json, os, re, sys
 		r = json.load(open(sys.argv[1]))["results"][0]
 		mib = lambda b: f"{b / 2**20:.0f}" if b is not None else "–"
 		pct = lambda g: f"{100 * g:+.1f} %" if g is not None else "–"
@@ -110,7 +165,26 @@ if [ "$soak" -gt 0 ]; then
 		      f"{pct(r['node_rss_growth_after_1min'])}; anonymous memory a minute in: "
 		      f"{mib(r['node_anon_1min_bytes'])} MiB, largest after that {pct(r['node_anon_growth_after_1min'])}; "
 		      f"database after: {mib(r['node_db_after_bytes'])} MiB")
+		# ParityDB keeps a column's index_CC_* and table_CC_* files; CC is sc-client-db's column.
+		names = {1: "state", 2: "state journal (pruning)", 4: "headers", 5: "block bodies",
+		         8: "aux (consensus)", 9: "offchain: devices' logs"}
+		by_column, total = {}, 0
+		for root, _, files in os.walk(sys.argv[2]):
+		    for f in files:
+		        size = os.stat(os.path.join(root, f)).st_blocks * 512
+		        total += size
+		        m = re.match(r"(?:index|table)_(\d\d)_", f)
+		        if m and os.path.basename(root) == "full":
+		            col = int(m.group(1))
+		            by_column[col] = by_column.get(col, 0) + size
+		print("\n| database once the node stopped, allocated on disk | MiB |\n|---|---:|")
+		for col, size in sorted(by_column.items(), key=lambda kv: -kv[1]):
+		    if col in names:
+		        print(f"| {names[col]} (column {col}) | {mib(size)} |")
+		print(f"| everything else (other columns, ParityDB's log, keystore, network) | "
+		      f"{mib(total - sum(s for c, s in by_column.items() if c in names))} |")
 	PY
+	[ -z "$cgroup" ] || cgroup_report | tee -a "$out/soak.md"
 	exit 0
 fi
 
