@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
 	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) usage "$0"; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -91,16 +91,20 @@ dev_keys="--funder //Alice --gateways //Bob,//Charlie,//Dave,//Eve"
 
 node_pid=
 start_pid=
-# A node starved under --memory-limit can take minutes to stop: its limit is lifted first.
-lift_memory_limit() {
-	[ -n "$cgroup" ] && [ -d "$cgroup" ] || return 0
-	[ ! -e "$cgroup/memory.memsw.limit_in_bytes" ] || echo -1 >"$cgroup/memory.memsw.limit_in_bytes"
-	echo -1 >"$cgroup/memory.limit_in_bytes"
+# Stops the dev node, if it runs. One starved under --memory-limit can take minutes to stop,
+# so its limit is lifted first.
+stop_node() {
+	[ -n "$node_pid" ] || return 0
+	if [ -n "$cgroup" ] && [ -d "$cgroup" ]; then
+		[ ! -e "$cgroup/memory.memsw.limit_in_bytes" ] || echo -1 >"$cgroup/memory.memsw.limit_in_bytes"
+		echo -1 >"$cgroup/memory.limit_in_bytes"
+	fi
+	kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+	node_pid=
 }
 stop() {
 	trap - INT TERM EXIT
-	lift_memory_limit || true
-	[ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+	stop_node || true
 	[ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null || true
 	[ -n "$start_pid" ] && kill -TERM "$start_pid" 2>/dev/null && wait "$start_pid" 2>/dev/null || true
 }
@@ -150,9 +154,7 @@ if [ "$soak" -gt 0 ]; then
 		die "the soak failed (the dev node's log: $out/dev-node.log)"
 	fi
 	# Stopped, the node has written ParityDB's log into the columns' tables.
-	lift_memory_limit
-	kill "$node_pid" && wait "$node_pid" 2>/dev/null || true
-	node_pid=
+	stop_node
 	python3 - "$out/soak.json" "$out/dev-chain" <<-'PY' | tee -a "$out/soak.md"
 		import json, os, re, sys
 		r = json.load(open(sys.argv[1]))["results"][0]
@@ -193,8 +195,7 @@ say "Benchmarking the dev node: 4 scenarios, ${warmup} s warm-up + ${duration} s
 	--node-db "$out/dev-chain" --node-log "$out/dev-node.log" $dev_keys \
 	--warmup "$warmup" --duration "$duration" --max-in-flight 30000 --out "$out/dev.json" \
 	</dev/null | tee "$out/dev.md"
-kill "$node_pid" && wait "$node_pid" 2>/dev/null || true
-node_pid=
+stop_node
 
 if $testnet; then
 	rpc_port=$(free_port)

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 		[[ ${2:-} =~ ^([a-z]+):([0-9]+)-([0-9]+)$ ]] || die "--range takes SCENARIO:FIRST-LAST, e.g. single:38-49"
 		ranges+="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"$'\n'
 		shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) usage "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) [ -z "$dir" ] || die "one directory only (see --help)"; dir=$1; shift ;;
 	esac

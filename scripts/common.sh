@@ -16,6 +16,8 @@ PROVENA_RPC_CORS="http://localhost:*,http://127.0.0.1:*,https://localhost:*,http
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+# A script's --help: its comment block after the shebang, without the leading "# ".
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1' "$1" | sed 's/^# \{0,1\}//'; }
 
 # Installs Debian packages when this machine can (apt-get, as root or through sudo); fails
 # without installing anything otherwise, so the caller can say what to install by hand.

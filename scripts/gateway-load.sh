@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--duration) duration=${2:?--duration needs seconds}; shift 2 ;;
 	--batch) batch=${2:?--batch needs a number}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) usage "$0"; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done

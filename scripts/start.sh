@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--) shift; extra=("$@"); break ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) usage "$0"; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
